@@ -1,0 +1,206 @@
+/**
+ * The seam between localcloud's core (HTTP, SigV4, protocols, accounts, authorization,
+ * faults, persistence) and its services. A service never parses HTTP: the protocol layer
+ * decodes the wire request into the operation's input shape and encodes the output shape
+ * back, both as described by the service model (botocore's service-2.json, member names
+ * as there; lists are arrays, maps are objects, timestamps are Date, blobs are Buffer).
+ */
+import type { NamedPolicy, RequestContext } from '@ferry/iam';
+
+/** An AWS error as the SDKs parse it: `code` is the wire error code. */
+export class AwsError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly senderFault: boolean;
+  constructor(code: string, message: string, status = 400, senderFault = status < 500) {
+    super(message);
+    this.name = 'AwsError';
+    this.code = code;
+    this.status = status;
+    this.senderFault = senderFault;
+  }
+}
+
+/** Who signed the request, resolved from the access key. */
+export interface Caller {
+  accountId: string;
+  /** `arn:aws:iam::ACCT:user/NAME`, `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`, `arn:aws:iam::ACCT:root`. */
+  arn: string;
+  /** `aws:PrincipalArn`: the role ARN for sessions, else `arn`. */
+  principalArn: string;
+  /** `aws:userid`: `AIDA…` for users, `AROA…:SESSION` for sessions. */
+  userId: string;
+  kind: 'root' | 'user' | 'assumed-role';
+  accessKeyId: string;
+  /** Identity policies in force: the user's or the session's role's (inline + attached). */
+  identityPolicies: NamedPolicy[];
+  /** Session policies passed at AssumeRole (empty if none). */
+  sessionPolicies: NamedPolicy[];
+  /** Principal tags (`aws:PrincipalTag/…`): the user's/role's tags, overridden by session tags. */
+  principalTags: Record<string, string>;
+  /** Session-only facts. */
+  session?: {
+    roleName: string;
+    roleSessionName: string;
+    sourceIdentity?: string;
+    transitiveTagKeys: string[];
+    /** True when the session came from another role session (chaining caps at 1 hour). */
+    chained: boolean;
+    expiresAt: number;
+  };
+}
+
+/** One decoded API call. */
+export interface Call<I = Record<string, unknown>> {
+  /** SigV4 signing name, lower case: `sts`, `iam`, `ec2`, `cloudformation`, `sns`, `sqs`, `s3`, `kinesis`. */
+  service: string;
+  /** Operation name as in the model, e.g. `RunInstances`. */
+  action: string;
+  region: string;
+  input: I;
+  caller: Caller;
+  requestId: string;
+  sourceIp: string;
+}
+
+export interface AuthorizeOptions {
+  /** Extra condition keys for this request (global keys such as aws:PrincipalArn are added by core). */
+  context?: RequestContext;
+  /** The target resource's policy (trust, bucket, topic, queue policy). */
+  resourcePolicy?: NamedPolicy;
+  /** Owner of the resource, when it is not the ARN's account. */
+  resourceAccount?: string;
+}
+
+/** A fault injected through `POST /_localcloud/faults`. */
+export type Fault =
+  | {
+      id: string;
+      kind: 'error';
+      service: string;
+      action?: string;
+      error: string;
+      /** Probability per matching call, 0 … 1 (default 1). */
+      rate: number;
+      instanceType?: string;
+      availabilityZone?: string;
+      /** Remaining times this fault fires (unbounded when absent). */
+      count?: number;
+    }
+  | { id: string; kind: 'iam-propagation-delay'; seconds: number }
+  | { id: string; kind: 'boot-delay'; seconds: number }
+  | { id: string; kind: 'interrupt-instance'; instanceId: string }
+  | { id: string; kind: 'unavailable'; seconds: number; until: number };
+
+export interface Faults {
+  list(): Fault[];
+  /** Seeded, deterministic random number in [0, 1). */
+  random(): number;
+  /**
+   * Throws the matching `error` fault for this call, if any fires. Core calls it before
+   * every handler; EC2 calls it again per (instanceType, availabilityZone) with `detail`.
+   */
+  check(
+    service: string,
+    action: string,
+    detail?: { instanceType?: string; availabilityZone?: string },
+  ): void;
+  /** Subscribe to newly added faults (e.g. EC2 reacts to interrupt-instance). */
+  onAdded(listener: (fault: Fault) => void): void;
+}
+
+export interface Logger {
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  debug(msg: string, data?: Record<string, unknown>): void;
+}
+
+/** What every handler gets: shared state, authorization, cross-service calls. */
+export interface Cloud {
+  /** The loopback host localcloud listens on and its base URL, e.g. `http://127.0.0.1:4566`. */
+  readonly host: string;
+  readonly baseUrl: string;
+  /**
+   * JSON-serialisable state of one service in one account and region (`region` = "global"
+   * for IAM). Created with `init` on first use; persisted as-is with `--state-dir`.
+   */
+  state<T extends object>(service: string, accountId: string, region: string, init: () => T): T;
+  /**
+   * Evaluates `action` on `resource` for the call's caller with @ferry/iam; throws the
+   * service's own denial error (AccessDenied, UnauthorizedOperation with an encoded message,
+   * AccessDeniedException) and logs the deciding statements.
+   */
+  authorize(
+    call: Call<unknown>,
+    action: string,
+    resource: string,
+    options?: AuthorizeOptions,
+  ): void;
+  /**
+   * Runs another service's operation as `caller`, with authorization, without HTTP (the
+   * CloudFormation engine provisions resources this way).
+   */
+  invoke<O = Record<string, unknown>>(
+    service: string,
+    action: string,
+    input: Record<string, unknown>,
+    caller: Caller,
+    region: string,
+  ): Promise<O>;
+  /** Looks up a caller by access key id (users' keys and live session credentials). */
+  callerForAccessKey(accessKeyId: string): Caller | undefined;
+  readonly faults: Faults;
+  readonly log: Logger;
+  now(): number;
+}
+
+export type Handler = (call: Call, cloud: Cloud) => Promise<Record<string, unknown>>;
+
+/** A raw HTTP request, for services that forward (S3, Kinesis) and for extra routes. */
+export interface RawRequest {
+  method: string;
+  /** Path without query string, not decoded. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: Buffer;
+  sourceIp: string;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | string;
+}
+
+/** An HTTP route outside the AWS protocols (console pages, custom-resource responses). */
+export interface Route {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** Matched as a prefix of the request path. */
+  pathPrefix: string;
+  handle(request: RawRequest, cloud: Cloud): Promise<RawResponse>;
+}
+
+export interface ServiceDefinition {
+  /** SigV4 signing name. */
+  name: string;
+  /**
+   * Modelled operations, decoded and encoded by core's protocol layer (awsQuery, ec2Query,
+   * awsJson) from `models/<name>.json`.
+   */
+  handlers?: Record<string, Handler>;
+  /**
+   * For S3 and Kinesis: the service authenticates via core (caller resolved) but handles the
+   * request itself (authorize, then forward to s3rver/kinesalite).
+   */
+  forward?: (
+    request: RawRequest,
+    call: Omit<Call, 'action' | 'input'>,
+    cloud: Cloud,
+  ) => Promise<RawResponse>;
+  /** Extra unauthenticated routes. */
+  routes?: Route[];
+  /** Started with the server (e.g. s3rver, kinesalite, instance supervisor); stopped at shutdown. */
+  start?(cloud: Cloud): Promise<void>;
+  stop?(): Promise<void>;
+}
