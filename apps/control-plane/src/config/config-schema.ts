@@ -1,0 +1,286 @@
+/**
+ * The control plane's settings: one table describing every setting once (its path in the
+ * typed config, its flag, its environment variable and its parser), so that layering,
+ * validation and error messages all come from the same place.
+ */
+import { z } from 'zod';
+
+/** Log levels pino understands. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The validated, typed configuration. */
+export interface Config {
+  listen: { host: string; port: number };
+  /** Base URL users and stacks reach the control plane at (no trailing slash). */
+  publicUrl: string;
+  database: {
+    /** PostgreSQL connection string; when absent the embedded PGlite database is used. */
+    url: string | undefined;
+    /** Directory for PGlite's files and the generated secrets key. */
+    dataDir: string;
+    /** Pool size for PostgreSQL. */
+    poolSize: number;
+  };
+  aws: {
+    region: string;
+    /** Endpoint override for every AWS client (e.g. a local cloud). */
+    endpointUrl: string | undefined;
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+    sessionToken: string | undefined;
+    /** Role the platform assumes before anything else, if any. */
+    roleArn: string | undefined;
+    /** The platform principal customers' roles trust. */
+    principalArn: string | undefined;
+  };
+  /** Primary secrets key (32 bytes, base64). Generated into the data dir for PGlite. */
+  secretsKey: string | undefined;
+  /** Earlier secrets keys still accepted for decryption during a rotation. */
+  previousSecretsKeys: string[];
+  log: { level: LogLevel };
+  http: { bodyLimitBytes: number; shutdownGraceMs: number };
+  rateLimit: { perMinute: number };
+  jobs: {
+    enabled: boolean;
+    concurrency: number;
+    pollIntervalMs: number;
+    /** How long `stop()` waits for running handlers before releasing their leases. */
+    shutdownGraceMs: number;
+  };
+}
+
+/** How a raw string (flag or env) becomes a value before validation. */
+type Kind = 'string' | 'int' | 'bool' | 'list';
+
+/** One setting: where it lives and how it is read and checked. */
+export interface SettingSpec {
+  /** Dotted path in `Config` (also the key path in the config file). */
+  path: string;
+  /** Environment variable. */
+  env: string;
+  /** Long flag without dashes (camelCase key in `ConfigFlags`). */
+  flag: string | undefined;
+  kind: Kind;
+  schema: z.ZodType;
+  /** Default when no layer sets it (`undefined` = optional). */
+  default?: unknown;
+  /** Never printed, not even in error messages. */
+  secret?: boolean;
+}
+
+const port = z
+  .number({ error: 'expected an integer 0-65535' })
+  .int('expected an integer 0-65535')
+  .min(0, 'expected an integer 0-65535')
+  .max(65535, 'expected an integer 0-65535');
+const positiveInt = (max: number) =>
+  z
+    .number({ error: `expected an integer 1-${max}` })
+    .int(`expected an integer 1-${max}`)
+    .min(1, `expected an integer 1-${max}`)
+    .max(max, `expected an integer 1-${max}`);
+const httpUrl = z
+  .string({ error: 'expected a URL' })
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+    message: 'expected an http(s) URL',
+  });
+const text = z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string');
+const arn = z
+  .string({ error: 'expected an ARN' })
+  .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, 'expected an ARN');
+/** 32 random bytes, base64 (standard or url alphabet). */
+export const secretsKeySchema = z
+  .string({ error: 'expected 32 bytes in base64' })
+  .refine((s) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(s) && Buffer.from(s, 'base64').length === 32, {
+    message: 'expected 32 bytes in base64',
+  });
+
+/** Every setting the control plane reads. */
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    path: 'listen.host',
+    env: 'FERRY_LISTEN_HOST',
+    flag: 'listenHost',
+    kind: 'string',
+    schema: text,
+    default: '127.0.0.1',
+  },
+  {
+    path: 'listen.port',
+    env: 'FERRY_LISTEN_PORT',
+    flag: 'listenPort',
+    kind: 'int',
+    schema: port,
+    default: 8080,
+  },
+  {
+    path: 'publicUrl',
+    env: 'FERRY_PUBLIC_URL',
+    flag: 'publicUrl',
+    kind: 'string',
+    schema: httpUrl,
+  },
+  {
+    path: 'database.url',
+    env: 'DATABASE_URL',
+    flag: 'databaseUrl',
+    kind: 'string',
+    schema: z
+      .string()
+      .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), {
+        message: 'expected a postgres:// URL',
+      }),
+    secret: true,
+  },
+  {
+    path: 'database.dataDir',
+    env: 'FERRY_DATA_DIR',
+    flag: 'dataDir',
+    kind: 'string',
+    schema: text,
+    default: './.ferry/data',
+  },
+  {
+    path: 'database.poolSize',
+    env: 'FERRY_DATABASE_POOL_SIZE',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(1000),
+    default: 10,
+  },
+  {
+    path: 'aws.region',
+    env: 'FERRY_AWS_REGION',
+    flag: 'awsRegion',
+    kind: 'string',
+    schema: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region like us-east-1'),
+    default: 'us-east-1',
+  },
+  {
+    path: 'aws.endpointUrl',
+    env: 'FERRY_AWS_ENDPOINT_URL',
+    flag: 'awsEndpointUrl',
+    kind: 'string',
+    schema: httpUrl,
+  },
+  {
+    path: 'aws.accessKeyId',
+    env: 'FERRY_AWS_ACCESS_KEY_ID',
+    flag: undefined,
+    kind: 'string',
+    schema: z.string().regex(/^[A-Z0-9]{16,128}$/, 'expected an AWS access key id'),
+    secret: true,
+  },
+  {
+    path: 'aws.secretAccessKey',
+    env: 'FERRY_AWS_SECRET_ACCESS_KEY',
+    flag: undefined,
+    kind: 'string',
+    schema: text,
+    secret: true,
+  },
+  {
+    path: 'aws.sessionToken',
+    env: 'FERRY_AWS_SESSION_TOKEN',
+    flag: undefined,
+    kind: 'string',
+    schema: text,
+    secret: true,
+  },
+  {
+    path: 'aws.roleArn',
+    env: 'FERRY_AWS_ROLE_ARN',
+    flag: 'awsRoleArn',
+    kind: 'string',
+    schema: arn,
+  },
+  {
+    path: 'aws.principalArn',
+    env: 'FERRY_AWS_PRINCIPAL_ARN',
+    flag: 'awsPrincipalArn',
+    kind: 'string',
+    schema: arn,
+  },
+  {
+    path: 'secretsKey',
+    env: 'FERRY_SECRETS_KEY',
+    flag: undefined,
+    kind: 'string',
+    schema: secretsKeySchema,
+    secret: true,
+  },
+  {
+    path: 'previousSecretsKeys',
+    env: 'FERRY_PREVIOUS_SECRETS_KEYS',
+    flag: undefined,
+    kind: 'list',
+    schema: z.array(secretsKeySchema, { error: 'expected a list of 32-byte base64 keys' }),
+    default: [],
+    secret: true,
+  },
+  {
+    path: 'log.level',
+    env: 'FERRY_LOG_LEVEL',
+    flag: 'logLevel',
+    kind: 'string',
+    schema: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }),
+    default: 'info',
+  },
+  {
+    path: 'http.bodyLimitBytes',
+    env: 'FERRY_BODY_LIMIT_BYTES',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(100 * 1024 * 1024),
+    default: 1024 * 1024,
+  },
+  {
+    path: 'http.shutdownGraceMs',
+    env: 'FERRY_SHUTDOWN_GRACE_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(600_000),
+    default: 10_000,
+  },
+  {
+    path: 'rateLimit.perMinute',
+    env: 'FERRY_RATE_LIMIT_PER_MINUTE',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(1_000_000),
+    default: 600,
+  },
+  {
+    path: 'jobs.enabled',
+    env: 'FERRY_JOBS_ENABLED',
+    flag: undefined,
+    kind: 'bool',
+    schema: z.boolean({ error: 'expected true or false' }),
+    default: true,
+  },
+  {
+    path: 'jobs.concurrency',
+    env: 'FERRY_JOBS_CONCURRENCY',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(256),
+    default: 4,
+  },
+  {
+    path: 'jobs.pollIntervalMs',
+    env: 'FERRY_JOBS_POLL_INTERVAL_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(3_600_000),
+    default: 1000,
+  },
+  {
+    path: 'jobs.shutdownGraceMs',
+    env: 'FERRY_JOBS_SHUTDOWN_GRACE_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(600_000),
+    default: 10_000,
+  },
+];

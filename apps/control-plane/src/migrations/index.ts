@@ -1,0 +1,11 @@
+/**
+ * The control plane's one migration set, in application order. Add a migration as a new
+ * file (`0002-….ts`) and one line here; never edit a migration that has shipped.
+ */
+import type { Migration } from './migration.ts';
+import { platform } from './0001-platform.ts';
+
+export type { Migration } from './migration.ts';
+
+/** Every migration, oldest first. */
+export const migrations: readonly Migration[] = [platform];
