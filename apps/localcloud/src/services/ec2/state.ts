@@ -1,0 +1,224 @@
+/**
+ * EC2's state for one account and region, kept JSON-serialisable (times are epoch
+ * milliseconds) so core can persist it with --state-dir.
+ */
+import type { Cloud } from '../../core/contract.ts';
+
+export interface VpcRecord {
+  vpcId: string;
+  cidrBlock: string;
+  cidrAssociationId: string;
+  isDefault: boolean;
+  instanceTenancy: string;
+  dhcpOptionsId: string;
+  enableDnsSupport: boolean;
+  enableDnsHostnames: boolean;
+  createdAt: number;
+}
+
+export interface SubnetRecord {
+  subnetId: string;
+  vpcId: string;
+  cidrBlock: string;
+  availabilityZone: string;
+  defaultForAz: boolean;
+  mapPublicIpOnLaunch: boolean;
+}
+
+export interface InternetGatewayRecord {
+  internetGatewayId: string;
+  attachedVpcId?: string;
+}
+
+export interface RouteRecord {
+  destinationCidrBlock: string;
+  gatewayId: string;
+  origin: 'CreateRouteTable' | 'CreateRoute';
+}
+
+export interface RouteTableAssociationRecord {
+  associationId: string;
+  subnetId?: string;
+  main: boolean;
+}
+
+export interface RouteTableRecord {
+  routeTableId: string;
+  vpcId: string;
+  routes: RouteRecord[];
+  associations: RouteTableAssociationRecord[];
+}
+
+export interface SecurityGroupRuleRecord {
+  ruleId: string;
+  isEgress: boolean;
+  ipProtocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  referencedGroupId?: string;
+  description?: string;
+}
+
+export interface SecurityGroupRecord {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  rules: SecurityGroupRuleRecord[];
+}
+
+export interface LaunchTemplateVersionRecord {
+  versionNumber: number;
+  versionDescription?: string;
+  createdAt: number;
+  createdBy: string;
+  /** RequestLaunchTemplateData as given (member names of the model). */
+  data: Record<string, unknown>;
+}
+
+export interface LaunchTemplateRecord {
+  launchTemplateId: string;
+  launchTemplateName: string;
+  createdAt: number;
+  createdBy: string;
+  defaultVersion: number;
+  latestVersion: number;
+  versions: LaunchTemplateVersionRecord[];
+}
+
+export type InstanceStateName =
+  'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+
+export interface InstanceRecord {
+  instanceId: string;
+  reservationId: string;
+  requesterId?: string;
+  imageId: string;
+  instanceType: string;
+  architecture: string;
+  subnetId: string;
+  vpcId: string;
+  availabilityZone: string;
+  privateIpAddress: string;
+  /** The loopback address also reported as public IP while the instance has one. */
+  publicIpAddress?: string;
+  securityGroups: { groupId: string; groupName: string }[];
+  keyName?: string;
+  launchTime: number;
+  amiLaunchIndex: number;
+  state: InstanceStateName;
+  /** When the current transitional state (pending, stopping, shutting-down) ends. */
+  transitionAt?: number;
+  /** When a terminated instance disappears from Describe calls. */
+  expiresAt?: number;
+  stateTransitionReason: string;
+  stateReason?: { code: string; message: string };
+  userData?: string;
+  shutdownBehavior: 'stop' | 'terminate';
+  disableApiTermination: boolean;
+  iamInstanceProfile?: { arn: string; id: string; roleArn?: string; roleName?: string };
+  metadataOptions: {
+    httpTokens: 'optional' | 'required';
+    httpEndpoint: 'enabled' | 'disabled';
+    httpPutResponseHopLimit: number;
+    instanceMetadataTags: 'enabled' | 'disabled';
+  };
+  clientToken?: string;
+  rootVolume: { volumeId: string; deviceName: string; sizeGiB: number; attachTime: number };
+  networkInterfaceId: string;
+  macAddress: string;
+  ebsOptimized: boolean;
+  launchTemplate?: { launchTemplateId: string; version: string };
+  fleetId?: string;
+}
+
+export interface FleetRecord {
+  fleetId: string;
+  type: string;
+  createdAt: number;
+  state: 'active' | 'deleted' | 'deleted_running' | 'deleted_terminating';
+  clientToken?: string;
+  launchTemplateConfigs: unknown[];
+  targetCapacity: Record<string, unknown>;
+  onDemandOptions?: Record<string, unknown>;
+  instances: {
+    launchTemplateAndOverrides: Record<string, unknown>;
+    instanceIds: string[];
+    instanceType: string;
+  }[];
+  errors: {
+    launchTemplateAndOverrides: Record<string, unknown>;
+    errorCode: string;
+    errorMessage: string;
+  }[];
+  fulfilled: number;
+}
+
+/** A completed call remembered under its ClientToken. */
+export interface ClientTokenRecord {
+  action: string;
+  fingerprint: string;
+  output: unknown;
+  at: number;
+}
+
+export interface Ec2State {
+  vpcs: Record<string, VpcRecord>;
+  subnets: Record<string, SubnetRecord>;
+  internetGateways: Record<string, InternetGatewayRecord>;
+  routeTables: Record<string, RouteTableRecord>;
+  securityGroups: Record<string, SecurityGroupRecord>;
+  launchTemplates: Record<string, LaunchTemplateRecord>;
+  instances: Record<string, InstanceRecord>;
+  fleets: Record<string, FleetRecord>;
+  /** Resource id → tags (every taggable resource, one place for DescribeTags). */
+  tags: Record<string, Record<string, string>>;
+  clientTokens: Record<string, ClientTokenRecord>;
+  /** Set once the default VPC has been created (it may later be deleted). */
+  defaultVpcCreated: boolean;
+}
+
+/** Process-wide EC2 bookkeeping: which scopes exist, which loopback addresses are taken. */
+export interface Ec2Registry {
+  scopes: { accountId: string; region: string }[];
+  /** Loopback address → instance id. */
+  addresses: Record<string, string>;
+}
+
+/** The service-wide registry lives under this pseudo account in the "global" region. */
+export const REGISTRY_ACCOUNT = '000000000000';
+
+export function emptyState(): Ec2State {
+  return {
+    vpcs: {},
+    subnets: {},
+    internetGateways: {},
+    routeTables: {},
+    securityGroups: {},
+    launchTemplates: {},
+    instances: {},
+    fleets: {},
+    tags: {},
+    clientTokens: {},
+    defaultVpcCreated: false,
+  };
+}
+
+/** The registry of scopes and addresses. */
+export function ec2Registry(cloud: Cloud): Ec2Registry {
+  return cloud.state<Ec2Registry>('ec2-registry', REGISTRY_ACCOUNT, 'global', () => ({
+    scopes: [],
+    addresses: {},
+  }));
+}
+
+/** Raw state of one scope (without creating the default VPC). */
+export function rawEc2State(cloud: Cloud, accountId: string, region: string): Ec2State {
+  const registry = ec2Registry(cloud);
+  if (!registry.scopes.some((s) => s.accountId === accountId && s.region === region)) {
+    registry.scopes.push({ accountId, region });
+  }
+  return cloud.state<Ec2State>('ec2', accountId, region, emptyState);
+}
