@@ -1,0 +1,288 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate } from './evaluate.ts';
+import { parsePolicy } from './parse-policy.ts';
+import type {
+  EvaluationRequest,
+  NamedPolicy,
+  PolicyKind,
+  RequestContext,
+  RequestPrincipal,
+} from './types.ts';
+
+function policy(name: string, doc: unknown, kind: PolicyKind = 'identity'): NamedPolicy {
+  const r = parsePolicy(doc, kind);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return { name, document: r.policy };
+}
+
+const alice: RequestPrincipal = {
+  arn: 'arn:aws:iam::111111111111:user/alice',
+  principalArn: 'arn:aws:iam::111111111111:user/alice',
+  accountId: '111111111111',
+};
+const session: RequestPrincipal = {
+  arn: 'arn:aws:sts::111111111111:assumed-role/Worker/i-123',
+  principalArn: 'arn:aws:iam::111111111111:role/Worker',
+  accountId: '111111111111',
+};
+const bob: RequestPrincipal = {
+  arn: 'arn:aws:iam::222222222222:user/bob',
+  principalArn: 'arn:aws:iam::222222222222:user/bob',
+  accountId: '222222222222',
+};
+
+function request(
+  over: Partial<EvaluationRequest> & { identityPolicies: NamedPolicy[] },
+  context: RequestContext = {},
+): EvaluationRequest {
+  return {
+    principal: alice,
+    action: 's3:GetObject',
+    resource: 'arn:aws:s3:::bucket/key',
+    resourceAccount: '111111111111',
+    context,
+    ...over,
+  };
+}
+
+const allow = (
+  Action: string | string[],
+  Resource: string | string[],
+  extra: object = {},
+): unknown => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action, Resource, ...extra }],
+});
+
+describe('evaluate', () => {
+  it('implicitly denies when nothing allows', () => {
+    const d = evaluate(request({ identityPolicies: [] }));
+    expect(d.decision).toBe('ImplicitlyDenied');
+    expect(d.statements).toEqual([]);
+    expect(d.reason).toBe(
+      's3:GetObject on arn:aws:s3:::bucket/key was implicitly denied: no statement in [none] allows it',
+    );
+  });
+
+  it('allows through an identity policy and reports the statement', () => {
+    const d = evaluate(
+      request({ identityPolicies: [policy('p', allow('s3:Get*', 'arn:aws:s3:::bucket/*'))] }),
+    );
+    expect(d.decision).toBe('Allowed');
+    expect(d.statements).toEqual([{ policy: 'p', source: 'identity', index: 0, effect: 'Allow' }]);
+  });
+
+  it('matches actions case-insensitively and resources case-sensitively', () => {
+    const p = policy('p', allow('S3:getobject', 'arn:aws:s3:::Bucket/*'));
+    expect(evaluate(request({ identityPolicies: [p] })).decision).toBe('ImplicitlyDenied');
+    expect(
+      evaluate(request({ identityPolicies: [p], resource: 'arn:aws:s3:::Bucket/k' })).decision,
+    ).toBe('Allowed');
+  });
+
+  it('lets an explicit deny win over any allow', () => {
+    const d = evaluate(
+      request({
+        identityPolicies: [
+          policy('allow-all', allow('*', '*')),
+          policy('deny', {
+            Version: '2012-10-17',
+            Statement: [
+              { Sid: 'Other', Effect: 'Deny', Action: 'ec2:*', Resource: '*' },
+              { Sid: 'DenyGet', Effect: 'Deny', Action: 's3:GetObject', Resource: '*' },
+            ],
+          }),
+        ],
+      }),
+    );
+    expect(d.decision).toBe('ExplicitlyDenied');
+    expect(d.statements).toEqual([
+      { policy: 'deny', source: 'identity', index: 1, sid: 'DenyGet', effect: 'Deny' },
+    ]);
+    expect(d.reason).toContain("statement 'DenyGet' (index 1) of identity policy deny");
+  });
+
+  it('supports NotAction and NotResource', () => {
+    const p = policy('p', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', NotAction: 'iam:*', NotResource: 'arn:aws:s3:::secret/*' }],
+    });
+    expect(evaluate(request({ identityPolicies: [p] })).decision).toBe('Allowed');
+    expect(
+      evaluate(request({ identityPolicies: [p], resource: 'arn:aws:s3:::secret/k' })).decision,
+    ).toBe('ImplicitlyDenied');
+    expect(
+      evaluate(request({ identityPolicies: [p], action: 'iam:CreateUser', resource: '*' }))
+        .decision,
+    ).toBe('ImplicitlyDenied');
+  });
+
+  describe('resource policies', () => {
+    const bucketPolicy = (AWS: string): NamedPolicy =>
+      policy(
+        'bucket-policy',
+        {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS },
+              Action: 's3:GetObject',
+              Resource: 'arn:aws:s3:::bucket/*',
+            },
+          ],
+        },
+        'resource',
+      );
+
+    it('same account: a grant naming the user allows without an identity policy', () => {
+      const d = evaluate(
+        request({ identityPolicies: [], resourcePolicy: bucketPolicy(alice.arn) }),
+      );
+      expect(d.decision).toBe('Allowed');
+      expect(d.statements[0]!.source).toBe('resource');
+    });
+
+    it('same account: a grant to the account root still needs an identity policy', () => {
+      const d = evaluate(
+        request({
+          identityPolicies: [],
+          resourcePolicy: bucketPolicy('arn:aws:iam::111111111111:root'),
+        }),
+      );
+      expect(d.decision).toBe('ImplicitlyDenied');
+      expect(d.reason).toContain('grants it to account 111111111111');
+    });
+
+    it('cross account: needs both the identity and the resource policy', () => {
+      const identity = policy('p', allow('s3:GetObject', '*'));
+      const base = { principal: bob, identityPolicies: [identity] };
+      expect(evaluate(request(base)).decision).toBe('ImplicitlyDenied');
+      expect(evaluate(request(base)).reason).toContain('needs a resource policy');
+      expect(
+        evaluate(request({ ...base, resourcePolicy: bucketPolicy('222222222222') })).decision,
+      ).toBe('Allowed');
+      expect(
+        evaluate(request({ ...base, identityPolicies: [], resourcePolicy: bucketPolicy(bob.arn) }))
+          .decision,
+      ).toBe('ImplicitlyDenied');
+    });
+
+    it('a role ARN principal matches the sessions of that role', () => {
+      const d = evaluate(
+        request({
+          principal: session,
+          identityPolicies: [],
+          resourcePolicy: bucketPolicy('arn:aws:iam::111111111111:role/Worker'),
+        }),
+      );
+      expect(d.decision).toBe('Allowed');
+    });
+
+    it('trust policy: the role account owns the resource of sts:AssumeRole', () => {
+      const trust = policy(
+        'trust-policy',
+        {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:aws:iam::222222222222:root' },
+              Action: 'sts:AssumeRole',
+              Condition: { StringEquals: { 'sts:ExternalId': 'ext-1' } },
+            },
+          ],
+        },
+        'trust',
+      );
+      const base = {
+        principal: bob,
+        action: 'sts:AssumeRole',
+        resource: 'arn:aws:iam::111111111111:role/Ferry',
+        resourceAccount: undefined,
+        identityPolicies: [policy('p', allow('sts:AssumeRole', '*'))],
+        resourcePolicy: trust,
+      };
+      expect(evaluate(request(base, { 'sts:ExternalId': 'ext-1' })).decision).toBe('Allowed');
+      expect(evaluate(request(base, { 'sts:ExternalId': 'ext-2' })).decision).toBe(
+        'ImplicitlyDenied',
+      );
+      expect(
+        evaluate(request({ ...base, identityPolicies: [] }, { 'sts:ExternalId': 'ext-1' }))
+          .decision,
+      ).toBe('ImplicitlyDenied');
+    });
+
+    it('service principals are granted by the resource policy alone', () => {
+      const trust = policy(
+        'trust',
+        {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'ec2.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        },
+        'trust',
+      );
+      const ec2: RequestPrincipal = {
+        arn: '',
+        principalArn: '',
+        accountId: '',
+        service: 'ec2.amazonaws.com',
+      };
+      const base = {
+        principal: ec2,
+        action: 'sts:AssumeRole',
+        resource: 'arn:aws:iam::111111111111:role/Worker',
+        identityPolicies: [],
+        resourcePolicy: trust,
+      };
+      expect(evaluate(request(base)).decision).toBe('Allowed');
+      expect(
+        evaluate(request({ ...base, principal: { ...ec2, service: 'lambda.amazonaws.com' } }))
+          .decision,
+      ).toBe('ImplicitlyDenied');
+    });
+  });
+
+  describe('session policies', () => {
+    const identity = policy('role-policy', allow('s3:*', '*'));
+    const narrow = policy('session', allow('s3:PutObject', '*'));
+
+    it('narrow what identity policies allow', () => {
+      const base = { principal: session, identityPolicies: [identity] };
+      expect(evaluate(request(base)).decision).toBe('Allowed');
+      const d = evaluate(request({ ...base, sessionPolicies: [narrow] }));
+      expect(d.decision).toBe('ImplicitlyDenied');
+      expect(d.reason).toContain('session policies [session] do not allow it');
+      expect(
+        evaluate(request({ ...base, sessionPolicies: [narrow], action: 's3:PutObject' })).decision,
+      ).toBe('Allowed');
+    });
+
+    it('do not limit a resource policy that names the session ARN', () => {
+      const rp = (AWS: string): NamedPolicy =>
+        policy(
+          'bucket',
+          {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Principal: { AWS }, Action: 's3:GetObject', Resource: '*' },
+            ],
+          },
+          'resource',
+        );
+      const base = { principal: session, identityPolicies: [], sessionPolicies: [narrow] };
+      expect(evaluate(request({ ...base, resourcePolicy: rp(session.arn) })).decision).toBe(
+        'Allowed',
+      );
+      expect(
+        evaluate(request({ ...base, resourcePolicy: rp(session.principalArn) })).decision,
+      ).toBe('ImplicitlyDenied');
+    });
+  });
+});

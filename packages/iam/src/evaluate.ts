@@ -1,0 +1,223 @@
+/**
+ * Request evaluation with AWS's documented logic ("Policy evaluation logic" in the IAM User
+ * Guide): an explicit Deny anywhere wins; otherwise same-account requests are allowed by an
+ * identity policy or by a resource policy that names the caller; cross-account requests need
+ * both; session policies narrow what identity policies grant.
+ */
+import { arnMatchesParts, parseArn } from './arn.ts';
+import { evaluateConditions, type ConditionFailure } from './conditions.ts';
+import { matchPrincipal, type PrincipalMatchKind } from './principal.ts';
+import { conditionContextFor, createConditionContext } from './request-context.ts';
+import type {
+  Decision,
+  EvaluationRequest,
+  MatchedStatement,
+  NamedPolicy,
+  Statement,
+} from './types.ts';
+import { substituteVariables } from './variables.ts';
+import { matchesWildcard } from './wildcard.ts';
+
+type Source = MatchedStatement['source'];
+
+interface Applied {
+  statement: MatchedStatement;
+  /** For resource policies: how the Principal element named the caller. */
+  principal?: PrincipalMatchKind;
+}
+
+function actionMatches(patterns: readonly string[], action: string): boolean {
+  return patterns.some((p) => matchesWildcard(p, action, { caseInsensitive: true }));
+}
+
+function resourceMatches(
+  patterns: readonly string[],
+  resource: string,
+  resolve: ((key: string) => string | undefined) | undefined,
+): boolean {
+  return patterns.some((p) => {
+    if (p === '*') return true;
+    const parts = resolve ? substituteVariables(p, resolve) : [{ text: p, literal: false }];
+    // A variable with no value in the request matches nothing.
+    return parts !== undefined && arnMatchesParts(parts, resource);
+  });
+}
+
+/** Why a statement did not apply; used to explain implicit denials. */
+export type NotApplied =
+  { why: 'action' | 'resource' | 'principal' } | { why: 'condition'; failure: ConditionFailure };
+
+/** Whether one statement applies to the request, and if so how its principal matched. */
+export function statementApplies(
+  statement: Statement,
+  source: Source,
+  version: string,
+  request: EvaluationRequest,
+  context: ReturnType<typeof createConditionContext> = createConditionContext(request),
+): { applies: true; principal?: PrincipalMatchKind } | ({ applies: false } & NotApplied) {
+  const action = statement.Action
+    ? actionMatches(statement.Action, request.action)
+    : statement.NotAction
+      ? !actionMatches(statement.NotAction, request.action)
+      : false;
+  if (!action) return { applies: false, why: 'action' };
+  const resolve = version === '2012-10-17' ? context.resolve : undefined;
+  const resource = statement.Resource
+    ? resourceMatches(statement.Resource, request.resource, resolve)
+    : statement.NotResource
+      ? !resourceMatches(statement.NotResource, request.resource, resolve)
+      : true; // Trust policies have no Resource: the statement is about the role itself.
+  if (!resource) return { applies: false, why: 'resource' };
+  let principal: PrincipalMatchKind | undefined;
+  if (source === 'resource') {
+    if (statement.Principal) {
+      principal = matchPrincipal(statement.Principal, request.principal);
+      if (!principal) return { applies: false, why: 'principal' };
+    } else if (statement.NotPrincipal) {
+      if (matchPrincipal(statement.NotPrincipal, request.principal)) {
+        return { applies: false, why: 'principal' };
+      }
+      principal = 'wildcard';
+    } else {
+      return { applies: false, why: 'principal' };
+    }
+  }
+  const conditions = evaluateConditions(statement.Condition, conditionContextFor(context, version));
+  if (!conditions.matches) return { applies: false, why: 'condition', failure: conditions.failure };
+  return principal ? { applies: true, principal } : { applies: true };
+}
+
+function applied(
+  policies: readonly NamedPolicy[],
+  source: Source,
+  request: EvaluationRequest,
+  context: ReturnType<typeof createConditionContext>,
+): Applied[] {
+  const out: Applied[] = [];
+  for (const policy of policies) {
+    policy.document.Statement.forEach((statement, index) => {
+      const r = statementApplies(statement, source, policy.document.Version, request, context);
+      if (!r.applies) return;
+      out.push({
+        statement: {
+          policy: policy.name,
+          source,
+          index,
+          ...(statement.Sid !== undefined ? { sid: statement.Sid } : {}),
+          effect: statement.Effect,
+        },
+        ...(r.principal ? { principal: r.principal } : {}),
+      });
+    });
+  }
+  return out;
+}
+
+/** The account that owns the request's resource (see EvaluationRequest.resourceAccount). */
+export function resourceAccountOf(request: EvaluationRequest): string {
+  if (request.resourceAccount) return request.resourceAccount;
+  const arn = parseArn(request.resource);
+  return arn && /^\d{12}$/.test(arn.accountId) ? arn.accountId : request.principal.accountId;
+}
+
+function names(policies: readonly NamedPolicy[]): string {
+  return policies.length === 0 ? 'none' : policies.map((p) => p.name).join(', ');
+}
+
+function label(s: MatchedStatement): string {
+  const sid = s.sid ? `'${s.sid}' ` : '';
+  return `statement ${sid}(index ${s.index}) of ${s.source} policy ${s.policy}`;
+}
+
+/** Evaluates a request against identity, session and resource policies. */
+export function evaluate(request: EvaluationRequest): Decision {
+  const context = createConditionContext(request);
+  const sessionPolicies = request.sessionPolicies ?? [];
+  const resourcePolicies = request.resourcePolicy ? [request.resourcePolicy] : [];
+  const identity = applied(request.identityPolicies, 'identity', request, context);
+  const session = applied(sessionPolicies, 'session', request, context);
+  const resource = applied(resourcePolicies, 'resource', request, context);
+  const what = `${request.action} on ${request.resource}`;
+
+  const denies = [...identity, ...session, ...resource].filter(
+    (a) => a.statement.effect === 'Deny',
+  );
+  if (denies.length > 0) {
+    const statements = denies.map((d) => d.statement);
+    return {
+      decision: 'ExplicitlyDenied',
+      statements,
+      reason: `${what} was explicitly denied by ${statements.map(label).join('; ')}`,
+    };
+  }
+
+  const identityAllows = identity.filter((a) => a.statement.effect === 'Allow');
+  const sessionAllows = session.filter((a) => a.statement.effect === 'Allow');
+  const resourceAllows = resource.filter((a) => a.statement.effect === 'Allow');
+  const hasSession = sessionPolicies.length > 0;
+  const sessionOk = !hasSession || sessionAllows.length > 0;
+  const identityGrant = identityAllows.length > 0 && sessionOk;
+  const sameAccount = resourceAccountOf(request) === request.principal.accountId;
+  // A grant to an account only delegates to that account's identity policies.
+  const direct = resourceAllows.filter((a) => a.principal !== 'account');
+  // A grant naming the session itself is added after the session policy narrows the rest.
+  const toSession = direct.filter((a) => a.principal === 'session');
+  const toService = request.principal.service
+    ? direct.filter((a) => a.principal === 'service' || a.principal === 'wildcard')
+    : [];
+
+  const allow = (parts: Applied[], how: string): Decision => ({
+    decision: 'Allowed',
+    statements: parts.map((p) => p.statement),
+    reason: `${what} was allowed ${how}`,
+  });
+  const withSession = hasSession ? sessionAllows : [];
+
+  if (toService.length > 0) {
+    return allow(
+      toService,
+      `by the resource policy granting the service ${request.principal.service}`,
+    );
+  }
+  if (sameAccount) {
+    if (identityGrant) {
+      return allow(
+        [...identityAllows, ...withSession, ...resourceAllows],
+        'by the identity policies',
+      );
+    }
+    if (toSession.length > 0) return allow(toSession, 'by the resource policy naming the session');
+    if (direct.length > 0 && sessionOk) {
+      return allow([...direct, ...withSession], 'by the resource policy naming the caller');
+    }
+  } else if (identityGrant && resourceAllows.length > 0) {
+    return allow(
+      [...identityAllows, ...withSession, ...resourceAllows],
+      'by both the identity policies and the resource policy (cross-account)',
+    );
+  }
+
+  let reason: string;
+  const ids = names(request.identityPolicies);
+  if (identityAllows.length === 0 && (sameAccount ? direct.length === 0 : true)) {
+    reason = `no statement in [${ids}]${resourcePolicies.length ? ` or the resource policy ${names(resourcePolicies)}` : ''} allows it`;
+    if (resourceAllows.length > 0 && direct.length === 0) {
+      reason += ` (the resource policy grants it to account ${request.principal.accountId}, which still needs an identity policy allowing it)`;
+    }
+  } else if (hasSession && sessionAllows.length === 0) {
+    reason = `the session policies [${names(sessionPolicies)}] do not allow it`;
+  } else if (!sameAccount && resourcePolicies.length === 0) {
+    reason = `the resource belongs to account ${resourceAccountOf(request)}: a cross-account request needs a resource policy that allows it, and there is none`;
+  } else if (!sameAccount && resourceAllows.length === 0) {
+    reason = `the resource belongs to account ${resourceAccountOf(request)}: a cross-account request needs the resource policy ${names(resourcePolicies)} to allow it too, and it does not`;
+  } else if (!sameAccount) {
+    reason = `the resource belongs to account ${resourceAccountOf(request)}: a cross-account request needs an identity policy in [${ids}] to allow it too, and none does`;
+  } else {
+    reason = `no statement in [${ids}] allows it`;
+  }
+  return {
+    decision: 'ImplicitlyDenied',
+    statements: [],
+    reason: `${what} was implicitly denied: ${reason}`,
+  };
+}
