@@ -1,0 +1,13 @@
+/** Renders a template as JSON or YAML (long-form `Fn::` keys, valid for CloudFormation). */
+import { stringify } from 'yaml';
+import type { CfnTemplate } from './template-builder.ts';
+
+export const TEMPLATE_FORMATS = ['json', 'yaml'] as const;
+export type TemplateFormat = (typeof TEMPLATE_FORMATS)[number];
+
+/** The template as text, ending with a newline. */
+export function renderTemplate(template: CfnTemplate, format: TemplateFormat): string {
+  if (format === 'json') return `${JSON.stringify(template, null, 2)}\n`;
+  // No anchors/aliases: CloudFormation's YAML parser does not resolve them everywhere.
+  return stringify(template, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
