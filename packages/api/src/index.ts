@@ -1,1 +1,10 @@
-export {};
+export * from './common.ts';
+export * from './auth-schemas.ts';
+export * from './org-schemas.ts';
+export * from './workspace-schemas.ts';
+export * from './audit-schemas.ts';
+export * from './contract.ts';
+export * from './contracts.ts';
+export * from './ferry-api-error.ts';
+export * from './client.ts';
+export * from './openapi.ts';

@@ -36,14 +36,23 @@ export const WORKSPACE_PERMISSIONS = [
   'queries:run',
 ] as const;
 
+/** Permissions on the whole installation, held by instance admins only. */
+export const INSTANCE_PERMISSIONS = ['users:manage'] as const;
+
 /** Every permission a route may require. */
-export const PERMISSIONS = [...ORG_PERMISSIONS, ...WORKSPACE_PERMISSIONS] as const;
+export const PERMISSIONS = [
+  ...INSTANCE_PERMISSIONS,
+  ...ORG_PERMISSIONS,
+  ...WORKSPACE_PERMISSIONS,
+] as const;
 /** A permission. */
 export type Permission = (typeof PERMISSIONS)[number];
 /** A permission on an organization. */
 export type OrgPermission = (typeof ORG_PERMISSIONS)[number];
 /** A permission on a workspace. */
 export type WorkspacePermission = (typeof WORKSPACE_PERMISSIONS)[number];
+/** A permission on the installation. */
+export type InstancePermission = (typeof INSTANCE_PERMISSIONS)[number];
 
 const ORG_MATRIX: Readonly<Record<OrgRole, readonly OrgPermission[]>> = {
   admin: ORG_PERMISSIONS,
@@ -67,6 +76,11 @@ export const SERVICE_ACCOUNT_PERMISSIONS: readonly WorkspacePermission[] = [
 /** True when the permission is granted on an organization (not on a workspace). */
 export function isOrgPermission(permission: Permission): permission is OrgPermission {
   return (ORG_PERMISSIONS as readonly string[]).includes(permission);
+}
+
+/** True when the permission is granted on a workspace. */
+export function isWorkspacePermission(permission: Permission): permission is WorkspacePermission {
+  return (WORKSPACE_PERMISSIONS as readonly string[]).includes(permission);
 }
 
 /** Permissions an organization role grants on its organization. */
