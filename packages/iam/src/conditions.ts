@@ -11,10 +11,13 @@ import type { ConditionBlock } from './types.ts';
 import { substituteVariables, type VariableResolver } from './variables.ts';
 import type { PatternPart } from './wildcard.ts';
 
+/** A context key's value as the request carries it. */
+export type ContextValue = string | readonly string[];
+
 /** The request as the condition evaluator sees it. */
 export interface ConditionContext {
-  /** Values of a context key (case-insensitive); undefined when the request lacks the key. */
-  values(key: string): string[] | undefined;
+  /** The value of a context key (case-insensitive); undefined when the request lacks the key. */
+  value(key: string): ContextValue | undefined;
   /** Resolves `${…}` variables, or undefined when variables are not substituted (Version 2008-10-17). */
   resolver?: VariableResolver;
 }
@@ -23,51 +26,40 @@ export interface ConditionContext {
 export interface ConditionFailure {
   operator: string;
   key: string;
-  /** The request's values for the key; undefined when the key was absent. */
-  requestValues?: string[];
+  /** The request's value for the key; undefined when the key was absent. */
+  requestValue?: ContextValue;
 }
 
 export type ConditionResult = { matches: true } | { matches: false; failure: ConditionFailure };
 
+/** Policy values after variable substitution; undefined marks a variable without a value. */
 function policyParts(
   operator: ConditionOperator,
   values: readonly string[],
   resolver: VariableResolver | undefined,
-): PatternPart[][] {
-  const out: PatternPart[][] = [];
+): (PatternPart[] | undefined)[] {
   const substitutes = resolver && (operator.type === 'String' || operator.type === 'Arn');
-  for (const v of values) {
-    if (!substitutes) {
-      out.push([{ text: v, literal: false }]);
-      continue;
-    }
-    // A variable without a value makes that one policy value match nothing.
-    const parts = substituteVariables(v, resolver);
-    if (parts) out.push(parts);
-  }
-  return out;
+  return values.map((v) =>
+    substitutes ? substituteVariables(v, resolver) : [{ text: v, literal: false }],
+  );
 }
 
 /**
- * Whether a single request value satisfies the operator: for positive operators, it matches
- * one of the policy values; for negated ones, it matches none. Undefined when the request
- * value is not of the operator's type.
+ * Whether one request value satisfies the operator. Positive operators need one policy value
+ * to match; negated operators need every policy value not to match. A policy value that
+ * cannot be compared (a variable without a value, a request value of the wrong type) counts
+ * as failed either way, so it can never make a condition true.
  */
 function valueSatisfies(
   operator: ConditionOperator,
-  policy: readonly PatternPart[][],
+  policy: readonly (PatternPart[] | undefined)[],
   requestValue: string,
-): boolean | undefined {
-  let any = false;
-  for (const p of policy) {
-    const r = compareValue(operator.comparison, p, requestValue);
-    if (r === undefined) return undefined;
-    if (r) {
-      any = true;
-      break;
-    }
-  }
-  return operator.negated ? !any : any;
+): boolean {
+  const results = policy.map((p) =>
+    p === undefined ? undefined : compareValue(operator.comparison, p, requestValue),
+  );
+  if (operator.negated) return results.every((r) => r === false);
+  return results.some((r) => r === true);
 }
 
 /** Evaluates one operator/key pair. */
@@ -80,13 +72,12 @@ export function evaluateCondition(
   const operator = parseConditionOperator(operatorName);
   // Validation rejects unknown operators; an unvalidated one can never grant or deny.
   if (!operator) return false;
-  const raw = context.values(key);
-  const present = raw !== undefined && raw.length > 0;
+  const raw = context.value(key);
   if (operator.comparison === 'Null') {
     // "true" asks for the key to be absent, "false" for it to be present.
-    return policyValues.some((v) => (v.toLowerCase() === 'true') === !present);
+    return policyValues.some((v) => (v.toLowerCase() === 'true') === (raw === undefined));
   }
-  if (!present) {
+  if (raw === undefined) {
     if (operator.ifExists) return true;
     if (operator.set === 'ForAllValues') return true;
     if (operator.set === 'ForAnyValue') return false;
@@ -94,19 +85,14 @@ export function evaluateCondition(
     return operator.negated;
   }
   const policy = policyParts(operator, policyValues, context.resolver);
-  switch (operator.set) {
-    case 'ForAllValues':
-      return raw.every((v) => valueSatisfies(operator, policy, v) === true);
-    case 'ForAnyValue':
-      return raw.some((v) => valueSatisfies(operator, policy, v) === true);
-    default: {
-      // Without a set operator a multi-valued key behaves as "any of its values".
-      if (operator.negated) {
-        return raw.every((v) => valueSatisfies(operator, policy, v) === true);
-      }
-      return raw.some((v) => valueSatisfies(operator, policy, v) === true);
-    }
+  if (operator.set === undefined) {
+    // A multi-valued key needs a set operator: without one the condition never matches.
+    return typeof raw === 'string' && valueSatisfies(operator, policy, raw);
   }
+  const values = typeof raw === 'string' ? [raw] : raw;
+  return operator.set === 'ForAllValues'
+    ? values.every((v) => valueSatisfies(operator, policy, v))
+    : values.some((v) => valueSatisfies(operator, policy, v));
 }
 
 /** Evaluates a whole Condition block (everything ANDed). */
@@ -118,10 +104,10 @@ export function evaluateConditions(
   for (const [operator, keys] of Object.entries(block)) {
     for (const [key, values] of Object.entries(keys)) {
       if (!evaluateCondition(operator, key, values, context)) {
-        const requestValues = context.values(key);
+        const requestValue = context.value(key);
         return {
           matches: false,
-          failure: { operator, key, ...(requestValues ? { requestValues } : {}) },
+          failure: { operator, key, ...(requestValue !== undefined ? { requestValue } : {}) },
         };
       }
     }

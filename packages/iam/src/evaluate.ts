@@ -7,7 +7,11 @@
 import { arnMatchesParts, parseArn } from './arn.ts';
 import { evaluateConditions, type ConditionFailure } from './conditions.ts';
 import { matchPrincipal, type PrincipalMatchKind } from './principal.ts';
-import { conditionContextFor, createConditionContext } from './request-context.ts';
+import {
+  conditionContextFor,
+  createConditionContext,
+  type RequestConditionContext,
+} from './request-context.ts';
 import type {
   Decision,
   EvaluationRequest,
@@ -53,7 +57,7 @@ export function statementApplies(
   source: Source,
   version: string,
   request: EvaluationRequest,
-  context: ReturnType<typeof createConditionContext> = createConditionContext(request),
+  context: RequestConditionContext = createConditionContext(request),
 ): { applies: true; principal?: PrincipalMatchKind } | ({ applies: false } & NotApplied) {
   const action = statement.Action
     ? actionMatches(statement.Action, request.action)
@@ -91,7 +95,7 @@ function applied(
   policies: readonly NamedPolicy[],
   source: Source,
   request: EvaluationRequest,
-  context: ReturnType<typeof createConditionContext>,
+  context: RequestConditionContext,
 ): Applied[] {
   const out: Applied[] = [];
   for (const policy of policies) {
@@ -118,6 +122,19 @@ export function resourceAccountOf(request: EvaluationRequest): string {
   if (request.resourceAccount) return request.resourceAccount;
   const arn = parseArn(request.resource);
   return arn && /^\d{12}$/.test(arn.accountId) ? arn.accountId : request.principal.accountId;
+}
+
+/**
+ * Whether the resource policy alone decides who may use the resource, as for role trust
+ * policies (IAM User Guide: "a role trust policy must allow the principal even in the same
+ * account") and KMS key policies.
+ */
+export function resourcePolicyIsAuthoritative(request: EvaluationRequest): boolean {
+  const service = request.action.slice(0, request.action.indexOf(':')).toLowerCase();
+  if (service === 'sts') return true;
+  if (service !== 'kms') return false;
+  const arn = parseArn(request.resource);
+  return request.resource === '*' || (arn !== undefined && arn.resource.startsWith('key/'));
 }
 
 function names(policies: readonly NamedPolicy[]): string {
@@ -162,6 +179,9 @@ export function evaluate(request: EvaluationRequest): Decision {
   const direct = resourceAllows.filter((a) => a.principal !== 'account');
   // A grant naming the session itself is added after the session policy narrows the rest.
   const toSession = direct.filter((a) => a.principal === 'session');
+  // Trust and key policies are the only authority over a role or key: identity policies count
+  // only when the resource policy trusts the account, even within the account.
+  const authoritative = resourcePolicies.length > 0 && resourcePolicyIsAuthoritative(request);
   const toService = request.principal.service
     ? direct.filter((a) => a.principal === 'service' || a.principal === 'wildcard')
     : [];
@@ -179,41 +199,44 @@ export function evaluate(request: EvaluationRequest): Decision {
       `by the resource policy granting the service ${request.principal.service}`,
     );
   }
-  if (sameAccount) {
-    if (identityGrant) {
-      return allow(
-        [...identityAllows, ...withSession, ...resourceAllows],
-        'by the identity policies',
-      );
-    }
-    if (toSession.length > 0) return allow(toSession, 'by the resource policy naming the session');
-    if (direct.length > 0 && sessionOk) {
-      return allow([...direct, ...withSession], 'by the resource policy naming the caller');
-    }
-  } else if (identityGrant && resourceAllows.length > 0) {
+  if (toSession.length > 0 && sameAccount) {
+    return allow(toSession, 'by the resource policy naming the session');
+  }
+  if (sameAccount && direct.length > 0 && sessionOk) {
+    return allow([...direct, ...withSession], 'by the resource policy naming the caller');
+  }
+  if (sameAccount && !authoritative && identityGrant) {
+    return allow([...identityAllows, ...withSession], 'by the identity policies');
+  }
+  if (identityGrant && resourceAllows.length > 0) {
     return allow(
       [...identityAllows, ...withSession, ...resourceAllows],
-      'by both the identity policies and the resource policy (cross-account)',
+      sameAccount
+        ? 'by the identity policies and the resource policy, which trusts the account'
+        : 'by both the identity policies and the resource policy (cross-account)',
     );
   }
 
-  let reason: string;
   const ids = names(request.identityPolicies);
-  if (identityAllows.length === 0 && (sameAccount ? direct.length === 0 : true)) {
-    reason = `no statement in [${ids}]${resourcePolicies.length ? ` or the resource policy ${names(resourcePolicies)}` : ''} allows it`;
-    if (resourceAllows.length > 0 && direct.length === 0) {
-      reason += ` (the resource policy grants it to account ${request.principal.accountId}, which still needs an identity policy allowing it)`;
-    }
-  } else if (hasSession && sessionAllows.length === 0) {
+  const owner = resourceAccountOf(request);
+  const rp = names(resourcePolicies);
+  let reason: string;
+  if (request.principal.service) {
+    reason = `no resource policy statement grants it to the service ${request.principal.service}`;
+  } else if (hasSession && !sessionOk && (identityAllows.length > 0 || direct.length > 0)) {
     reason = `the session policies [${names(sessionPolicies)}] do not allow it`;
-  } else if (!sameAccount && resourcePolicies.length === 0) {
-    reason = `the resource belongs to account ${resourceAccountOf(request)}: a cross-account request needs a resource policy that allows it, and there is none`;
-  } else if (!sameAccount && resourceAllows.length === 0) {
-    reason = `the resource belongs to account ${resourceAccountOf(request)}: a cross-account request needs the resource policy ${names(resourcePolicies)} to allow it too, and it does not`;
-  } else if (!sameAccount) {
-    reason = `the resource belongs to account ${resourceAccountOf(request)}: a cross-account request needs an identity policy in [${ids}] to allow it too, and none does`;
+  } else if (identityAllows.length === 0 && resourceAllows.length === 0) {
+    reason = `no statement in [${ids}]${resourcePolicies.length ? ` or the resource policy ${rp}` : ''} allows it`;
+  } else if (identityAllows.length === 0) {
+    reason = sameAccount
+      ? `the resource policy ${rp} grants it to account ${request.principal.accountId} only, which still needs an identity policy in [${ids}] allowing it, and none does`
+      : `the resource belongs to account ${owner}: a cross-account request needs an identity policy in [${ids}] to allow it too, and none does`;
+  } else if (resourcePolicies.length === 0) {
+    reason = `the resource belongs to account ${owner}: a cross-account request needs a resource policy that allows it, and there is none`;
+  } else if (sameAccount) {
+    reason = `the resource policy ${rp} does not allow the caller: it alone decides who may ${request.action}, even within the account`;
   } else {
-    reason = `no statement in [${ids}] allows it`;
+    reason = `the resource belongs to account ${owner}: a cross-account request needs the resource policy ${rp} to allow it too, and it does not`;
   }
   return {
     decision: 'ImplicitlyDenied',

@@ -32,9 +32,10 @@ export function nearMisses(request: EvaluationRequest): string[] {
             `${where} allows the action but does not name the caller ${request.principal.arn}`,
           );
         } else if (r.why === 'condition') {
-          const got = r.failure.requestValues
-            ? `the request has ${JSON.stringify(r.failure.requestValues)}`
-            : 'the request does not carry the key';
+          const got =
+            r.failure.requestValue !== undefined
+              ? `the request has ${JSON.stringify(r.failure.requestValue)}`
+              : 'the request does not carry the key';
           lines.push(
             `${where} allows the action but its condition ${r.failure.operator} on "${r.failure.key}" is not met (${got})`,
           );

@@ -3,7 +3,7 @@
  * the keys AWS always sets from the principal when the caller did not pass them.
  */
 import { parseArn } from './arn.ts';
-import type { ConditionContext } from './conditions.ts';
+import type { ConditionContext, ContextValue } from './conditions.ts';
 import type { EvaluationRequest } from './types.ts';
 
 /** Keys AWS derives from the authenticated principal (caller-provided values take precedence). */
@@ -27,31 +27,33 @@ export function principalContextKeys(
 }
 
 /** Builds the case-insensitive lookup used by conditions and policy variables. */
-export function createConditionContext(request: EvaluationRequest): {
-  values: (key: string) => string[] | undefined;
-  resolve: (key: string) => string | undefined;
-} {
-  const map = new Map<string, string[]>();
-  for (const [k, v] of Object.entries(principalContextKeys(request))) map.set(k.toLowerCase(), [v]);
+export function createConditionContext(request: EvaluationRequest): RequestConditionContext {
+  const map = new Map<string, ContextValue>();
+  for (const [k, v] of Object.entries(principalContextKeys(request))) map.set(k.toLowerCase(), v);
   for (const [k, v] of Object.entries(request.context)) {
-    if (v === undefined) continue;
-    map.set(k.toLowerCase(), Array.isArray(v) ? v : [v]);
+    if (v !== undefined) map.set(k.toLowerCase(), v);
   }
-  const values = (key: string): string[] | undefined => map.get(key.toLowerCase());
-  // A multi-valued key has no single value to substitute.
+  const value = (key: string): ContextValue | undefined => map.get(key.toLowerCase());
+  // A multi-valued key has no single value to substitute; an empty one counts as absent.
   const resolve = (key: string): string | undefined => {
-    const v = values(key);
-    return v && v.length === 1 ? v[0] : undefined;
+    const v = value(key);
+    return typeof v === 'string' && v !== '' ? v : undefined;
   };
-  return { values, resolve };
+  return { value, resolve };
+}
+
+/** Context lookups shared by every policy of one request. */
+export interface RequestConditionContext {
+  value: (key: string) => ContextValue | undefined;
+  resolve: (key: string) => string | undefined;
 }
 
 /** The condition context for one policy: variables are substituted only in Version 2012-10-17. */
 export function conditionContextFor(
-  base: ReturnType<typeof createConditionContext>,
+  base: RequestConditionContext,
   version: string,
 ): ConditionContext {
   return version === '2012-10-17'
-    ? { values: base.values, resolver: base.resolve }
-    : { values: base.values };
+    ? { value: base.value, resolver: base.resolve }
+    : { value: base.value };
 }
