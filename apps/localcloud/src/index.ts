@@ -1,1 +1,44 @@
-export {};
+/**
+ * localcloud's public entry point: `start(options)` runs the whole cloud on one HTTP
+ * endpoint and returns its URL and a `stop()` that shuts every service down.
+ */
+import type { LogLevel } from './core/logger.ts';
+import { createLogger } from './core/logger.ts';
+import { startServer } from './core/server.ts';
+import type { Logger } from './core/contract.ts';
+import { services } from './services/index.ts';
+
+export interface StartOptions {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 4566; 0 picks a free one). */
+  port?: number;
+  /** Directory where state is persisted across restarts (in memory only when absent). */
+  stateDir?: string;
+  /** Log level on stderr (default info), or a logger of your own. */
+  logLevel?: LogLevel;
+  logger?: Logger;
+  /** Seed of the fault injector's random numbers. */
+  seed?: number;
+}
+
+export interface LocalCloud {
+  /** e.g. `http://127.0.0.1:4566`: the endpoint of every service and of the admin API. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts localcloud; resolves once it listens. */
+export async function start(options: StartOptions = {}): Promise<LocalCloud> {
+  const server = await startServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 4566,
+    stateDir: options.stateDir,
+    services,
+    log: options.logger ?? createLogger(options.logLevel ?? 'info'),
+    seed: options.seed,
+  });
+  return { url: server.url, stop: server.stop };
+}
+
+export type { LogLevel } from './core/logger.ts';

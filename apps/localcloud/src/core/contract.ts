@@ -6,6 +6,9 @@
  * as there; lists are arrays, maps are objects, timestamps are Date, blobs are Buffer).
  */
 import type { NamedPolicy, RequestContext } from '@ferry/iam';
+import type { CredentialRecord, CredentialStore } from './credential-store.ts';
+
+export type { CredentialRecord, CredentialStore, CredentialPrincipal, Account } from './credential-store.ts';
 
 /** An AWS error as the SDKs parse it: `code` is the wire error code. */
 export class AwsError extends Error {
@@ -152,6 +155,28 @@ export interface Cloud {
   readonly faults: Faults;
   readonly log: Logger;
   now(): number;
+  /** Accounts and every accepted credential (users' access keys, STS sessions). */
+  readonly credentials: CredentialStore;
+  /**
+   * Every stored state object of a service across accounts and regions (e.g. EC2 walks its
+   * instances at start after a restart, and for `GET /_localcloud/instances`).
+   */
+  stateEntries(service: string): { accountId: string; region: string; state: object }[];
+  /**
+   * Asks for the state to be persisted (debounced). Core persists after every API call on
+   * its own; call this after changes made outside a call (timers, processes exiting).
+   */
+  markChanged(): void;
+  /**
+   * Seconds of the active `iam-propagation-delay` fault (0 when none): IAM entities and
+   * keys younger than this are not yet visible to authentication and STS.
+   */
+  propagationDelaySeconds(): number;
+  /**
+   * False for an IAM change made at `createdAt` (epoch ms) that has not propagated yet
+   * (made after an `iam-propagation-delay` fault was added, less than its seconds ago).
+   */
+  isPropagated(createdAt: number): boolean;
 }
 
 export type Handler = (call: Call, cloud: Cloud) => Promise<Record<string, unknown>>;
@@ -200,7 +225,15 @@ export interface ServiceDefinition {
   ) => Promise<RawResponse>;
   /** Extra unauthenticated routes. */
   routes?: Route[];
-  /** Started with the server (e.g. s3rver, kinesalite, instance supervisor); stopped at shutdown. */
+  /**
+   * Resolves non-root credentials to the Caller (IAM provides it: policies and tags live
+   * there). Core uses the first service that defines it.
+   */
+  resolveCaller?(record: CredentialRecord, cloud: Cloud): Caller | undefined;
+  /**
+   * Started with the server after persisted state is loaded (e.g. s3rver, kinesalite, the
+   * instance supervisor, which may inspect `stateEntries` to restore instances).
+   */
   start?(cloud: Cloud): Promise<void>;
   stop?(): Promise<void>;
 }

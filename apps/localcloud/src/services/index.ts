@@ -1,0 +1,11 @@
+/**
+ * The registry of localcloud's services: one import and one entry per service.
+ */
+import type { ServiceDefinition } from '../core/contract.ts';
+import { iamService } from './iam/index.ts';
+import { stsService } from './sts/index.ts';
+import { sqsService } from './sqs/index.ts';
+import { snsService } from './sns/index.ts';
+
+/** Every service localcloud serves, in start order (stopped in reverse). */
+export const services: ServiceDefinition[] = [iamService, stsService, sqsService, snsService];
