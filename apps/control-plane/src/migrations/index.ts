@@ -4,8 +4,9 @@
  */
 import type { Migration } from './migration.ts';
 import { platform } from './0001-platform.ts';
+import { domain } from './0002-domain.ts';
 
 export type { Migration } from './migration.ts';
 
 /** Every migration, oldest first. */
-export const migrations: readonly Migration[] = [platform];
+export const migrations: readonly Migration[] = [platform, domain];

@@ -1,3 +1,36 @@
 /** Tables of the domain half (identity, organizations, workspaces, audit). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface DomainTables {}
+import type { AuditLogTable, IdempotencyKeysTable } from './audit-tables.ts';
+import type {
+  ApiTokensTable,
+  ServiceAccountsTable,
+  SessionsTable,
+  SetupTokensTable,
+  UsersTable,
+} from './identity-tables.ts';
+import type {
+  InvitationsTable,
+  OrgMembersTable,
+  OrgsTable,
+  WorkspaceMembersTable,
+  WorkspacesTable,
+} from './tenancy-tables.ts';
+
+export type * from './audit-tables.ts';
+export type * from './identity-tables.ts';
+export type * from './tenancy-tables.ts';
+
+/** The domain's tables by name. */
+export interface DomainTables {
+  users: UsersTable;
+  setup_tokens: SetupTokensTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  service_accounts: ServiceAccountsTable;
+  orgs: OrgsTable;
+  org_members: OrgMembersTable;
+  workspaces: WorkspacesTable;
+  workspace_members: WorkspaceMembersTable;
+  invitations: InvitationsTable;
+  audit_log: AuditLogTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
