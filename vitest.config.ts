@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Servers and instance processes are real; two cores is the CI budget.
     maxWorkers: 2,
+    // One PostgreSQL server per run for the control plane's dual-backend suites.
+    globalSetup: ['apps/control-plane/src/testing/global-setup.ts'],
   },
 });

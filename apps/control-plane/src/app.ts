@@ -28,6 +28,7 @@ export async function createApp(
   const lifecycle = options.lifecycle ?? createLifecycle();
   const app = Fastify({
     // Typed as Fastify's base logger so every plugin sees the default instance type.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: resources.log as FastifyBaseLogger,
     bodyLimit: resources.config.http.bodyLimitBytes,
     requestIdHeader: false,

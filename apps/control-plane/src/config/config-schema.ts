@@ -126,11 +126,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'DATABASE_URL',
     flag: 'databaseUrl',
     kind: 'string',
-    schema: z
-      .string()
-      .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), {
-        message: 'expected a postgres:// URL',
-      }),
+    schema: z.string().refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), {
+      message: 'expected a postgres:// URL',
+    }),
     secret: true,
   },
   {

@@ -25,10 +25,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<Kysely<Datab
       connectionString: target.url,
       max: target.poolSize ?? 10,
       types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
           oid === INT8_OID
             ? (v: string) => Number(v)
-            : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+            : (pg.types.getTypeParser(
+                oid,
+                format ?? 'text',
+              ) as unknown)) as typeof pg.types.getTypeParser,
       },
     });
     // A dropped idle connection must not crash the process; the pool reconnects.

@@ -118,8 +118,9 @@ class PgliteDriver implements Driver {
     await conn.executeQuery(CompiledQuery.raw(`release savepoint "${name.replaceAll('"', '""')}"`));
   }
 
-  async releaseConnection(): Promise<void> {
+  releaseConnection(): Promise<void> {
     this.#mutex.unlock();
+    return Promise.resolve();
   }
 
   async destroy(): Promise<void> {

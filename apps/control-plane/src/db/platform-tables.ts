@@ -39,7 +39,7 @@ export interface JobsTable {
 /** Periodic jobs: the next due time, advanced atomically so one replica fires each run. */
 export interface JobSchedulesTable {
   name: string;
-  interval_seconds: number;
+  interval_ms: number;
   next_run_at: Timestamp;
 }
 

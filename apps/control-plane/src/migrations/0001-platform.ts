@@ -35,7 +35,7 @@ export const platform: Migration = {
     await db.schema
       .createTable('job_schedules')
       .addColumn('name', 'text', (c) => c.primaryKey())
-      .addColumn('interval_seconds', 'integer', (c) => c.notNull())
+      .addColumn('interval_ms', 'integer', (c) => c.notNull())
       .addColumn('next_run_at', 'timestamptz', (c) => c.notNull())
       .execute();
   },

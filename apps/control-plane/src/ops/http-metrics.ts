@@ -10,7 +10,10 @@ export function registerHttpMetrics(app: FastifyInstance, metrics: MetricsRegist
     'HTTP request duration, in seconds.',
   );
   const inFlight = metrics.gauge('http_requests_in_flight', 'HTTP requests being handled.');
-  app.addHook('onRequest', async () => inFlight.inc());
+  app.addHook('onRequest', (_request, _reply, done) => {
+    inFlight.inc();
+    done();
+  });
   app.addHook('onResponse', async (request, reply) => {
     inFlight.dec();
     // The route pattern, never the raw URL: ids in paths would explode cardinality.

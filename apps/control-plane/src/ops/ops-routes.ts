@@ -39,7 +39,7 @@ export function registerOpsRoutes(
   resources: Resources,
   lifecycle: Lifecycle,
 ): void {
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { logLevel: 'warn' }, (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
     const r = await checkReadiness(resources, lifecycle);
     return reply
