@@ -5,3 +5,6 @@ export * from './cfn-value.ts';
 export * from './template-version.ts';
 export * from './template-builder.ts';
 export * from './template-render.ts';
+export * from './resolve-intrinsics.ts';
+export * from './sample-stack.ts';
+export * from './policy-assessment.ts';

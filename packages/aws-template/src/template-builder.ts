@@ -311,7 +311,8 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
       Type: 'AWS::IAM::ManagedPolicy',
       Properties: {
         ManagedPolicyName: sub(roleNamePattern(role)),
-        Description: `Generated from ferry's permission registry (template ${TEMPLATE_VERSION}).`,
+        // Create-only in CloudFormation: a changing description would replace the named policy.
+        Description: `ferry ${ROLE_SLUG[role]} permissions, generated from ferry's permission registry.`,
         Roles: [ref(`${role}Role`)],
         PolicyDocument: {
           Version: '2012-10-17',
