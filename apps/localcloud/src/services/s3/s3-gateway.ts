@@ -13,6 +13,7 @@ import type { Call, Cloud, RawRequest, RawResponse } from '../../core/contract.t
 import { decodeAwsChunked, isAwsChunked, verifyChecksums } from './aws-chunked.ts';
 import type { BucketRecord, BucketRegistry } from './bucket-registry.ts';
 import { S3Error, accessDenied, noSuchBucket, renderS3Error } from './s3-error.ts';
+import { listPage, listingRequest, renderListing } from './object-listing.ts';
 import { resolveS3Operation } from './s3-operation.ts';
 import type { S3Operation, S3Permission } from './s3-operation.ts';
 import { validateBucketName, validateBucketPolicy } from './s3-validation.ts';
@@ -165,10 +166,13 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
     }
   };
 
-  const toRawResponse = (response: BackendResponse): RawResponse => {
+  /** s3rver's answer as-is; its Content-Length is kept only for HEAD (no body to measure). */
+  const toRawResponse = (response: BackendResponse, method = 'GET'): RawResponse => {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {
-      if (!DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = value;
+      if (DROPPED_RESPONSE_HEADERS.has(name)) continue;
+      if (name === 'content-length' && method.toUpperCase() !== 'HEAD') continue;
+      headers[name] = value;
     }
     return { status: response.status, headers, body: response.body };
   };
@@ -602,6 +606,19 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
         if (response.status < 300) registry.remove(bucket.name);
         return toRawResponse(response);
       }
+      case 'ListObjects':
+      case 'ListObjectsV2': {
+        const listing = listingRequest(request.query);
+        const objects = await backend.listObjects(bucket.name, listing.prefix);
+        const page = listPage(objects, listing, bucket.name);
+        return xmlResponse(
+          200,
+          renderListing(bucket.name, listing, page, {
+            id: canonicalUserId(bucket.owner),
+            displayName: bucket.owner,
+          }),
+        );
+      }
       case 'GetObject':
       case 'HeadObject': {
         const response = await forward(request, operation);
@@ -609,10 +626,10 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
           // Without s3:ListBucket, S3 does not reveal that a key is absent.
           throw accessDenied();
         }
-        return toRawResponse(response);
+        return toRawResponse(response, request.method);
       }
       default:
-        return toRawResponse(await forward(request, operation));
+        return toRawResponse(await forward(request, operation), request.method);
     }
   };
 

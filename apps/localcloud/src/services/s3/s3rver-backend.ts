@@ -8,6 +8,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ListedObject } from './object-listing.ts';
 
 export interface BackendRequest {
   method: string;
@@ -33,13 +34,25 @@ export interface S3rverBackend {
   /** Where s3rver keeps its files (`BUCKET/…`). */
   readonly directory: string;
   send(request: BackendRequest): Promise<BackendResponse>;
+  /** Every object of `bucket` under `prefix`, unordered (s3rver's own paging is unusable). */
+  listObjects(bucket: string, prefix: string): Promise<ListedObject[]>;
   /** Drops a multipart upload's stored parts (s3rver has no AbortMultipartUpload). */
   discardUpload(bucket: string, uploadId: string): Promise<void>;
+}
+
+interface StoredObject {
+  key: string;
+  size: number;
+  lastModifiedDate: Date;
+  metadata: Record<string, string>;
 }
 
 interface S3rverServer {
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
+  store: {
+    listObjects(bucket: string, options: { prefix?: string }): Promise<{ objects: StoredObject[] }>;
+  };
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverServer;
 
@@ -94,6 +107,16 @@ export function createS3rverBackend(options: S3rverBackendOptions = {}): S3rverB
         await rm(directory, { recursive: true, force: true });
         temporary = false;
       }
+    },
+    async listObjects(bucket, prefix) {
+      if (!server) throw new Error('s3rver is not running');
+      const { objects } = await server.store.listObjects(bucket, { prefix });
+      return objects.map((o) => ({
+        key: o.key,
+        size: o.size,
+        etag: o.metadata['etag'] ?? '""',
+        lastModified: o.lastModifiedDate,
+      }));
     },
     async discardUpload(bucket, uploadId) {
       if (!/^[0-9a-f]+$/.test(uploadId)) return;
