@@ -24,7 +24,7 @@ export const resourceTypeByPrefix: Record<string, string> = {
 
 /** The resource type an id names, from its prefix; undefined when unknown. */
 export function resourceTypeOf(id: string): string | undefined {
-  const dash = id.lastIndexOf('-');
+  const dash = id.indexOf('-');
   if (dash <= 0) return undefined;
   return resourceTypeByPrefix[id.slice(0, dash)];
 }

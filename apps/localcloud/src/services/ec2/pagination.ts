@@ -22,7 +22,7 @@ export function paginate<T>(
   if (!Number.isInteger(n) || n < limits.min || n > limits.max) {
     throw ec2Error(
       'InvalidParameterValue',
-      `Value ( ${String(maxResults)} ) for parameter maxResults is invalid. Parameter must be between ${limits.min} and ${limits.max}.`,
+      `Value ( ${JSON.stringify(maxResults)} ) for parameter maxResults is invalid. Parameter must be between ${limits.min} and ${limits.max}.`,
     );
   }
   const page = items.slice(start, start + n);

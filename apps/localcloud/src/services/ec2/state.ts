@@ -180,9 +180,8 @@ export interface Ec2State {
   defaultVpcCreated: boolean;
 }
 
-/** Process-wide EC2 bookkeeping: which scopes exist, which loopback addresses are taken. */
+/** Process-wide EC2 bookkeeping: which loopback addresses are taken. */
 export interface Ec2Registry {
-  scopes: { accountId: string; region: string }[];
   /** Loopback address → instance id. */
   addresses: Record<string, string>;
 }
@@ -206,19 +205,14 @@ export function emptyState(): Ec2State {
   };
 }
 
-/** The registry of scopes and addresses. */
+/** The registry of loopback addresses. */
 export function ec2Registry(cloud: Cloud): Ec2Registry {
   return cloud.state<Ec2Registry>('ec2-registry', REGISTRY_ACCOUNT, 'global', () => ({
-    scopes: [],
     addresses: {},
   }));
 }
 
 /** Raw state of one scope (without creating the default VPC). */
 export function rawEc2State(cloud: Cloud, accountId: string, region: string): Ec2State {
-  const registry = ec2Registry(cloud);
-  if (!registry.scopes.some((s) => s.accountId === accountId && s.region === region)) {
-    registry.scopes.push({ accountId, region });
-  }
   return cloud.state<Ec2State>('ec2', accountId, region, emptyState);
 }
