@@ -8,3 +8,4 @@ export * from './template-render.ts';
 export * from './resolve-intrinsics.ts';
 export * from './sample-stack.ts';
 export * from './policy-assessment.ts';
+export * from './permissions-doc.ts';

@@ -43,20 +43,30 @@ interface CfnLintFinding {
   Location: { Path: (string | number)[] };
 }
 
-async function cfnLint(file: string): Promise<CfnLintFinding[]> {
+/** Runs cfn-lint once over several files (it starts slowly) and groups findings per file. */
+async function cfnLint(files: string[]): Promise<Map<string, CfnLintFinding[]>> {
   const run = promisify(execFile);
+  let stdout: string;
   try {
-    const { stdout } = await run('cfn-lint', ['--format', 'json', '--', file]);
-    return JSON.parse(stdout || '[]') as CfnLintFinding[];
+    ({ stdout } = await run('cfn-lint', ['--format', 'json', '--', ...files]));
   } catch (error) {
     // cfn-lint exits non-zero when it finds anything; its findings are still on stdout.
-    const stdout = (error as { stdout?: string }).stdout;
-    if (!stdout) throw error;
-    return JSON.parse(stdout) as CfnLintFinding[];
+    const out = (error as { stdout?: string }).stdout;
+    if (!out) throw error;
+    stdout = out;
   }
+  const findings = JSON.parse(stdout || '[]') as (CfnLintFinding & { Filename: string })[];
+  return new Map(files.map((f) => [f, findings.filter((x) => x.Filename === f)]));
 }
 
 const variants = ['new', 'existing'] as const;
+const lintFiles = Object.fromEntries(
+  variants.map((n) => [n, writeTemplate(`lint-${n}`, buildTemplate({ network: n }), 'yaml')]),
+) as Record<(typeof variants)[number], string>;
+let lint: Map<string, CfnLintFinding[]>;
+beforeAll(async () => {
+  lint = await cfnLint(Object.values(lintFiles));
+});
 
 describe.each(variants)('the %s-network template', (network) => {
   const template = buildTemplate({ network });
@@ -75,10 +85,11 @@ describe.each(variants)('the %s-network template', (network) => {
         console.warn(`cloudformation-validate ${network}: ${w.ruleId} ${w.message}`);
       }
     },
+    60_000,
   );
 
-  it('passes cfn-lint with zero errors', async () => {
-    const findings = await cfnLint(writeTemplate(`lint-${network}`, template, 'yaml'));
+  it('passes cfn-lint with zero errors', () => {
+    const findings = lint.get(lintFiles[network]) ?? [];
     for (const f of findings.filter((x) => x.Level !== 'Error')) {
       console.warn(`cfn-lint ${network}: ${f.Level} ${f.Rule.Id} ${f.Message}`);
     }
