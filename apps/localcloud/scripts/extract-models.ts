@@ -79,8 +79,8 @@ function trim(model: Json, operations: string[], service: string): Json {
     if (!op) throw new Error(`${service}: no operation ${name} in botocore's model`);
     ops[name] = strip(op);
     for (const key of ['input', 'output']) {
-      const ref = op[key] as Json | undefined;
-      if (ref?.shape) wanted.push(String(ref.shape));
+      const ref = op[key] as { shape?: string } | undefined;
+      if (ref?.shape) wanted.push(ref.shape);
     }
     for (const err of (op.errors as Json[] | undefined) ?? []) wanted.push(String(err.shape));
   }

@@ -27,7 +27,10 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be an integer between 0 and 65535 (got "${values.port}")`);
-  const logLevel = parseLogLevel(values['log-level'] ?? process.env.LOCALCLOUD_LOG_LEVEL, '--log-level');
+  const logLevel = parseLogLevel(
+    values['log-level'] ?? process.env.LOCALCLOUD_LOG_LEVEL,
+    '--log-level',
+  );
   const cloud = await start({ host: values.host, port, stateDir: values['state-dir'], logLevel });
   console.log(`localcloud listening on ${cloud.url}`);
   let stopping = false;

@@ -38,7 +38,7 @@ export async function start(options: StartOptions = {}): Promise<LocalCloud> {
     log: options.logger ?? createLogger(options.logLevel ?? 'info'),
     seed: options.seed,
   });
-  return { url: server.url, stop: server.stop };
+  return { url: server.url, stop: () => server.stop() };
 }
 
 export type { LogLevel } from './core/logger.ts';

@@ -62,7 +62,11 @@ export function evaluationRequest(
 
 function sourceOfDenial(decision: Decision): string {
   const s = decision.statements[0]?.source;
-  return s === 'resource' ? 'a resource-based policy' : s === 'session' ? 'a session policy' : 'an identity-based policy';
+  return s === 'resource'
+    ? 'a resource-based policy'
+    : s === 'session'
+      ? 'a session policy'
+      : 'an identity-based policy';
 }
 
 /** AWS's denial sentence: "User: ARN is not authorized to perform: ACTION on resource: ARN because …". */
@@ -80,7 +84,11 @@ export function denialMessage(
     request.resourcePolicy !== undefined &&
     (request.resourceAccount ?? resource.split(':')[4] ?? caller.accountId) !== caller.accountId;
   if (crossAccount) {
-    const identityOnly = evaluate({ ...request, resourcePolicy: undefined, resourceAccount: caller.accountId });
+    const identityOnly = evaluate({
+      ...request,
+      resourcePolicy: undefined,
+      resourceAccount: caller.accountId,
+    });
     if (identityOnly.decision === 'Allowed')
       return `${base} because no resource-based policy allows the ${action} action`;
   }
@@ -93,10 +101,7 @@ export function denialMessage(
 }
 
 /** Base64 JSON explanation carried in EC2's UnauthorizedOperation (sts:DecodeAuthorizationMessage reads it). */
-export function encodeAuthorizationMessage(
-  decision: Decision,
-  request: EvaluationRequest,
-): string {
+export function encodeAuthorizationMessage(decision: Decision, request: EvaluationRequest): string {
   const doc = {
     allowed: false,
     explicitDeny: decision.decision === 'ExplicitlyDenied',
@@ -110,7 +115,10 @@ export function encodeAuthorizationMessage(
       conditions: {
         items: Object.entries(request.context)
           .filter(([, v]) => v !== undefined)
-          .map(([key, v]) => ({ key, values: { items: (Array.isArray(v) ? v : [v]).map((value) => ({ value })) } })),
+          .map(([key, v]) => ({
+            key,
+            values: { items: (Array.isArray(v) ? v : [v]).map((value) => ({ value })) },
+          })),
       },
     },
   };
@@ -138,7 +146,9 @@ export function authorizeCall(
   options: AuthorizeOptions = {},
 ): void {
   const { caller } = call;
-  const resourceAccount = options.resourceAccount ?? (/^\d{12}$/.test(resource.split(':')[4] ?? '') ? resource.split(':')[4] : caller.accountId);
+  const resourceAccount =
+    options.resourceAccount ??
+    (/^\d{12}$/.test(resource.split(':')[4] ?? '') ? resource.split(':')[4] : caller.accountId);
   if (caller.kind === 'root' && resourceAccount === caller.accountId) return;
   const request = evaluationRequest(call, action, resource, now, options);
   const decision = evaluate(request);

@@ -45,11 +45,7 @@ function guessService(request: RawRequest): string {
   return 's3';
 }
 
-function errorResponse(
-  wire: Wire,
-  error: AwsError,
-  requestId: string,
-): RawResponse {
+function errorResponse(wire: Wire, error: AwsError, requestId: string): RawResponse {
   const headers: Record<string, string> = { 'x-amzn-RequestId': requestId };
   if (wire.protocol === 'json') {
     const { body, headers: extra } = encodeJsonError(
@@ -98,7 +94,11 @@ function authError(
     case 'missing':
       return service === 's3'
         ? new AwsError('AccessDenied', 'Anonymous access is not allowed', 403)
-        : new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+        : new AwsError(
+            'MissingAuthenticationToken',
+            'Request is missing Authentication Token',
+            403,
+          );
     case 'unknown-key':
       if (service === 's3')
         return new AwsError(
@@ -107,10 +107,22 @@ function authError(
           403,
         );
       if (service === 'ec2')
-        return new AwsError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
+        return new AwsError(
+          'AuthFailure',
+          'AWS was not able to validate the provided access credentials',
+          401,
+        );
       if (service === 'kinesis')
-        return new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.', 400);
-      return new AwsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
+        return new AwsError(
+          'UnrecognizedClientException',
+          'The security token included in the request is invalid.',
+          400,
+        );
+      return new AwsError(
+        'InvalidClientTokenId',
+        'The security token included in the request is invalid.',
+        403,
+      );
     case 'bad-signature': {
       const message =
         'The request signature we calculated does not match the signature you provided. ' +
@@ -121,10 +133,22 @@ function authError(
     }
     case 'expired':
       if (service === 'kinesis')
-        return new AwsError('ExpiredTokenException', 'The security token included in the request is expired', 400);
+        return new AwsError(
+          'ExpiredTokenException',
+          'The security token included in the request is expired',
+          400,
+        );
       if (service === 'ec2')
-        return new AwsError('RequestExpired', 'The security token included in the request is expired', 400);
-      return new AwsError('ExpiredToken', 'The security token included in the request is expired', service === 's3' ? 400 : 403);
+        return new AwsError(
+          'RequestExpired',
+          'The security token included in the request is expired',
+          400,
+        );
+      return new AwsError(
+        'ExpiredToken',
+        'The security token included in the request is expired',
+        service === 's3' ? 400 : 403,
+      );
   }
 }
 
@@ -181,7 +205,11 @@ export async function handleAwsRequest(
     if (!sig) throw authError(service, 'missing');
     const definition: ServiceDefinition | undefined = cloud.services.get(service);
     if (!definition)
-      throw new AwsError('UnknownService', `localcloud does not implement the service ${service}`, 400);
+      throw new AwsError(
+        'UnknownService',
+        `localcloud does not implement the service ${service}`,
+        400,
+      );
     const caller = await authenticate(cloud, request, sig);
     const base = { service, region: sig.region, caller, requestId, sourceIp: request.sourceIp };
     if (definition.forward) {
@@ -239,7 +267,12 @@ export async function handleAwsRequest(
     cloud.log.warn('internal error', { service, error: String((err as Error).stack ?? err) });
     return errorResponse(
       wire,
-      new AwsError('InternalFailure', 'The request processing has failed because of an unknown error', 500, false),
+      new AwsError(
+        'InternalFailure',
+        'The request processing has failed because of an unknown error',
+        500,
+        false,
+      ),
       requestId,
     );
   }

@@ -3,7 +3,14 @@
  * invocation. Built once per server from the registered services.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuthorizeOptions, Call, Caller, Cloud, Logger, ServiceDefinition } from './contract.ts';
+import type {
+  AuthorizeOptions,
+  Call,
+  Caller,
+  Cloud,
+  Logger,
+  ServiceDefinition,
+} from './contract.ts';
 import { AwsError } from './contract.ts';
 import { authorizeCall } from './authorizer.ts';
 import type { CredentialRecord, CredentialStore } from './credential-store.ts';
@@ -54,7 +61,7 @@ export function createCloud(options: CloudOptions): CloudInternals {
   const faultRegistry = createFaults(now, options.seed);
   const credentials: CredentialStore = createCredentialStore(options.store);
   const authorized = new WeakSet<object>();
-  const resolver = options.services.find((s) => s.resolveCaller);
+  const resolver = options.services.find((s) => s.resolveCaller !== undefined);
   let host = '127.0.0.1';
   let baseUrl = 'http://127.0.0.1';
 
@@ -76,7 +83,8 @@ export function createCloud(options: CloudOptions): CloudInternals {
     log: options.log,
     credentials,
     now,
-    state: (service, accountId, region, init) => options.store.get(service, accountId, region, init),
+    state: (service, accountId, region, init) =>
+      options.store.get(service, accountId, region, init),
     stateEntries: (service) => options.store.entries(service),
     markChanged: () => options.store.markDirty(),
     propagationDelaySeconds: () => faultRegistry.propagationDelaySeconds(),
@@ -88,7 +96,7 @@ export function createCloud(options: CloudOptions): CloudInternals {
     wasAuthorized: (call) => authorized.has(call),
     callerForRecord(record) {
       if (record.principal.type === 'root') return rootCaller(record.accountId, record.accessKeyId);
-      return resolver?.resolveCaller?.(record, cloud);
+      return resolver?.resolveCaller?.call(resolver, record, cloud);
     },
     callerForAccessKey(accessKeyId) {
       const record = credentials.get(accessKeyId);

@@ -8,7 +8,12 @@
 import type { NamedPolicy, RequestContext } from '@ferry/iam';
 import type { CredentialRecord, CredentialStore } from './credential-store.ts';
 
-export type { CredentialRecord, CredentialStore, CredentialPrincipal, Account } from './credential-store.ts';
+export type {
+  CredentialRecord,
+  CredentialStore,
+  CredentialPrincipal,
+  Account,
+} from './credential-store.ts';
 
 /** An AWS error as the SDKs parse it: `code` is the wire error code. */
 export class AwsError extends Error {
@@ -179,7 +184,11 @@ export interface Cloud {
   isPropagated(createdAt: number): boolean;
 }
 
-export type Handler = (call: Call, cloud: Cloud) => Promise<Record<string, unknown>>;
+/** A modelled operation's implementation; may answer synchronously. */
+export type Handler = (
+  call: Call,
+  cloud: Cloud,
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 /** A raw HTTP request, for services that forward (S3, Kinesis) and for extra routes. */
 export interface RawRequest {

@@ -118,7 +118,9 @@ export function createCredentialStore(store: StateStore): CredentialStore {
     forUser(accountId, userName) {
       return Object.values(state().keys).filter(
         (k) =>
-          k.accountId === accountId && k.principal.type === 'user' && k.principal.userName === userName,
+          k.accountId === accountId &&
+          k.principal.type === 'user' &&
+          k.principal.userName === userName,
       );
     },
     sweep(now) {

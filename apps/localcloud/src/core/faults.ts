@@ -109,18 +109,18 @@ export function createFaults(now: () => number, seed = 1): FaultRegistry {
         }
         case 'iam-propagation-delay':
         case 'boot-delay':
-          fault = { id, kind, seconds: num(def.seconds, 'seconds') };
+          fault = { id, kind: kind as 'boot-delay', seconds: num(def.seconds, 'seconds') };
           break;
         case 'interrupt-instance':
-          fault = { id, kind, instanceId: str(def.instanceId, 'instanceId') };
+          fault = { id, kind: 'interrupt-instance', instanceId: str(def.instanceId, 'instanceId') };
           break;
         case 'unavailable': {
           const seconds = num(def.seconds, 'seconds');
-          fault = { id, kind, seconds, until: now() + seconds * 1000 };
+          fault = { id, kind: 'unavailable', seconds, until: now() + seconds * 1000 };
           break;
         }
         default:
-          throw new FaultDefinitionError(`unknown kind ${String(kind)}`);
+          throw new FaultDefinitionError(`unknown kind ${JSON.stringify(kind)}`);
       }
       faults.push(fault);
       addedAt.set(fault.id, now());

@@ -15,5 +15,10 @@ export function iamUniqueId(prefix: string): string {
 
 /** Lower-case hex id, e.g. for EC2 resources (`i-` + 17 hex digits). */
 export function hexId(prefix: string, length = 17): string {
-  return prefix + randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
+  return (
+    prefix +
+    randomBytes(Math.ceil(length / 2))
+      .toString('hex')
+      .slice(0, length)
+  );
 }

@@ -50,7 +50,12 @@ export function readSignature(request: RawRequest): SignatureInfo | undefined {
   const auth = request.headers.authorization;
   if (auth) {
     const m = authPattern.exec(auth);
-    if (!m) throw new AwsError('IncompleteSignature', 'Authorization header is not a valid SigV4 header', 403);
+    if (!m)
+      throw new AwsError(
+        'IncompleteSignature',
+        'Authorization header is not a valid SigV4 header',
+        403,
+      );
     const amzDate = request.headers['x-amz-date'];
     if (!amzDate) throw new AwsError('IncompleteSignature', 'Missing X-Amz-Date header', 403);
     return {
@@ -171,7 +176,7 @@ export async function verifySignature(
       unsignableHeaders: unsignable,
       unhoistableHeaders: new Set(Object.keys(headers)),
     });
-    const value = signed.query['X-Amz-Signature'];
+    const value = signed.query?.['X-Amz-Signature'];
     expected = typeof value === 'string' ? value : undefined;
   } else {
     const signed = await signer.sign(httpRequest, { signingDate, unsignableHeaders: unsignable });

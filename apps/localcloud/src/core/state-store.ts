@@ -25,7 +25,10 @@ export function createStateStore(stateDir?: string, debounceMs = 200): StateStor
     mkdirSync(stateDir, { recursive: true });
     const file = join(stateDir, FILE);
     if (existsSync(file)) {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { version: number; state: Record<string, object> };
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as {
+        version: number;
+        state: Record<string, object>;
+      };
       data = parsed.state ?? {};
     }
   }

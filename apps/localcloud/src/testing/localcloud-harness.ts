@@ -47,8 +47,14 @@ export interface LocalCloudHarness {
 export async function startLocalCloudHarness(
   options: { stateDir?: string; logLevel?: LogLevel; seed?: number } = {},
 ): Promise<LocalCloudHarness> {
-  const level = (process.env.LOCALCLOUD_LOG_LEVEL as LogLevel | undefined) ?? options.logLevel ?? 'silent';
-  const cloud = await start({ port: 0, stateDir: options.stateDir, logLevel: level, seed: options.seed });
+  const level =
+    (process.env.LOCALCLOUD_LOG_LEVEL as LogLevel | undefined) ?? options.logLevel ?? 'silent';
+  const cloud = await start({
+    port: 0,
+    stateDir: options.stateDir,
+    logLevel: level,
+    seed: options.seed,
+  });
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${cloud.url}${path}`, {
       method,

@@ -35,7 +35,11 @@ export async function startMotoServer(timeoutMs = 20_000): Promise<MotoServer> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (err) =>
-      reject(new Error(`moto_server could not start (install it with: pip install "moto[server]"): ${err.message}`)),
+      reject(
+        new Error(
+          `moto_server could not start (install it with: pip install "moto[server]"): ${err.message}`,
+        ),
+      ),
     ),
   );
   const url = `http://127.0.0.1:${port}`;

@@ -35,7 +35,12 @@ function decodeValue(value: unknown, ref: ShapeRef, model: ServiceModel, path: s
       return out;
     }
     case 'timestamp': {
-      const d = typeof value === 'number' ? new Date(value * 1000) : new Date(String(value));
+      const d =
+        typeof value === 'number'
+          ? new Date(value * 1000)
+          : typeof value === 'string'
+            ? new Date(value)
+            : new Date(NaN);
       if (Number.isNaN(d.getTime())) throw bad('not a timestamp');
       return d;
     }
@@ -134,7 +139,8 @@ export function encodeJsonError(
   const type = found?.shapeName ?? code;
   const headers: Record<string, string> = {};
   if (model?.metadata.awsQueryCompatible) {
-    headers['x-amzn-query-error'] = `${found?.queryCode ?? code};${senderFault ? 'Sender' : 'Receiver'}`;
+    headers['x-amzn-query-error'] =
+      `${found?.queryCode ?? code};${senderFault ? 'Sender' : 'Receiver'}`;
   }
   const prefix = model?.metadata.awsQueryCompatible
     ? `com.amazonaws.${model.metadata.endpointPrefix}#`

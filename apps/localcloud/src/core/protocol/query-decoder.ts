@@ -150,7 +150,10 @@ export function decodeScalar(raw: string, shape: Shape, path: string): unknown {
     case 'timestamp': {
       const d = /^\d+(\.\d+)?$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
       if (Number.isNaN(d.getTime()))
-        throw new AwsError('ValidationError', `Invalid value '${raw}' for ${path}: not a timestamp`);
+        throw new AwsError(
+          'ValidationError',
+          `Invalid value '${raw}' for ${path}: not a timestamp`,
+        );
       return d;
     }
     case 'blob':

@@ -18,7 +18,10 @@ import { iamState } from './iam-state.ts';
 const parsed = new Map<string, PolicyDocument | undefined>();
 
 /** A stored policy document, parsed (cached by text); undefined when it does not parse. */
-export function policyDocument(text: string, kind: 'identity' | 'trust' = 'identity'): PolicyDocument | undefined {
+export function policyDocument(
+  text: string,
+  kind: 'identity' | 'trust' = 'identity',
+): PolicyDocument | undefined {
   const key = `${kind}\n${text}`;
   if (!parsed.has(key)) {
     const result = parsePolicy(text, kind);
@@ -34,7 +37,12 @@ export function parseIamArn(
 ): { accountId: string; type: string; name: string; path: string } | undefined {
   const m = /^arn:aws:iam::(\d{12}):([a-z-]+)(\/(?:.*\/)?)([^/]+)$/.exec(arn);
   if (!m) return undefined;
-  return { accountId: m[1] as string, type: m[2] as string, path: m[3] as string, name: m[4] as string };
+  return {
+    accountId: m[1] as string,
+    type: m[2] as string,
+    path: m[3] as string,
+    name: m[4] as string,
+  };
 }
 
 /** The role an ARN names, when it exists (the path must match too). */
@@ -99,13 +107,25 @@ function collect(
 /** Identity policies in force for a role (inline + attached managed default versions). */
 export function rolePolicies(cloud: Cloud, role: RoleRecord): NamedPolicy[] {
   const accountId = role.arn.split(':')[4] as string;
-  return collect(cloud, accountId, `role/${role.roleName}`, role.inlinePolicies, role.attachedPolicies);
+  return collect(
+    cloud,
+    accountId,
+    `role/${role.roleName}`,
+    role.inlinePolicies,
+    role.attachedPolicies,
+  );
 }
 
 /** Identity policies in force for a user. */
 export function userPolicies(cloud: Cloud, user: UserRecord): NamedPolicy[] {
   const accountId = user.arn.split(':')[4] as string;
-  return collect(cloud, accountId, `user/${user.userName}`, user.inlinePolicies, user.attachedPolicies);
+  return collect(
+    cloud,
+    accountId,
+    `user/${user.userName}`,
+    user.inlinePolicies,
+    user.attachedPolicies,
+  );
 }
 
 /** The managed policy an ARN names (customer managed, in its own account). */

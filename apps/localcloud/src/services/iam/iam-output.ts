@@ -39,7 +39,10 @@ export function roleOut(r: RoleRecord, withTags = true): Record<string, unknown>
   };
 }
 
-export function policyOut(p: ManagedPolicyRecord, attachmentCount: number): Record<string, unknown> {
+export function policyOut(
+  p: ManagedPolicyRecord,
+  attachmentCount: number,
+): Record<string, unknown> {
   return {
     PolicyName: p.policyName,
     PolicyId: p.policyId,

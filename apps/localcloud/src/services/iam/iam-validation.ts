@@ -10,7 +10,8 @@ export const NAME_PATTERN = /^[\w+=,.@-]+$/;
 
 /** "1 validation error detected: Value 'x' at 'roleName' failed to satisfy constraint: …". */
 export function validationError(value: unknown, field: string, constraint: string): AwsError {
-  const shown = value === undefined ? 'null' : `'${String(value)}'`;
+  const shown =
+    value === undefined ? 'null' : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`;
   return new AwsError(
     'ValidationError',
     `1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${constraint}`,
@@ -60,20 +61,35 @@ export function tagsOf(input: Record<string, unknown>, member = 'Tags'): Tag[] {
   return raw.map((t: unknown, i) => {
     const tag = t as Partial<Tag>;
     if (typeof tag.Key !== 'string' || tag.Key.length < 1 || tag.Key.length > 128)
-      throw validationError(tag.Key, `tags.${i + 1}.member.key`, 'Member must have length between 1 and 128');
+      throw validationError(
+        tag.Key,
+        `tags.${i + 1}.member.key`,
+        'Member must have length between 1 and 128',
+      );
     const value = tag.Value ?? '';
     if (typeof value !== 'string' || value.length > 256)
-      throw validationError(value, `tags.${i + 1}.member.value`, 'Member must have length less than or equal to 256');
+      throw validationError(
+        value,
+        `tags.${i + 1}.member.value`,
+        'Member must have length less than or equal to 256',
+      );
     const lower = tag.Key.toLowerCase();
     if (seen.has(lower))
-      throw new AwsError('InvalidInput', `Duplicate tag keys found. Please note that Tag keys are case insensitive.`);
+      throw new AwsError(
+        'InvalidInput',
+        `Duplicate tag keys found. Please note that Tag keys are case insensitive.`,
+      );
     seen.add(lower);
     return { Key: tag.Key, Value: value };
   });
 }
 
 /** Validates a policy document; MalformedPolicyDocument naming the first problems. */
-export function checkPolicy(text: string, kind: PolicyKind, code = 'MalformedPolicyDocument'): void {
+export function checkPolicy(
+  text: string,
+  kind: PolicyKind,
+  code = 'MalformedPolicyDocument',
+): void {
   const result = parsePolicy(text, kind);
   if (!result.ok) {
     const detail = result.problems
@@ -86,7 +102,9 @@ export function checkPolicy(text: string, kind: PolicyKind, code = 'MalformedPol
 
 /** Merges new tags into existing ones (same key replaces, case-insensitively as IAM does). */
 export function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
-  const out = existing.filter((e) => !added.some((a) => a.Key.toLowerCase() === e.Key.toLowerCase()));
+  const out = existing.filter(
+    (e) => !added.some((a) => a.Key.toLowerCase() === e.Key.toLowerCase()),
+  );
   return [...out, ...added];
 }
 

@@ -18,11 +18,7 @@ import {
   tagsOf,
 } from './iam-validation.ts';
 
-function authorizedProfile(
-  call: Call,
-  cloud: Cloud,
-  action: string,
-): InstanceProfileRecord {
+function authorizedProfile(call: Call, cloud: Cloud, action: string): InstanceProfileRecord {
   const name = requireName(call.input, 'InstanceProfileName', 128);
   const profile = iamState(cloud, call.caller.accountId).instanceProfiles[name];
   cloud.authorize(
@@ -42,7 +38,7 @@ function out(cloud: Cloud, accountId: string, p: InstanceProfileRecord) {
   );
 }
 
-const CreateInstanceProfile: Handler = async (call, cloud) => {
+const CreateInstanceProfile: Handler = (call, cloud) => {
   const name = requireName(call.input, 'InstanceProfileName', 128);
   const path = pathOf(call.input);
   const tags = tagsOf(call.input);
@@ -64,12 +60,12 @@ const CreateInstanceProfile: Handler = async (call, cloud) => {
   return { InstanceProfile: out(cloud, accountId, profile) };
 };
 
-const GetInstanceProfile: Handler = async (call, cloud) => {
+const GetInstanceProfile: Handler = (call, cloud) => {
   const profile = authorizedProfile(call, cloud, 'iam:GetInstanceProfile');
   return { InstanceProfile: out(cloud, call.caller.accountId, profile) };
 };
 
-const DeleteInstanceProfile: Handler = async (call, cloud) => {
+const DeleteInstanceProfile: Handler = (call, cloud) => {
   const profile = authorizedProfile(call, cloud, 'iam:DeleteInstanceProfile');
   if (profile.roleNames.length)
     throw deleteConflict('Cannot delete entity, must remove roles from instance profile first.');
@@ -77,7 +73,7 @@ const DeleteInstanceProfile: Handler = async (call, cloud) => {
   return {};
 };
 
-const AddRoleToInstanceProfile: Handler = async (call, cloud) => {
+const AddRoleToInstanceProfile: Handler = (call, cloud) => {
   const profile = authorizedProfile(call, cloud, 'iam:AddRoleToInstanceProfile');
   const role = authorizedRole(call, cloud, 'iam:PassRole', requireName(call.input, 'RoleName'));
   if (profile.roleNames.includes(role.roleName)) return {};
@@ -91,7 +87,7 @@ const AddRoleToInstanceProfile: Handler = async (call, cloud) => {
   return {};
 };
 
-const RemoveRoleFromInstanceProfile: Handler = async (call, cloud) => {
+const RemoveRoleFromInstanceProfile: Handler = (call, cloud) => {
   const profile = authorizedProfile(call, cloud, 'iam:RemoveRoleFromInstanceProfile');
   const roleName = requireName(call.input, 'RoleName');
   if (!profile.roleNames.includes(roleName))
@@ -100,7 +96,7 @@ const RemoveRoleFromInstanceProfile: Handler = async (call, cloud) => {
   return {};
 };
 
-const ListInstanceProfiles: Handler = async (call, cloud) => {
+const ListInstanceProfiles: Handler = (call, cloud) => {
   cloud.authorize(call, 'iam:ListInstanceProfiles', '*');
   const accountId = call.caller.accountId;
   const prefix = typeof call.input.PathPrefix === 'string' ? call.input.PathPrefix : '/';
@@ -115,7 +111,7 @@ const ListInstanceProfiles: Handler = async (call, cloud) => {
   };
 };
 
-const ListInstanceProfilesForRole: Handler = async (call, cloud) => {
+const ListInstanceProfilesForRole: Handler = (call, cloud) => {
   const role = authorizedRole(
     call,
     cloud,

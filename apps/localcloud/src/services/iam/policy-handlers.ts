@@ -34,7 +34,7 @@ function owner(call: Call, cloud: Cloud, kind: Owner, action: string) {
 function inlineHandlers(kind: Owner): Record<string, Handler> {
   const entity = kind === 'Role' ? 'role' : 'user';
   return {
-    [`Put${kind}Policy`]: async (call, cloud) => {
+    [`Put${kind}Policy`]: (call, cloud) => {
       const policyName = requireName(call.input, 'PolicyName', 128);
       const doc = requireString(call.input, 'PolicyDocument');
       const target = owner(call, cloud, kind, `iam:Put${kind}Policy`);
@@ -49,7 +49,7 @@ function inlineHandlers(kind: Owner): Record<string, Handler> {
       target.inlinePolicies[policyName] = policy;
       return {};
     },
-    [`Get${kind}Policy`]: async (call, cloud) => {
+    [`Get${kind}Policy`]: (call, cloud) => {
       const policyName = requireName(call.input, 'PolicyName', 128);
       const target = owner(call, cloud, kind, `iam:Get${kind}Policy`);
       const policy = target.inlinePolicies[policyName];
@@ -61,7 +61,7 @@ function inlineHandlers(kind: Owner): Record<string, Handler> {
         PolicyDocument: encodeDocument(policy.document),
       };
     },
-    [`Delete${kind}Policy`]: async (call, cloud) => {
+    [`Delete${kind}Policy`]: (call, cloud) => {
       const policyName = requireName(call.input, 'PolicyName', 128);
       const target = owner(call, cloud, kind, `iam:Delete${kind}Policy`);
       if (!target.inlinePolicies[policyName])
@@ -69,7 +69,7 @@ function inlineHandlers(kind: Owner): Record<string, Handler> {
       delete target.inlinePolicies[policyName];
       return {};
     },
-    [`List${kind}Policies`]: async (call, cloud) => {
+    [`List${kind}Policies`]: (call, cloud) => {
       const target = owner(call, cloud, kind, `iam:List${kind}Policies`);
       const names = Object.keys(target.inlinePolicies).sort();
       const page = paginate(names, call.input.Marker, call.input.MaxItems, 100, 'Marker');
@@ -87,7 +87,12 @@ function attachmentCount(cloud: Cloud, accountId: string, arn: string): number {
 }
 
 /** Authorizes `action` on a managed policy and returns it. */
-function authorizedPolicy(call: Call, cloud: Cloud, action: string, arn: string): ManagedPolicyRecord {
+function authorizedPolicy(
+  call: Call,
+  cloud: Cloud,
+  action: string,
+  arn: string,
+): ManagedPolicyRecord {
   cloud.authorize(call, action, arn);
   const p = parseIamArn(arn);
   const policy = p ? iamState(cloud, p.accountId).policies[arn] : undefined;
@@ -95,7 +100,11 @@ function authorizedPolicy(call: Call, cloud: Cloud, action: string, arn: string)
   return policy;
 }
 
-function versionOut(p: ManagedPolicyRecord, v: ManagedPolicyRecord['versions'][number], withDoc: boolean) {
+function versionOut(
+  p: ManagedPolicyRecord,
+  v: ManagedPolicyRecord['versions'][number],
+  withDoc: boolean,
+) {
   return {
     Document: withDoc ? encodeDocument(v.document) : undefined,
     VersionId: v.versionId,
@@ -112,7 +121,7 @@ function managedDocument(call: Call): string {
   return doc;
 }
 
-const CreatePolicy: Handler = async (call, cloud) => {
+const CreatePolicy: Handler = (call, cloud) => {
   const name = requireName(call.input, 'PolicyName', 128);
   const path = pathOf(call.input);
   const tags = tagsOf(call.input);
@@ -141,22 +150,23 @@ const CreatePolicy: Handler = async (call, cloud) => {
   return { Policy: policyOut(policy, 0) };
 };
 
-const GetPolicy: Handler = async (call, cloud) => {
+const GetPolicy: Handler = (call, cloud) => {
   const arn = requireString(call.input, 'PolicyArn');
   const policy = authorizedPolicy(call, cloud, 'iam:GetPolicy', arn);
   return { Policy: policyOut(policy, attachmentCount(cloud, arn.split(':')[4] as string, arn)) };
 };
 
-const GetPolicyVersion: Handler = async (call, cloud) => {
+const GetPolicyVersion: Handler = (call, cloud) => {
   const arn = requireString(call.input, 'PolicyArn');
   const versionId = requireString(call.input, 'VersionId');
   const policy = authorizedPolicy(call, cloud, 'iam:GetPolicyVersion', arn);
   const version = policy.versions.find((v) => v.versionId === versionId);
-  if (!version) throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not attachable.`);
+  if (!version)
+    throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not attachable.`);
   return { PolicyVersion: versionOut(policy, version, true) };
 };
 
-const ListPolicyVersions: Handler = async (call, cloud) => {
+const ListPolicyVersions: Handler = (call, cloud) => {
   const arn = requireString(call.input, 'PolicyArn');
   const policy = authorizedPolicy(call, cloud, 'iam:ListPolicyVersions', arn);
   const versions = [...policy.versions].reverse();
@@ -168,7 +178,7 @@ const ListPolicyVersions: Handler = async (call, cloud) => {
   };
 };
 
-const ListPolicies: Handler = async (call, cloud) => {
+const ListPolicies: Handler = (call, cloud) => {
   cloud.authorize(call, 'iam:ListPolicies', '*');
   const accountId = call.caller.accountId;
   const scope = call.input.Scope ?? 'All';
@@ -189,7 +199,7 @@ const ListPolicies: Handler = async (call, cloud) => {
   };
 };
 
-const DeletePolicy: Handler = async (call, cloud) => {
+const DeletePolicy: Handler = (call, cloud) => {
   const arn = requireString(call.input, 'PolicyArn');
   authorizedPolicy(call, cloud, 'iam:DeletePolicy', arn);
   const accountId = arn.split(':')[4] as string;
@@ -199,7 +209,7 @@ const DeletePolicy: Handler = async (call, cloud) => {
   return {};
 };
 
-const CreatePolicyVersion: Handler = async (call, cloud) => {
+const CreatePolicyVersion: Handler = (call, cloud) => {
   const arn = requireString(call.input, 'PolicyArn');
   const policy = authorizedPolicy(call, cloud, 'iam:CreatePolicyVersion', arn);
   const doc = managedDocument(call);
@@ -218,7 +228,7 @@ const CreatePolicyVersion: Handler = async (call, cloud) => {
   return { PolicyVersion: versionOut(policy, version, false) };
 };
 
-const DeletePolicyVersion: Handler = async (call, cloud) => {
+const DeletePolicyVersion: Handler = (call, cloud) => {
   const arn = requireString(call.input, 'PolicyArn');
   const versionId = requireString(call.input, 'VersionId');
   const policy = authorizedPolicy(call, cloud, 'iam:DeletePolicyVersion', arn);
@@ -232,11 +242,15 @@ const DeletePolicyVersion: Handler = async (call, cloud) => {
 
 function attachHandlers(kind: Owner): Record<string, Handler> {
   return {
-    [`Attach${kind}Policy`]: async (call, cloud) => {
+    [`Attach${kind}Policy`]: (call, cloud) => {
       const arn = requireString(call.input, 'PolicyArn');
       const target = owner(call, cloud, kind, `iam:Attach${kind}Policy`);
       const p = parseIamArn(arn);
-      if (!p || !iamState(cloud, p.accountId).policies[arn] || p.accountId !== call.caller.accountId)
+      if (
+        !p ||
+        !iamState(cloud, p.accountId).policies[arn] ||
+        p.accountId !== call.caller.accountId
+      )
         throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
       if (target.attachedPolicies.some((a) => a.arn === arn)) return {};
       if (target.attachedPolicies.length >= 10)
@@ -245,7 +259,7 @@ function attachHandlers(kind: Owner): Record<string, Handler> {
       target.attachedPolicies.push(attachment);
       return {};
     },
-    [`Detach${kind}Policy`]: async (call, cloud) => {
+    [`Detach${kind}Policy`]: (call, cloud) => {
       const arn = requireString(call.input, 'PolicyArn');
       const target = owner(call, cloud, kind, `iam:Detach${kind}Policy`);
       if (!target.attachedPolicies.some((a) => a.arn === arn))
@@ -253,7 +267,7 @@ function attachHandlers(kind: Owner): Record<string, Handler> {
       target.attachedPolicies = target.attachedPolicies.filter((a) => a.arn !== arn);
       return {};
     },
-    [`ListAttached${kind}Policies`]: async (call, cloud) => {
+    [`ListAttached${kind}Policies`]: (call, cloud) => {
       const target = owner(call, cloud, kind, `iam:ListAttached${kind}Policies`);
       const state = iamState(cloud, call.caller.accountId);
       const attached = target.attachedPolicies.map((a) => ({

@@ -34,11 +34,7 @@ function maxSessionDuration(input: Record<string, unknown>): number | undefined 
   const v = input.MaxSessionDuration;
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 3600 || v > 43200)
-    throw validationError(
-      v,
-      'maxSessionDuration',
-      'Member must have value between 3600 and 43200',
-    );
+    throw validationError(v, 'maxSessionDuration', 'Member must have value between 3600 and 43200');
   return v;
 }
 
@@ -50,7 +46,7 @@ function description(input: Record<string, unknown>): string | undefined {
   return v;
 }
 
-const CreateRole: Handler = async (call, cloud) => {
+const CreateRole: Handler = (call, cloud) => {
   const name = requireName(call.input, 'RoleName');
   const path = pathOf(call.input);
   const trust = requireString(call.input, 'AssumeRolePolicyDocument');
@@ -82,12 +78,12 @@ const CreateRole: Handler = async (call, cloud) => {
   return { Role: roleOut(role) };
 };
 
-const GetRole: Handler = async (call, cloud) => {
+const GetRole: Handler = (call, cloud) => {
   const role = authorizedRole(call, cloud, 'iam:GetRole', requireName(call.input, 'RoleName'));
   return { Role: roleOut(role) };
 };
 
-const ListRoles: Handler = async (call, cloud) => {
+const ListRoles: Handler = (call, cloud) => {
   cloud.authorize(call, 'iam:ListRoles', '*');
   const prefix = typeof call.input.PathPrefix === 'string' ? call.input.PathPrefix : '/';
   const roles = Object.values(iamState(cloud, call.caller.accountId).roles)
@@ -102,7 +98,7 @@ const ListRoles: Handler = async (call, cloud) => {
   };
 };
 
-const DeleteRole: Handler = async (call, cloud) => {
+const DeleteRole: Handler = (call, cloud) => {
   const name = requireName(call.input, 'RoleName');
   const role = authorizedRole(call, cloud, 'iam:DeleteRole', name);
   const state = iamState(cloud, call.caller.accountId);
@@ -116,7 +112,7 @@ const DeleteRole: Handler = async (call, cloud) => {
   return {};
 };
 
-const UpdateRole: Handler = async (call, cloud) => {
+const UpdateRole: Handler = (call, cloud) => {
   const duration = maxSessionDuration(call.input);
   const desc = description(call.input);
   const role = authorizedRole(call, cloud, 'iam:UpdateRole', requireName(call.input, 'RoleName'));
@@ -125,7 +121,7 @@ const UpdateRole: Handler = async (call, cloud) => {
   return {};
 };
 
-const UpdateAssumeRolePolicy: Handler = async (call, cloud) => {
+const UpdateAssumeRolePolicy: Handler = (call, cloud) => {
   const doc = requireString(call.input, 'PolicyDocument');
   const role = authorizedRole(
     call,
@@ -138,7 +134,7 @@ const UpdateAssumeRolePolicy: Handler = async (call, cloud) => {
   return {};
 };
 
-const TagRole: Handler = async (call, cloud) => {
+const TagRole: Handler = (call, cloud) => {
   const tags = tagsOf(call.input);
   const name = requireName(call.input, 'RoleName');
   const role = authorizedRole(call, cloud, 'iam:TagRole', name);
@@ -149,14 +145,14 @@ const TagRole: Handler = async (call, cloud) => {
   return {};
 };
 
-const UntagRole: Handler = async (call, cloud) => {
+const UntagRole: Handler = (call, cloud) => {
   const role = authorizedRole(call, cloud, 'iam:UntagRole', requireName(call.input, 'RoleName'));
   const keys = (call.input.TagKeys as string[] | undefined) ?? [];
   role.tags = role.tags.filter((t) => !keys.includes(t.Key));
   return {};
 };
 
-const ListRoleTags: Handler = async (call, cloud) => {
+const ListRoleTags: Handler = (call, cloud) => {
   const role = authorizedRole(call, cloud, 'iam:ListRoleTags', requireName(call.input, 'RoleName'));
   return { Tags: role.tags, IsTruncated: false };
 };

@@ -6,7 +6,13 @@ import type { NamedPolicy, RequestContext } from '@ferry/iam';
 import type { Handler } from '../../core/contract.ts';
 import { AwsError } from '../../core/contract.ts';
 import { paginate } from '../../core/pagination.ts';
-import { findRoleByArn, parseIamArn, policyDocument, rolePolicies, userPolicies } from './iam-lookups.ts';
+import {
+  findRoleByArn,
+  parseIamArn,
+  policyDocument,
+  rolePolicies,
+  userPolicies,
+} from './iam-lookups.ts';
 import { iamState } from './iam-state.ts';
 import { checkPolicy, noSuchEntity, requireString, validationError } from './iam-validation.ts';
 
@@ -21,7 +27,7 @@ interface ContextEntry {
   ContextKeyValues?: string[];
 }
 
-const SimulatePrincipalPolicy: Handler = async (call, cloud) => {
+const SimulatePrincipalPolicy: Handler = (call, cloud) => {
   const source = requireString(call.input, 'PolicySourceArn');
   cloud.authorize(call, 'iam:SimulatePrincipalPolicy', source);
   const p = parseIamArn(source);
@@ -70,9 +76,10 @@ const SimulatePrincipalPolicy: Handler = async (call, cloud) => {
         context,
         identityPolicies: policies,
         resourcePolicy,
-        resourceAccount: typeof call.input.ResourceOwner === 'string'
-          ? call.input.ResourceOwner.split(':')[4]
-          : undefined,
+        resourceAccount:
+          typeof call.input.ResourceOwner === 'string'
+            ? call.input.ResourceOwner.split(':')[4]
+            : undefined,
       });
       return {
         EvalActionName: action,
@@ -81,7 +88,11 @@ const SimulatePrincipalPolicy: Handler = async (call, cloud) => {
         MatchedStatements: decision.statements.map((s) => ({
           SourcePolicyId: s.policy,
           SourcePolicyType:
-            s.source === 'resource' ? 'resource' : s.policy.startsWith('arn:') ? 'IAM Policy' : 'IAM Policy',
+            s.source === 'resource'
+              ? 'resource'
+              : s.policy.startsWith('arn:')
+                ? 'IAM Policy'
+                : 'IAM Policy',
         })),
         MissingContextValues: [],
       };

@@ -24,7 +24,11 @@ import {
 function subjectUserName(call: Call): string {
   if (call.input.UserName !== undefined) return requireName(call.input, 'UserName');
   if (call.caller.kind === 'user') return call.caller.arn.split('/').pop() as string;
-  throw validationError(undefined, 'userName', 'Must specify userName when calling with non-User credentials');
+  throw validationError(
+    undefined,
+    'userName',
+    'Must specify userName when calling with non-User credentials',
+  );
 }
 
 /** Authorizes `action` on the user and returns it (NoSuchEntity after authorization, as IAM). */
@@ -37,7 +41,7 @@ export function authorizedUser(call: Call, cloud: Cloud, action: string, name: s
   return user;
 }
 
-const CreateUser: Handler = async (call, cloud) => {
+const CreateUser: Handler = (call, cloud) => {
   const name = requireName(call.input, 'UserName');
   const path = pathOf(call.input);
   const tags = tagsOf(call.input);
@@ -62,12 +66,12 @@ const CreateUser: Handler = async (call, cloud) => {
   return { User: userOut(user) };
 };
 
-const GetUser: Handler = async (call, cloud) => {
+const GetUser: Handler = (call, cloud) => {
   const user = authorizedUser(call, cloud, 'iam:GetUser', subjectUserName(call));
   return { User: userOut(user) };
 };
 
-const ListUsers: Handler = async (call, cloud) => {
+const ListUsers: Handler = (call, cloud) => {
   cloud.authorize(call, 'iam:ListUsers', '*');
   const prefix = typeof call.input.PathPrefix === 'string' ? call.input.PathPrefix : '/';
   const users = Object.values(iamState(cloud, call.caller.accountId).users)
@@ -77,7 +81,7 @@ const ListUsers: Handler = async (call, cloud) => {
   return { Users: page.items.map(userOut), IsTruncated: !!page.next, Marker: page.next };
 };
 
-const DeleteUser: Handler = async (call, cloud) => {
+const DeleteUser: Handler = (call, cloud) => {
   const name = requireName(call.input, 'UserName');
   const user = authorizedUser(call, cloud, 'iam:DeleteUser', name);
   if (Object.keys(user.inlinePolicies).length || user.attachedPolicies.length)
@@ -88,26 +92,26 @@ const DeleteUser: Handler = async (call, cloud) => {
   return {};
 };
 
-const TagUser: Handler = async (call, cloud) => {
+const TagUser: Handler = (call, cloud) => {
   const tags = tagsOf(call.input);
   const user = authorizedUser(call, cloud, 'iam:TagUser', requireName(call.input, 'UserName'));
   user.tags = mergeTags(user.tags, tags);
   return {};
 };
 
-const UntagUser: Handler = async (call, cloud) => {
+const UntagUser: Handler = (call, cloud) => {
   const user = authorizedUser(call, cloud, 'iam:UntagUser', requireName(call.input, 'UserName'));
   const keys = (call.input.TagKeys as string[] | undefined) ?? [];
   user.tags = user.tags.filter((t) => !keys.includes(t.Key));
   return {};
 };
 
-const ListUserTags: Handler = async (call, cloud) => {
+const ListUserTags: Handler = (call, cloud) => {
   const user = authorizedUser(call, cloud, 'iam:ListUserTags', requireName(call.input, 'UserName'));
   return { Tags: user.tags, IsTruncated: false };
 };
 
-const CreateAccessKey: Handler = async (call, cloud) => {
+const CreateAccessKey: Handler = (call, cloud) => {
   const name = subjectUserName(call);
   authorizedUser(call, cloud, 'iam:CreateAccessKey', name);
   const accountId = call.caller.accountId;
@@ -128,7 +132,7 @@ const CreateAccessKey: Handler = async (call, cloud) => {
   };
 };
 
-const ListAccessKeys: Handler = async (call, cloud) => {
+const ListAccessKeys: Handler = (call, cloud) => {
   const name = subjectUserName(call);
   authorizedUser(call, cloud, 'iam:ListAccessKeys', name);
   const keys = cloud.credentials.forUser(call.caller.accountId, name);
@@ -156,16 +160,20 @@ function ownedKey(call: Call, cloud: Cloud, action: string) {
   return key;
 }
 
-const DeleteAccessKey: Handler = async (call, cloud) => {
+const DeleteAccessKey: Handler = (call, cloud) => {
   const key = ownedKey(call, cloud, 'iam:DeleteAccessKey');
   cloud.credentials.revoke(key.accessKeyId);
   return {};
 };
 
-const UpdateAccessKey: Handler = async (call, cloud) => {
+const UpdateAccessKey: Handler = (call, cloud) => {
   const status = requireString(call.input, 'Status');
   if (status !== 'Active' && status !== 'Inactive')
-    throw validationError(status, 'status', 'Member must satisfy enum value set: [Active, Inactive]');
+    throw validationError(
+      status,
+      'status',
+      'Member must satisfy enum value set: [Active, Inactive]',
+    );
   const key = ownedKey(call, cloud, 'iam:UpdateAccessKey');
   key.status = status;
   return {};

@@ -54,28 +54,32 @@ function sessionTags(input: Record<string, unknown>): SessionTag[] {
   });
 }
 
-function sessionPolicies(
-  call: Call,
-  cloud: Cloud,
-  roleAccount: string,
-): NamedPolicy[] {
+function sessionPolicies(call: Call, cloud: Cloud, roleAccount: string): NamedPolicy[] {
   const out: NamedPolicy[] = [];
   const inline = call.input.Policy;
   if (typeof inline === 'string') {
     checkPolicy(inline, 'identity');
     if (inline.replace(/\s/g, '').length > 2048)
-      throw new AwsError('PackedPolicyTooLarge', 'Packed policy consumes more than 100 percent of the allotted size.');
+      throw new AwsError(
+        'PackedPolicyTooLarge',
+        'Packed policy consumes more than 100 percent of the allotted size.',
+      );
     const document = policyDocument(inline);
     if (document) out.push({ name: 'session-policy', document });
   }
   const arns = (call.input.PolicyArns as { arn?: string }[] | undefined) ?? [];
   if (arns.length > 10)
-    throw validation('1 validation error detected: Value at \'policyArns\' failed to satisfy constraint: Member must have length less than or equal to 10');
+    throw validation(
+      "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10",
+    );
   for (const { arn } of arns) {
     const policy = arn ? findManagedPolicy(cloud, arn) : undefined;
     const p = arn ? parseIamArn(arn) : undefined;
     if (!policy || !p || p.accountId !== roleAccount)
-      throw new AwsError('InvalidParameterValue', `Policy ${String(arn)} does not exist or is not attachable.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Policy ${String(arn)} does not exist or is not attachable.`,
+      );
     const version = policy.versions.find((v) => v.versionId === policy.defaultVersionId);
     const document = version ? policyDocument(version.document) : undefined;
     if (document) out.push({ name: `session:${policy.arn}`, document });
@@ -141,7 +145,7 @@ function denied(caller: Caller, roleArn: string): AwsError {
   );
 }
 
-export const AssumeRole: Handler = async (call, cloud) => {
+export const AssumeRole: Handler = (call, cloud) => {
   const { input, caller } = call;
   const roleArn = input.RoleArn;
   if (typeof roleArn !== 'string' || roleArn.length < 20)
@@ -154,12 +158,18 @@ export const AssumeRole: Handler = async (call, cloud) => {
       `1 validation error detected: Value '${String(sessionName)}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
     );
   const sourceIdentity = input.SourceIdentity;
-  if (sourceIdentity !== undefined && (typeof sourceIdentity !== 'string' || !SOURCE_IDENTITY.test(sourceIdentity)))
+  if (
+    sourceIdentity !== undefined &&
+    (typeof sourceIdentity !== 'string' || !SOURCE_IDENTITY.test(sourceIdentity))
+  )
     throw validation(
-      `1 validation error detected: Value '${String(sourceIdentity)}' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      `1 validation error detected: Value '${JSON.stringify(sourceIdentity)}' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
     );
   const externalId = input.ExternalId;
-  if (externalId !== undefined && (typeof externalId !== 'string' || !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)))
+  if (
+    externalId !== undefined &&
+    (typeof externalId !== 'string' || !/^[\w+=,.@:/-]{2,1224}$/.test(externalId))
+  )
     throw validation(
       `1 validation error detected: Value at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`,
     );
@@ -167,7 +177,10 @@ export const AssumeRole: Handler = async (call, cloud) => {
   const transitive = (input.TransitiveTagKeys as string[] | undefined) ?? [];
   for (const key of transitive) {
     if (!tags.some((t) => t.Key === key))
-      throw new AwsError('InvalidParameterValue', `The specified transitive tag key ${key} must be included in the requested tags.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `The specified transitive tag key ${key} must be included in the requested tags.`,
+      );
   }
 
   const chained = caller.kind === 'assumed-role';
@@ -200,19 +213,26 @@ export const AssumeRole: Handler = async (call, cloud) => {
   }
   for (const t of tags) {
     if (inheritedKeys.some((k) => k.toLowerCase() === t.Key.toLowerCase()))
-      throw new AwsError('InvalidParameterValue', `Session tag ${t.Key} conflicts with a transitive tag of the calling session.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Session tag ${t.Key} conflicts with a transitive tag of the calling session.`,
+      );
   }
   const callerSource = caller.session?.sourceIdentity;
   if (callerSource && sourceIdentity !== undefined && sourceIdentity !== callerSource)
-    throw new AwsError('AccessDenied', 'The source identity of a session cannot be changed once it is set.', 403);
-  const effectiveSource = callerSource ?? (sourceIdentity as string | undefined);
+    throw new AwsError(
+      'AccessDenied',
+      'The source identity of a session cannot be changed once it is set.',
+      403,
+    );
+  const effectiveSource = callerSource ?? sourceIdentity;
 
   const trust = policyDocument(role.assumeRolePolicyDocument, 'trust');
   if (!trust) throw denied(caller, roleArn);
   const allTagKeys = [...tags.map((t) => t.Key), ...Object.keys(inherited)];
   const context: RequestContext = {
     'sts:RoleSessionName': sessionName,
-    'sts:ExternalId': externalId as string | undefined,
+    'sts:ExternalId': externalId,
     'sts:SourceIdentity': effectiveSource,
     'aws:SourceIdentity': callerSource,
   };
@@ -234,7 +254,11 @@ export const AssumeRole: Handler = async (call, cloud) => {
       cloud.authorize(call, 'sts:SetSourceIdentity', role.arn, options);
   } catch (err) {
     if (err instanceof AwsError && err.code === 'AccessDenied') {
-      cloud.log.debug('AssumeRole denied', { caller: caller.arn, role: role.arn, reason: err.message });
+      cloud.log.debug('AssumeRole denied', {
+        caller: caller.arn,
+        role: role.arn,
+        reason: err.message,
+      });
       throw new AwsError('AccessDenied', err.message, 403);
     }
     throw err;
@@ -252,7 +276,10 @@ export const AssumeRole: Handler = async (call, cloud) => {
     sourceIdentity: effectiveSource,
     chained,
   });
-  const packed = policies.length || tags.length ? Math.min(99, 6 + tags.length * 2 + policies.length * 10) : undefined;
+  const packed =
+    policies.length || tags.length
+      ? Math.min(99, 6 + tags.length * 2 + policies.length * 10)
+      : undefined;
   return {
     ...sessionOutput(record, role, sessionName),
     PackedPolicySize: packed,

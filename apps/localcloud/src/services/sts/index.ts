@@ -4,9 +4,16 @@
  */
 import type { ServiceDefinition } from '../../core/contract.ts';
 import { AssumeRole } from './assume-role.ts';
-import { DecodeAuthorizationMessage, GetAccessKeyInfo, GetCallerIdentity } from './identity-handlers.ts';
+import {
+  DecodeAuthorizationMessage,
+  GetAccessKeyInfo,
+  GetCallerIdentity,
+} from './identity-handlers.ts';
 
-export { mintInstanceProfileCredentials, INSTANCE_CREDENTIAL_SECONDS } from './instance-credentials.ts';
+export {
+  mintInstanceProfileCredentials,
+  INSTANCE_CREDENTIAL_SECONDS,
+} from './instance-credentials.ts';
 export type { InstanceCredentials } from './instance-credentials.ts';
 
 /** The STS service definition. */

@@ -30,13 +30,23 @@ export interface InstanceCredentials {
  */
 export function mintInstanceProfileCredentials(
   cloud: Cloud,
-  options: { accountId: string; instanceProfile: string; instanceId: string; durationSeconds?: number },
+  options: {
+    accountId: string;
+    instanceProfile: string;
+    instanceId: string;
+    durationSeconds?: number;
+  },
 ): InstanceCredentials {
   const profile = findInstanceProfile(cloud, options.accountId, options.instanceProfile);
   if (!profile)
-    throw new AwsError('NoSuchEntity', `Instance Profile ${options.instanceProfile} cannot be found.`, 404);
+    throw new AwsError(
+      'NoSuchEntity',
+      `Instance Profile ${options.instanceProfile} cannot be found.`,
+      404,
+    );
   const role = roleOfInstanceProfile(cloud, profile);
-  if (!role) throw new AwsError('NoSuchEntity', `Instance Profile ${profile.name} has no role.`, 404);
+  if (!role)
+    throw new AwsError('NoSuchEntity', `Instance Profile ${profile.name} has no role.`, 404);
   const record = issueSession(cloud, {
     role,
     roleSessionName: options.instanceId,

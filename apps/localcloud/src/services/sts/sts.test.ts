@@ -89,14 +89,24 @@ describe('STS through the AWS SDK v3', () => {
     await iamA.send(
       new CreateRoleCommand({
         RoleName: 'ExtRole',
-        AssumeRolePolicyDocument: trustWithExternalId(`arn:aws:iam::${a.accountId}:root`, 'ext-123'),
+        AssumeRolePolicyDocument: trustWithExternalId(
+          `arn:aws:iam::${a.accountId}:root`,
+          'ext-123',
+        ),
       }),
     );
     const missing = await errorOf(
-      sts(a).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${a.accountId}:role/ExtRole`, RoleSessionName: 'sess1' })),
+      sts(a).send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${a.accountId}:role/ExtRole`,
+          RoleSessionName: 'sess1',
+        }),
+      ),
     );
     expect(missing.name).toBe('AccessDenied');
-    expect(missing.message).toContain(`arn:aws:iam::${a.accountId}:user/admin is not authorized to perform: sts:AssumeRole`);
+    expect(missing.message).toContain(
+      `arn:aws:iam::${a.accountId}:user/admin is not authorized to perform: sts:AssumeRole`,
+    );
     const wrong = await errorOf(
       sts(a).send(
         new AssumeRoleCommand({
@@ -159,9 +169,15 @@ describe('STS through the AWS SDK v3', () => {
     );
     expect(noIdentity.name).toBe('AccessDenied');
     await iamB.send(
-      new PutUserPolicyCommand({ UserName: 'dev', PolicyName: 'assume', PolicyDocument: allow('sts:AssumeRole', roleArn) }),
+      new PutUserPolicyCommand({
+        UserName: 'dev',
+        PolicyName: 'assume',
+        PolicyDocument: allow('sts:AssumeRole', roleArn),
+      }),
     );
-    const ok = await sts(dev).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'x1' }));
+    const ok = await sts(dev).send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'x1' }),
+    );
     expect(ok.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${a.accountId}:assumed-role/CrossRole/x1`);
     // B's admin is allowed everything by identity, but the trust does not name it.
     const notNamed = await errorOf(
@@ -179,7 +195,11 @@ describe('STS through the AWS SDK v3', () => {
       }),
     );
     await iamA.send(
-      new PutRolePolicyCommand({ RoleName: 'Hop1', PolicyName: 'p', PolicyDocument: allow('sts:AssumeRole') }),
+      new PutRolePolicyCommand({
+        RoleName: 'Hop1',
+        PolicyName: 'p',
+        PolicyDocument: allow('sts:AssumeRole'),
+      }),
     );
     await iamA.send(
       new CreateRoleCommand({
@@ -190,22 +210,38 @@ describe('STS through the AWS SDK v3', () => {
     );
     const tooLong = await errorOf(
       sts(a).send(
-        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${a.accountId}:role/Hop1`, RoleSessionName: 'hop', DurationSeconds: 7201 }),
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${a.accountId}:role/Hop1`,
+          RoleSessionName: 'hop',
+          DurationSeconds: 7201,
+        }),
       ),
     );
     expect(tooLong.name).toBe('ValidationError');
     const tooShort = await errorOf(
       sts(a).send(
-        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${a.accountId}:role/Hop1`, RoleSessionName: 'hop', DurationSeconds: 899 }),
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${a.accountId}:role/Hop1`,
+          RoleSessionName: 'hop',
+          DurationSeconds: 899,
+        }),
       ),
     );
     expect(tooShort.name).toBe('ValidationError');
     const hop1 = await sts(a).send(
-      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${a.accountId}:role/Hop1`, RoleSessionName: 'hop', DurationSeconds: 7200 }),
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${a.accountId}:role/Hop1`,
+        RoleSessionName: 'hop',
+        DurationSeconds: 7200,
+      }),
     );
     const chained = await errorOf(
       sts(creds(hop1)).send(
-        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${a.accountId}:role/Hop2`, RoleSessionName: 'h2', DurationSeconds: 7200 }),
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${a.accountId}:role/Hop2`,
+          RoleSessionName: 'h2',
+          DurationSeconds: 7200,
+        }),
       ),
     );
     expect(chained.name).toBe('ValidationError');
@@ -223,7 +259,12 @@ describe('STS through the AWS SDK v3', () => {
 
   it('rejects bad session names', async () => {
     const bad = await errorOf(
-      sts(a).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${a.accountId}:role/PlainRole`, RoleSessionName: 'a b' })),
+      sts(a).send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${a.accountId}:role/PlainRole`,
+          RoleSessionName: 'a b',
+        }),
+      ),
     );
     expect(bad.name).toBe('ValidationError');
     expect(bad.message).toContain('roleSessionName');
@@ -231,23 +272,47 @@ describe('STS through the AWS SDK v3', () => {
 
   it('narrows a session with a session policy and PolicyArns', async () => {
     await iamA.send(
-      new CreateRoleCommand({ RoleName: 'Broad', AssumeRolePolicyDocument: trust(`arn:aws:iam::${a.accountId}:root`) }),
+      new CreateRoleCommand({
+        RoleName: 'Broad',
+        AssumeRolePolicyDocument: trust(`arn:aws:iam::${a.accountId}:root`),
+      }),
     );
-    await iamA.send(new PutRolePolicyCommand({ RoleName: 'Broad', PolicyName: 'all-iam', PolicyDocument: allow('iam:*') }));
+    await iamA.send(
+      new PutRolePolicyCommand({
+        RoleName: 'Broad',
+        PolicyName: 'all-iam',
+        PolicyDocument: allow('iam:*'),
+      }),
+    );
     const roleArn = `arn:aws:iam::${a.accountId}:role/Broad`;
     const narrowed = await sts(a).send(
-      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'narrow', Policy: allow('iam:GetRole') }),
+      new AssumeRoleCommand({
+        RoleArn: roleArn,
+        RoleSessionName: 'narrow',
+        Policy: allow('iam:GetRole'),
+      }),
     );
     const iamNarrow = new IAMClient(lc.clientConfig(creds(narrowed)));
-    await iamNarrow.send(new PutRolePolicyCommand({ RoleName: 'Broad', PolicyName: 'x', PolicyDocument: allow('s3:*') })).then(
-      () => expect.fail('session policy should deny PutRolePolicy'),
-      (err: { name: string; message: string }) => {
-        expect(err.name).toBe('AccessDenied');
-        expect(err.message).toContain('no session policy allows the iam:PutRolePolicy action');
-      },
-    );
+    await iamNarrow
+      .send(
+        new PutRolePolicyCommand({
+          RoleName: 'Broad',
+          PolicyName: 'x',
+          PolicyDocument: allow('s3:*'),
+        }),
+      )
+      .then(
+        () => expect.fail('session policy should deny PutRolePolicy'),
+        (err: { name: string; message: string }) => {
+          expect(err.name).toBe('AccessDenied');
+          expect(err.message).toContain('no session policy allows the iam:PutRolePolicy action');
+        },
+      );
     const policy = await iamA.send(
-      new CreatePolicyCommand({ PolicyName: 'OnlyCreateRole', PolicyDocument: allow('iam:CreateRole') }),
+      new CreatePolicyCommand({
+        PolicyName: 'OnlyCreateRole',
+        PolicyDocument: allow('iam:CreateRole'),
+      }),
     );
     const byArn = await sts(a).send(
       new AssumeRoleCommand({
@@ -258,28 +323,53 @@ describe('STS through the AWS SDK v3', () => {
     );
     expect(byArn.PackedPolicySize).toBeGreaterThan(0);
     const viaArn = new IAMClient(lc.clientConfig(creds(byArn)));
-    const denied = await errorOf(viaArn.send(new PutRolePolicyCommand({ RoleName: 'Broad', PolicyName: 'y', PolicyDocument: allow('s3:*') })));
+    const denied = await errorOf(
+      viaArn.send(
+        new PutRolePolicyCommand({
+          RoleName: 'Broad',
+          PolicyName: 'y',
+          PolicyDocument: allow('s3:*'),
+        }),
+      ),
+    );
     expect(denied.name).toBe('AccessDenied');
   });
 
   it('requires sts:TagSession for session tags and propagates transitive tags and source identity', async () => {
     const base = `arn:aws:iam::${a.accountId}`;
     await iamA.send(
-      new CreateRoleCommand({ RoleName: 'NoTags', AssumeRolePolicyDocument: trust(`${base}:root`) }),
+      new CreateRoleCommand({
+        RoleName: 'NoTags',
+        AssumeRolePolicyDocument: trust(`${base}:root`),
+      }),
     );
     const noTag = await errorOf(
       sts(a).send(
-        new AssumeRoleCommand({ RoleArn: `${base}:role/NoTags`, RoleSessionName: 'tagger', Tags: [{ Key: 'ws', Value: 'w1' }] }),
+        new AssumeRoleCommand({
+          RoleArn: `${base}:role/NoTags`,
+          RoleSessionName: 'tagger',
+          Tags: [{ Key: 'ws', Value: 'w1' }],
+        }),
       ),
     );
     expect(noTag.name).toBe('AccessDenied');
     await iamA.send(
       new CreateRoleCommand({
         RoleName: 'Tagged',
-        AssumeRolePolicyDocument: trust(`${base}:root`, ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity']),
+        AssumeRolePolicyDocument: trust(`${base}:root`, [
+          'sts:AssumeRole',
+          'sts:TagSession',
+          'sts:SetSourceIdentity',
+        ]),
       }),
     );
-    await iamA.send(new PutRolePolicyCommand({ RoleName: 'Tagged', PolicyName: 'p', PolicyDocument: allow('sts:*') }));
+    await iamA.send(
+      new PutRolePolicyCommand({
+        RoleName: 'Tagged',
+        PolicyName: 'p',
+        PolicyDocument: allow('sts:*'),
+      }),
+    );
     const tagged = await sts(a).send(
       new AssumeRoleCommand({
         RoleArn: `${base}:role/Tagged`,
@@ -300,17 +390,25 @@ describe('STS through the AWS SDK v3', () => {
               Effect: 'Allow',
               Principal: { AWS: `${base}:role/Tagged` },
               Action: ['sts:AssumeRole', 'sts:TagSession'],
-              Condition: { StringEquals: { 'aws:RequestTag/ws': 'w1', 'sts:SourceIdentity': 'alice' } },
+              Condition: {
+                StringEquals: { 'aws:RequestTag/ws': 'w1', 'sts:SourceIdentity': 'alice' },
+              },
             },
           ],
         }),
       }),
     );
-    const next = await sts(creds(tagged)).send(new AssumeRoleCommand({ RoleArn: `${base}:role/Next`, RoleSessionName: 'next' }));
+    const next = await sts(creds(tagged)).send(
+      new AssumeRoleCommand({ RoleArn: `${base}:role/Next`, RoleSessionName: 'next' }),
+    );
     expect(next.SourceIdentity).toBe('alice');
     const changed = await errorOf(
       sts(creds(tagged)).send(
-        new AssumeRoleCommand({ RoleArn: `${base}:role/Next`, RoleSessionName: 'next', SourceIdentity: 'mallory' }),
+        new AssumeRoleCommand({
+          RoleArn: `${base}:role/Next`,
+          RoleSessionName: 'next',
+          SourceIdentity: 'mallory',
+        }),
       ),
     );
     expect(changed.name).toBe('AccessDenied');
@@ -320,24 +418,37 @@ describe('STS through the AWS SDK v3', () => {
     await lc.admin('POST', '/_localcloud/faults', { kind: 'iam-propagation-delay', seconds: 30 });
     try {
       await iamA.send(
-        new CreateRoleCommand({ RoleName: 'Fresh', AssumeRolePolicyDocument: trust(`arn:aws:iam::${a.accountId}:root`) }),
+        new CreateRoleCommand({
+          RoleName: 'Fresh',
+          AssumeRolePolicyDocument: trust(`arn:aws:iam::${a.accountId}:root`),
+        }),
       );
       const err = await errorOf(
-        sts(a).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${a.accountId}:role/Fresh`, RoleSessionName: 'fresh' })),
+        sts(a).send(
+          new AssumeRoleCommand({
+            RoleArn: `arn:aws:iam::${a.accountId}:role/Fresh`,
+            RoleSessionName: 'fresh',
+          }),
+        ),
       );
       expect(err.name).toBe('AccessDenied');
     } finally {
       await lc.admin('DELETE', '/_localcloud/faults');
     }
     const ok = await sts(a).send(
-      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${a.accountId}:role/Fresh`, RoleSessionName: 'fresh' }),
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${a.accountId}:role/Fresh`,
+        RoleSessionName: 'fresh',
+      }),
     );
     expect(ok.Credentials).toBeDefined();
   });
 
   it('decodes the authorization message of a denial', async () => {
     const encoded = Buffer.from(JSON.stringify({ allowed: false })).toString('base64url');
-    const out = await sts(a).send(new DecodeAuthorizationMessageCommand({ EncodedMessage: encoded }));
+    const out = await sts(a).send(
+      new DecodeAuthorizationMessageCommand({ EncodedMessage: encoded }),
+    );
     expect(JSON.parse(out.DecodedMessage ?? '{}')).toEqual({ allowed: false });
   });
 });
