@@ -272,7 +272,7 @@ export function createFleet(runtime: Ec2Runtime) {
     const planned: { pool: Pool; plan?: LaunchPlan; error?: AwsError }[] = [];
     for (const pool of candidates) {
       try {
-        const plan = await planLaunch(
+        const plan = planLaunch(
           call,
           cloud,
           state,

@@ -1,10 +1,11 @@
 /**
  * Temporary credentials of an instance profile's role, as EC2 obtains them for IMDS: a
- * session of the role named after the instance, valid only if the role trusts
- * ec2.amazonaws.com.
+ * session of the role named after the instance (minted by STS), served only if the role
+ * trusts ec2.amazonaws.com.
  */
 import type { Cloud } from '../../core/contract.ts';
-import { accountCaller } from './launch.ts';
+import { findInstanceProfile, roleOfInstanceProfile } from '../iam/iam-lookups.ts';
+import { mintInstanceProfileCredentials } from '../sts/instance-credentials.ts';
 
 export interface InstanceCredentials {
   accessKeyId: string;
@@ -12,10 +13,6 @@ export interface InstanceCredentials {
   sessionToken: string;
   issuedAt: number;
   expiresAt: number;
-}
-
-interface RoleOut {
-  Role?: { Arn?: string; RoleId?: string; RoleName?: string; AssumeRolePolicyDocument?: string };
 }
 
 function asArray(v: unknown): unknown[] {
@@ -27,13 +24,8 @@ export function trustsEc2(document: string | undefined): boolean {
   if (!document) return false;
   let parsed: { Statement?: unknown };
   try {
-    parsed = JSON.parse(
-      document.startsWith('%7B') || document.startsWith('%7b')
-        ? decodeURIComponent(document)
-        : document,
-    ) as {
-      Statement?: unknown;
-    };
+    const text = /^%7b/i.test(document) ? decodeURIComponent(document) : document;
+    parsed = JSON.parse(text) as { Statement?: unknown };
   } catch {
     return false;
   }
@@ -52,51 +44,35 @@ export function trustsEc2(document: string | undefined): boolean {
 }
 
 /**
- * Mints credentials for the role (by name) on behalf of an instance. Throws when the role is
- * gone or does not trust EC2, as the instance then gets no credentials in AWS either.
+ * Mints credentials of the profile's role on behalf of an instance. Throws when the profile
+ * or role is gone or the role does not trust EC2: the instance then gets no credentials,
+ * as in AWS.
  */
-export async function mintInstanceCredentials(
+export function mintInstanceCredentials(
   cloud: Cloud,
   accountId: string,
-  roleName: string,
+  instanceProfileArn: string,
   instanceId: string,
   ttlMs: number,
-): Promise<InstanceCredentials> {
-  const out = await cloud.invoke<RoleOut>(
-    'iam',
-    'GetRole',
-    { RoleName: roleName },
-    accountCaller(accountId),
-    'global',
-  );
-  const role = out.Role;
-  if (!role?.Arn || !role.RoleId) throw new Error(`role ${roleName} not found`);
-  if (!trustsEc2(role.AssumeRolePolicyDocument)) {
-    throw new Error(`role ${roleName} does not trust ec2.amazonaws.com`);
+): InstanceCredentials {
+  const profile = findInstanceProfile(cloud, accountId, instanceProfileArn);
+  const role = profile ? roleOfInstanceProfile(cloud, profile) : undefined;
+  if (!profile || !role) throw new Error(`instance profile ${instanceProfileArn} has no role`);
+  if (!trustsEc2(role.assumeRolePolicyDocument)) {
+    throw new Error(`role ${role.roleName} does not trust ec2.amazonaws.com`);
   }
-  const now = cloud.now();
-  const record = cloud.credentials.issue(
+  const c = mintInstanceProfileCredentials(cloud, {
     accountId,
-    {
-      type: 'session',
-      roleName,
-      roleArn: role.Arn,
-      roleId: role.RoleId,
-      roleSessionName: instanceId,
-      sessionPolicies: [],
-      sessionTags: {},
-      transitiveTagKeys: [],
-      chained: false,
-    },
-    now,
-    now + ttlMs,
-  );
+    instanceProfile: instanceProfileArn,
+    instanceId,
+    durationSeconds: Math.max(900, Math.round(ttlMs / 1000)),
+  });
   cloud.markChanged();
   return {
-    accessKeyId: record.accessKeyId,
-    secretAccessKey: record.secretAccessKey,
-    sessionToken: record.sessionToken ?? '',
-    issuedAt: now,
-    expiresAt: now + ttlMs,
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.Token,
+    issuedAt: Date.parse(c.LastUpdated),
+    expiresAt: Date.parse(c.Expiration),
   };
 }

@@ -208,7 +208,7 @@ export function runInstances(runtime: Ec2Runtime) {
       call.input,
       call.input.LaunchTemplate as Record<string, unknown> | undefined,
     );
-    const plan = await planLaunch(call, cloud, state, data, template, fromTemplate);
+    const plan = planLaunch(call, cloud, state, data, template, fromTemplate);
     authorizeAll(call, cloud, launchChecks(call, state, plan, 'RunInstances'));
     cloud.faults.check('ec2', call.action, {
       instanceType: plan.instanceType,

@@ -2,7 +2,8 @@
  * Resolving a launch (RunInstances parameters, a launch template and overrides) into a
  * validated plan, the authorization checks EC2 makes for it, and creating the instances.
  */
-import type { Call, Caller, Cloud } from '../../core/contract.ts';
+import type { Call, Cloud } from '../../core/contract.ts';
+import { findInstanceProfile, roleOfInstanceProfile } from '../iam/iam-lookups.ts';
 import {
   ec2Arn,
   imageArn,
@@ -103,76 +104,28 @@ export function mergeWithTemplate(
   return { data, template: { record, version: version.versionNumber }, fromTemplate };
 }
 
-/** The account's root as a caller, for look-ups EC2 makes on the caller's behalf (not the caller's own permissions). */
-export function accountCaller(accountId: string): Caller {
-  const arn = `arn:aws:iam::${accountId}:root`;
-  return {
-    accountId,
-    arn,
-    principalArn: arn,
-    userId: accountId,
-    kind: 'root',
-    accessKeyId: '',
-    identityPolicies: [],
-    sessionPolicies: [],
-    principalTags: {},
-  };
-}
-
-async function resolveProfile(call: Call, cloud: Cloud, spec: Data): Promise<InstanceProfileRef> {
+function resolveProfile(call: Call, cloud: Cloud, spec: Data): InstanceProfileRef {
   const arn = typeof spec.Arn === 'string' ? spec.Arn : undefined;
-  const name = typeof spec.Name === 'string' ? spec.Name : arn?.split('/').pop();
-  if (!name) throw missing('IamInstanceProfile.Arn or IamInstanceProfile.Name');
-  if (arn && !/^arn:aws:iam::\d{12}:instance-profile\/.+/.test(arn)) {
-    throw ec2Error(
-      'InvalidParameterValue',
-      `Value (${arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`,
-    );
-  }
-  if (arn && arn.split(':')[4] !== call.caller.accountId) {
-    throw ec2Error(
-      'InvalidParameterValue',
-      `Value (${arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`,
-    );
-  }
-  let out: {
-    InstanceProfile?: {
-      Arn?: string;
-      InstanceProfileId?: string;
-      InstanceProfileName?: string;
-      Roles?: { Arn?: string; RoleName?: string }[];
-    };
-  };
-  try {
-    out = await cloud.invoke(
-      'iam',
-      'GetInstanceProfile',
-      { InstanceProfileName: name },
-      accountCaller(call.caller.accountId),
-      'global',
-    );
-  } catch {
-    throw ec2Error(
+  const name = typeof spec.Name === 'string' ? spec.Name : undefined;
+  if (!arn && !name) throw missing('IamInstanceProfile.Arn or IamInstanceProfile.Name');
+  const invalid = () =>
+    ec2Error(
       'InvalidParameterValue',
       arn
         ? `Value (${arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`
-        : `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
+        : `Value (${String(name)}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
     );
-  }
-  const p = out.InstanceProfile;
-  if (!p?.Arn || (arn && p.Arn !== arn)) {
-    throw ec2Error(
-      'InvalidParameterValue',
-      `Value (${arn ?? name}) for parameter iamInstanceProfile is invalid. Invalid IAM Instance Profile`,
-    );
-  }
-  const role = p.Roles?.[0];
+  // An instance profile of another account cannot be used (IAM roles are not shared that way).
+  if (arn && arn.split(':')[4] !== call.caller.accountId) throw invalid();
+  const profile = findInstanceProfile(cloud, call.caller.accountId, arn ?? (name as string));
+  if (!profile) throw invalid();
+  const role = roleOfInstanceProfile(cloud, profile);
   return {
-    arn: p.Arn,
-    id: p.InstanceProfileId ?? '',
-    name: p.InstanceProfileName ?? name,
-    roleArn: role?.Arn,
-    roleName: role?.RoleName,
+    arn: profile.arn,
+    id: profile.id,
+    name: profile.name,
+    roleArn: role?.arn,
+    roleName: role?.roleName,
   };
 }
 
@@ -182,14 +135,14 @@ function str(data: Data, key: string): string | undefined {
 }
 
 /** Validates a launch and resolves every referenced resource (subnet, groups, profile). */
-export async function planLaunch(
+export function planLaunch(
   call: Call,
   cloud: Cloud,
   state: Ec2State,
   data: Data,
   template: { record: LaunchTemplateRecord; version: number } | undefined,
   fromTemplate: Set<string>,
-): Promise<LaunchPlan> {
+): LaunchPlan {
   const imageId = str(data, 'ImageId');
   if (!imageId) throw missing('ImageId');
   if (!/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(imageId)) {
@@ -307,7 +260,7 @@ export async function planLaunch(
   const profileSpec = data.IamInstanceProfile as Data | undefined;
   const profile =
     profileSpec && (profileSpec.Arn || profileSpec.Name)
-      ? await resolveProfile(call, cloud, profileSpec)
+      ? resolveProfile(call, cloud, profileSpec)
       : undefined;
 
   const tags = readTagSpecifications(data, LAUNCH_TAG_TYPES);

@@ -1,0 +1,116 @@
+/**
+ * A running localcloud with IAM, STS and EC2 (fast instance timings) for this folder's
+ * tests, accounts made through the admin API, and SDK client configuration.
+ */
+import { startServer, type RunningServer } from '../../core/server.ts';
+import { createLogger } from '../../core/logger.ts';
+import type { ServiceDefinition } from '../../core/contract.ts';
+import { iamService } from '../iam/index.ts';
+import { stsService } from '../sts/index.ts';
+import { createEc2Service, type Ec2ServiceOptions } from './index.ts';
+import type { Supervisor } from './supervisor.ts';
+
+export interface TestAccount {
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface Ec2TestCloud {
+  url: string;
+  server: RunningServer;
+  supervisor: Supervisor;
+  account(name?: string): Promise<TestAccount>;
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  config(
+    c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+    region?: string,
+  ): {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+    maxAttempts: number;
+  };
+  stop(): Promise<void>;
+}
+
+export const FAST_TIMINGS = {
+  pendingMs: 50,
+  stoppingMs: 50,
+  shuttingDownMs: 50,
+  terminatedRetentionMs: 60_000,
+  killGraceMs: 500,
+};
+
+export async function startEc2TestCloud(
+  options: Ec2ServiceOptions & { stateDir?: string; extra?: ServiceDefinition[] } = {},
+): Promise<Ec2TestCloud> {
+  const ec2 = createEc2Service({ ...options, timings: { ...FAST_TIMINGS, ...options.timings } });
+  const server = await startServer({
+    port: 0,
+    stateDir: options.stateDir,
+    services: [iamService, stsService, ...(options.extra ?? []), ec2],
+    log: createLogger(process.env['LOCALCLOUD_TEST_LOG'] === 'debug' ? 'debug' : 'silent'),
+  });
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+  return {
+    url: server.url,
+    server,
+    supervisor: ec2.supervisor,
+    admin,
+    async account(name) {
+      const res = await admin('POST', '/_localcloud/accounts', name === undefined ? {} : { name });
+      if (res.status !== 201) throw new Error(`account creation failed: ${JSON.stringify(res)}`);
+      return res.body as TestAccount;
+    },
+    config(c, region = 'us-east-1') {
+      return {
+        endpoint: server.url,
+        region,
+        credentials: {
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+          sessionToken: c.sessionToken,
+        },
+        maxAttempts: 1,
+      };
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function errorOf(
+  p: Promise<unknown>,
+): Promise<{ name: string; message: string; $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { name: string; message: string };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Polls until `check` returns a value (not undefined) or the timeout passes. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  everyMs = 25,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
