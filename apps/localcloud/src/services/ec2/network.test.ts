@@ -9,6 +9,7 @@ import {
   CreateSubnetCommand,
   CreateVpcCommand,
   DeleteInternetGatewayCommand,
+  DeleteRouteTableCommand,
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
@@ -228,13 +229,7 @@ describe('EC2 networks through the AWS SDK v3 and awscli', () => {
     expect((await errorOf(ec2.send(new DeleteVpcCommand({ VpcId: vpcId })))).name).toBe(
       'DependencyViolation',
     );
-    await lc.server.cloud.invoke(
-      'ec2',
-      'DeleteRouteTable',
-      { RouteTableId: rtb },
-      lc.server.cloud.callerForAccessKey(acct.accessKeyId) ?? (undefined as never),
-      'us-east-1',
-    );
+    await ec2.send(new DeleteRouteTableCommand({ RouteTableId: rtb }));
     await ec2.send(new DeleteVpcCommand({ VpcId: vpcId }));
     expect((await errorOf(ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })))).name).toBe(
       'InvalidVpcID.NotFound',
