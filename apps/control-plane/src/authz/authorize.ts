@@ -74,47 +74,91 @@ export async function authorize(
   scope: RouteScope,
   params: Readonly<Record<string, unknown>>,
 ): Promise<Access> {
+  const access = await resolveAccess(db, principal, scope, params);
+  checkPermission(principal, access, scope, permission);
+  return access;
+}
+
+/**
+ * Resolves what the scope's ids point to and the caller's roles there. Anything the caller
+ * cannot see throws NotFoundError, exactly as for an id that does not exist.
+ */
+export async function resolveAccess(
+  db: Kysely<Database>,
+  principal: Principal,
+  scope: RouteScope,
+  params: Readonly<Record<string, unknown>>,
+): Promise<Access> {
   switch (scope.kind) {
     case 'none':
-      if (permission !== null && !scopesAllow(principal, permission)) deny(permission);
-      return NONE;
     case 'instance':
-      if (principal.kind !== 'user' || !principal.instanceAdmin) deny(permission ?? 'users:manage');
-      if (permission !== null && !scopesAllow(principal, permission)) deny(permission);
       return NONE;
     case 'org':
-      return authorizeOrg(db, principal, permission, String(params[scope.param]));
+      return resolveOrg(db, principal, String(params[scope.param]));
     case 'workspace':
-      return authorizeWorkspace(db, principal, permission, String(params[scope.param]));
+      return resolveWorkspace(db, principal, String(params[scope.param]));
     default:
       return assertNever(scope, 'route scope');
   }
 }
 
-async function authorizeOrg(
+/** Checks a permission on resolved access; throws ForbiddenError. */
+export function checkPermission(
+  principal: Principal,
+  access: Access,
+  scope: RouteScope,
+  permission: Permission | null,
+): void {
+  if (scope.kind === 'instance' && (principal.kind !== 'user' || !principal.instanceAdmin)) {
+    deny(permission ?? 'users:manage');
+  }
+  if (permission === null) return;
+  if (!scopesAllow(principal, permission)) deny(permission);
+  switch (scope.kind) {
+    case 'none':
+    case 'instance':
+      return;
+    case 'org': {
+      const role = access.orgRole;
+      // A workspace permission over a whole organization: its admins only.
+      const allowed =
+        role !== null &&
+        (isOrgPermission(permission) ? orgRoleAllows(role, permission) : role === 'admin');
+      if (!allowed) deny(permission);
+      return;
+    }
+    case 'workspace': {
+      if (principal.kind === 'service-account') {
+        if (!(SERVICE_ACCOUNT_PERMISSIONS as readonly string[]).includes(permission))
+          deny(permission);
+        return;
+      }
+      const allowed = isOrgPermission(permission)
+        ? access.orgRole !== null && orgRoleAllows(access.orgRole, permission)
+        : access.workspaceRole !== null && workspaceRoleAllows(access.workspaceRole, permission);
+      if (!allowed) deny(permission);
+      return;
+    }
+    default:
+      assertNever(scope, 'route scope');
+  }
+}
+
+async function resolveOrg(
   db: Kysely<Database>,
   principal: Principal,
-  permission: Permission | null,
   orgId: string,
 ): Promise<Access> {
   // A service account lives in one workspace; organizations are outside its world.
   if (principal.kind !== 'user') throw new NotFoundError('No such organization.');
   const role = await orgRoleOf(db, orgId, principal.userId);
   if (role === undefined) throw new NotFoundError('No such organization.');
-  if (permission !== null) {
-    const allowed = isOrgPermission(permission)
-      ? orgRoleAllows(role, permission)
-      : workspaceRoleAllows(effectiveWorkspaceRole(role, undefined) ?? 'member', permission) &&
-        role === 'admin';
-    if (!allowed || !scopesAllow(principal, permission)) deny(permission);
-  }
   return { ...NONE, orgId, orgRole: role };
 }
 
-async function authorizeWorkspace(
+async function resolveWorkspace(
   db: Kysely<Database>,
   principal: Principal,
-  permission: Permission | null,
   workspaceId: string,
 ): Promise<Access> {
   const ws = await db
@@ -129,12 +173,6 @@ async function authorizeWorkspace(
   const base = { orgId: ws.org_id, workspaceId: ws.id, workspaceState: ws.state };
   if (principal.kind === 'service-account') {
     if (principal.workspaceId !== ws.id) throw new NotFoundError('No such workspace.');
-    if (permission !== null) {
-      const allowed =
-        (SERVICE_ACCOUNT_PERMISSIONS as readonly string[]).includes(permission) &&
-        scopesAllow(principal, permission);
-      if (!allowed) deny(permission);
-    }
     return { ...base, orgRole: null, workspaceRole: null };
   }
   const orgRole = await orgRoleOf(db, ws.org_id, principal.userId);
@@ -146,11 +184,5 @@ async function authorizeWorkspace(
     .executeTakeFirst();
   const role = effectiveWorkspaceRole(orgRole, member?.role);
   if (role === undefined || orgRole === undefined) throw new NotFoundError('No such workspace.');
-  if (permission !== null) {
-    const allowed = isOrgPermission(permission)
-      ? orgRoleAllows(orgRole, permission)
-      : workspaceRoleAllows(role, permission);
-    if (!allowed || !scopesAllow(principal, permission)) deny(permission);
-  }
   return { ...base, orgRole, workspaceRole: role };
 }

@@ -54,7 +54,7 @@ export async function bootstrapAdmin(
 /** Uses a setup token to create the instance admin. */
 export async function completeSetup(
   db: Kysely<Database>,
-  input: { token: string; email: string | undefined; name: string; password: string; now: Date },
+  input: { token: string; email?: string | undefined; name: string; password: string; now: Date },
 ): Promise<UserRow> {
   return db.transaction().execute(async (trx) => {
     const row = await trx

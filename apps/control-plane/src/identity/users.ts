@@ -4,7 +4,7 @@ import type { User } from '@ferry/api';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { UsersTable } from '../db/tables/index.ts';
-import { hashPassword } from './password-hash.ts';
+import { hashPassword, type ScryptParams } from './password-hash.ts';
 
 /** A user row. */
 export type UserRow = Selectable<UsersTable>;
@@ -28,10 +28,18 @@ export function toUser(row: UserRow): User {
 /** Creates a user; a taken email is a 409 `email_taken`. */
 export async function createUser(
   db: Kysely<Database>,
-  input: { email: string; name: string; password: string; instanceAdmin?: boolean; now: Date },
+  input: {
+    email: string;
+    name: string;
+    password: string;
+    instanceAdmin?: boolean;
+    now: Date;
+    /** Cost override (tests use a cheap one; verification reads it from the stored hash). */
+    scrypt?: ScryptParams;
+  },
 ): Promise<UserRow> {
   const email = normalizeEmail(input.email);
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await hashPassword(input.password, input.scrypt);
   const row = await db
     .insertInto('users')
     .values({

@@ -142,7 +142,15 @@ export async function acceptInvitation(
   db: Kysely<Database>,
   input: { token: string; userId: string; email: string; now: Date },
 ): Promise<{ orgId: string; role: OrgRole }> {
-  return db.transaction().execute(async (trx) => {
+  return db.transaction().execute((trx) => acceptInvitationWith(trx, input));
+}
+
+/** {@link acceptInvitation} inside the caller's transaction (sign-up creates the user in it). */
+export async function acceptInvitationWith(
+  trx: Kysely<Database>,
+  input: { token: string; userId: string; email: string; now: Date },
+): Promise<{ orgId: string; role: OrgRole }> {
+  {
     const row = await trx
       .selectFrom('invitations')
       .innerJoin('orgs', 'orgs.id', 'invitations.org_id')
@@ -173,5 +181,5 @@ export async function acceptInvitation(
       throw new NotFoundError('This invitation is unknown, used, revoked or expired.');
     const role = await addOrgMember(trx, row.org_id, input.userId, row.role, input.now);
     return { orgId: row.org_id, role };
-  });
+  }
 }

@@ -1,0 +1,16 @@
+/** Every API route definition; the server registers exactly these, one per contract. */
+import type { AnyRouteDefinition } from '../http/define-route.ts';
+import { auditRoutes } from './audit-routes.ts';
+import { authRoutes } from './auth-routes.ts';
+import { orgRoutes } from './org-routes.ts';
+import { userRoutes } from './user-routes.ts';
+import { workspaceRoutes } from './workspace-routes.ts';
+
+/** All route definitions. */
+export const apiRoutes: readonly AnyRouteDefinition[] = [
+  ...authRoutes,
+  ...userRoutes,
+  ...orgRoutes,
+  ...workspaceRoutes,
+  ...auditRoutes,
+];
