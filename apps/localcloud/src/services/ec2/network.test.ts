@@ -281,5 +281,5 @@ describe('EC2 networks through the AWS SDK v3 and awscli', () => {
       credentials: creds,
     });
     expect(dry.stderr).toContain('DryRunOperation');
-  });
+  }, 90_000);
 });
