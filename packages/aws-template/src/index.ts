@@ -9,3 +9,4 @@ export * from './resolve-intrinsics.ts';
 export * from './sample-stack.ts';
 export * from './policy-assessment.ts';
 export * from './permissions-doc.ts';
+export * from './parameter-check.ts';

@@ -1,0 +1,9 @@
+/**
+ * The commands of `ferry`, in help order. Add a command: one file in this folder exporting a
+ * CliCommand, and one line here.
+ */
+import type { CliCommand } from '../cli-command.ts';
+import { demoCommand } from './demo.ts';
+import { templateCommand } from './template.ts';
+
+export const COMMANDS: readonly CliCommand[] = [demoCommand, templateCommand];
