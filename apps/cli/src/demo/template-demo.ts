@@ -116,9 +116,11 @@ export function runTemplateDemo(io: CliIo): boolean {
         ...denied,
       ].filter((r): r is AssessmentResult => r !== undefined);
       for (const r of picks) {
-        say(
-          `   ${mark(r.ok)} ${describeRequest(r)} → ${r.decision}${r.expect === 'Denied' ? ` (${r.why})` : ''}`,
-        );
+        const context = Object.entries(r.context)
+          .map(([k, x]) => `${k}=${String(x)}`)
+          .join(', ');
+        const detail = r.expect === 'Denied' ? ` (${r.why})` : context ? ` (${context})` : '';
+        say(`   ${mark(r.ok)} ${describeRequest(r)} → ${r.decision}${detail}`);
       }
       say('   Trust:');
       for (const r of trust.filter((x) => x.role === 'UserInitiated' || x.caller === 'ec2')) {
