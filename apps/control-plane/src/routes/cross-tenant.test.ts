@@ -1,0 +1,169 @@
+/**
+ * Walks every route the API registered (as Fastify saw them) with principals from another
+ * organization — a session, a personal token with every scope, and another workspace's
+ * service account — using the real ids of a victim organization. Scoped routes must answer
+ * 404 (or 403), no response may contain any of the victim's ids, and nothing of the victim
+ * may change. Anonymous callers get 401 everywhere but on public routes.
+ */
+import { contracts, type RouteName } from '@ferry/api';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createApp } from '../app.ts';
+import { OPENAPI_PATH, installedRoutes } from '../http/install.ts';
+import { apiRoutes } from './index.ts';
+import { describeEachBackend } from '../testing/backends.ts';
+import { bearerCaller, injectCall, sessionUser, tokenCaller, type TestCall, type TestCaller } from './api-test-kit.ts';
+
+/** A valid body for every route that takes one (the walk must get past validation). */
+const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
+  'auth.setup': { token: 'ferry_setup_x', email: 'x@example.com', name: 'X', password: 'long enough password' },
+  'auth.signup': { invitationToken: 'ferry_inv_x', name: 'X', password: 'long enough password' },
+  'auth.login': { email: 'nobody@example.com', password: 'wrong password here' },
+  'auth.token': { grant_type: 'client_credentials', client_id: 'sa_00000000000000000000000000', client_secret: 'x' },
+  'tokens.create': { name: 'walk', scopes: ['org:read'], expiresInDays: 1 },
+  'users.create': { email: 'walk-new@example.com', name: 'Walk', password: 'long enough password' },
+  'orgs.create': { name: 'Walker Org' },
+  'orgs.update': { name: 'Hijacked' },
+  'orgs.members.update': { role: 'member' },
+  'orgs.invitations.create': { email: 'attacker@example.com', role: 'admin' },
+  'invitations.accept': { token: 'ferry_inv_not_a_real_token' },
+  'workspaces.create': { name: 'planted' },
+  'workspaces.update': { name: 'hijacked' },
+  'workspaces.members.set': { role: 'admin' },
+  'serviceAccounts.create': { name: 'backdoor' },
+};
+
+const PUBLIC_PATHS = new Set([OPENAPI_PATH]);
+
+describeEachBackend('cross-tenant route walk', (ctx) => {
+  let app: FastifyInstance;
+  let owner: TestCaller;
+  const victim: Record<string, string> = {};
+  let foreign: { name: string; caller: TestCaller }[];
+
+  beforeAll(async () => {
+    const { resources } = ctx();
+    app = await createApp(resources);
+    owner = await sessionUser(app, resources);
+    const org = await owner.call('orgs.create', { body: { name: 'Victim' } });
+    const ws = await owner.call('workspaces.create', { params: { orgId: org.body.id }, body: { name: 'secret-ws' } });
+    const sa = await owner.call('serviceAccounts.create', { params: { workspaceId: ws.body.id }, body: { name: 'sa' } });
+    const inv = await owner.call('orgs.invitations.create', {
+      params: { orgId: org.body.id },
+      body: { email: 'invitee@example.com', role: 'member' },
+    });
+    const pat = await owner.call('tokens.create', { body: { name: 'own', scopes: ['org:read'], expiresInDays: 1 } });
+    Object.assign(victim, {
+      orgId: org.body.id,
+      workspaceId: ws.body.id,
+      userId: owner.userId,
+      serviceAccountId: sa.body.clientId,
+      invitationId: inv.body.invitation.id,
+      tokenId: pat.body.token.id,
+    });
+    victim.email = owner.email;
+
+    const stranger = await sessionUser(app, resources);
+    const strangerOrg = await stranger.call('orgs.create', { body: { name: 'Stranger' } });
+    const strangerWs = await stranger.call('workspaces.create', {
+      params: { orgId: strangerOrg.body.id },
+      body: { name: 'own-ws' },
+    });
+    const strangerSa = await stranger.call('serviceAccounts.create', {
+      params: { workspaceId: strangerWs.body.id },
+      body: { name: 'sa' },
+    });
+    const exchanged = await injectCall(app, 'auth.token', {}, {
+      body: { grant_type: 'client_credentials', client_id: strangerSa.body.clientId, client_secret: strangerSa.body.clientSecret },
+    });
+    foreign = [
+      { name: 'session', caller: stranger },
+      { name: 'personal token', caller: await tokenCaller(app, resources, stranger) },
+      { name: 'service account', caller: bearerCaller(app, exchanged.body.access_token) },
+    ];
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  function routeFor(method: string, url: string): RouteName | undefined {
+    return (Object.keys(contracts) as RouteName[]).find((n) => contracts[n].method === method && contracts[n].path === url);
+  }
+
+  function inputFor(name: RouteName): TestCall {
+    const c = contracts[name];
+    const params: Record<string, string> = {};
+    for (const [, key] of c.path.matchAll(/:([A-Za-z]+)/g)) {
+      const value = victim[key as string];
+      if (value === undefined) throw new Error(`no victim id for :${key}`);
+      params[key as string] = value;
+    }
+    const body = EXAMPLE_BODIES[name];
+    return { params, ...(body !== undefined ? { body } : {}) };
+  }
+
+  it('every registered route is a contract route with a definition (or a known public one)', () => {
+    const routes = installedRoutes(app);
+    expect(routes.length).toBeGreaterThan(0);
+    for (const r of routes) {
+      if (PUBLIC_PATHS.has(r.url)) continue;
+      expect(routeFor(r.method, r.url), `${r.method} ${r.url}`).toBeDefined();
+    }
+    expect(new Set(apiRoutes.map((d) => d.name)).size).toBe(Object.keys(contracts).length);
+    for (const [name, c] of Object.entries(contracts)) {
+      if ('body' in c) expect(EXAMPLE_BODIES[name as RouteName], `example body for ${name}`).toBeDefined();
+    }
+  });
+
+  it('a foreign principal gets 404/403 on every scoped route and never sees the victim', async () => {
+    const secrets = Object.values(victim);
+    let walked = 0;
+    // Logging out ends the stranger's session: walk it last.
+    const order = [...installedRoutes(app)].sort(
+      (a, b) => Number(routeFor(a.method, a.url) === 'auth.logout') - Number(routeFor(b.method, b.url) === 'auth.logout'),
+    );
+    for (const r of order) {
+      const name = routeFor(r.method, r.url);
+      if (name === undefined) continue;
+      const definition = apiRoutes.find((d) => d.name === name);
+      if (definition === undefined) throw new Error(`no definition for ${name}`);
+      for (const { name: who, caller } of foreign) {
+        const res = await caller.call(name, inputFor(name));
+        const label = `${who} → ${name} (${res.status}: ${res.raw.slice(0, 200)})`;
+        expect(res.status, label).toBeLessThan(500);
+        if (definition.scope.kind !== 'none') expect([403, 404], label).toContain(res.status);
+        for (const s of secrets) expect(res.raw, label).not.toContain(s);
+        walked += 1;
+      }
+    }
+    expect(walked).toBe(Object.keys(contracts).length * foreign.length);
+
+    // Nothing of the victim changed.
+    const org = await owner.call('orgs.get', { params: { orgId: victim.orgId! } });
+    expect(org.body.name).toBe('Victim');
+    const ws = await owner.call('workspaces.get', { params: { workspaceId: victim.workspaceId! } });
+    expect(ws.body).toMatchObject({ name: 'secret-ws', state: 'Uninitialized' });
+    const members = await owner.call('orgs.members.list', { params: { orgId: victim.orgId! } });
+    expect(members.body.items).toHaveLength(1);
+    const sas = await owner.call('serviceAccounts.list', { params: { workspaceId: victim.workspaceId! } });
+    expect(sas.body.items[0].revokedAt).toBeNull();
+    const invitations = await owner.call('orgs.invitations.list', { params: { orgId: victim.orgId! } });
+    expect(invitations.body.items).toHaveLength(1);
+    expect(invitations.body.items[0].revokedAt).toBeNull();
+    const tokens = await owner.call('tokens.list');
+    expect(tokens.body.items[0].revokedAt).toBeNull();
+  });
+
+  it('anonymous callers get 401 on every route but the public ones', async () => {
+    for (const r of installedRoutes(app)) {
+      const name = routeFor(r.method, r.url);
+      if (name === undefined) continue;
+      const res = await injectCall(app, name, {}, inputFor(name));
+      if (contracts[name].public === true) expect(res.status, name).not.toBe(500);
+      else {
+        expect(res.status, name).toBe(401);
+        expect(res.body.error.code).toBe('unauthenticated');
+      }
+    }
+  });
+});
