@@ -22,6 +22,8 @@ export interface ServerOptions {
   log: Logger;
   /** Seed of the fault RNG (also settable with `POST /_localcloud/faults {"seed": n}`). */
   seed?: number;
+  /** The clock (epoch ms); tests pass a controllable one. */
+  now?: () => number;
 }
 
 export interface RunningServer {
@@ -68,6 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     log: options.log,
     seed: options.seed,
+    now: options.now,
   });
   const routes = options.services.flatMap((s) => s.routes ?? []);
 

@@ -2,7 +2,7 @@
  * SigV4: reads the signature of a request (Authorization header or presigned query) and
  * checks it by signing the same canonical request again with @smithy/signature-v4.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -123,6 +123,20 @@ export async function verifySignature(
   secretAccessKey: string,
 ): Promise<boolean> {
   const s3 = info.service === 's3';
+  // A declared payload hash is what gets signed: it must then be the body's hash.
+  const declared = request.headers['x-amz-content-sha256'];
+  if (declared && /^[0-9a-f]{64}$/i.test(declared)) {
+    const actual = createHash('sha256').update(request.body).digest('hex');
+    if (actual !== declared.toLowerCase()) {
+      if (s3)
+        throw new AwsError(
+          'XAmzContentSHA256Mismatch',
+          "The provided 'x-amz-content-sha256' header does not match what was computed.",
+          400,
+        );
+      return false;
+    }
+  }
   const headers: Record<string, string> = {};
   for (const name of info.signedHeaders) {
     const value = request.headers[name];

@@ -4,7 +4,7 @@
  */
 import { AwsError } from '../contract.ts';
 import type { ServiceModel, ShapeRef } from '../models.ts';
-import { errorShapeFor, shapeOf } from '../models.ts';
+import { errorShapeFor, loadModel, shapeOf } from '../models.ts';
 
 function decodeValue(value: unknown, ref: ShapeRef, model: ServiceModel, path: string): unknown {
   if (value === null || value === undefined) return undefined;
@@ -135,7 +135,13 @@ export function encodeJsonError(
   message: string,
   senderFault: boolean,
 ): { body: string; headers: Record<string, string> } {
-  const found = model ? errorShapeFor(model, code) : undefined;
+  // The JSON model of a query-compatible service lacks the query codes; its query variant has them.
+  const queryVariant = model?.metadata.awsQueryCompatible
+    ? loadModel(`${model.metadata.endpointPrefix}-query`)
+    : undefined;
+  const found =
+    (queryVariant ? errorShapeFor(queryVariant, code) : undefined) ??
+    (model ? errorShapeFor(model, code) : undefined);
   const type = found?.shapeName ?? code;
   const headers: Record<string, string> = {};
   if (model?.metadata.awsQueryCompatible) {
