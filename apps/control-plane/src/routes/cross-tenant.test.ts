@@ -12,26 +12,15 @@ import { createApp } from '../app.ts';
 import { OPENAPI_PATH, installedRoutes } from '../http/install.ts';
 import { apiRoutes } from './index.ts';
 import { describeEachBackend } from '../testing/backends.ts';
-import { bearerCaller, injectCall, sessionUser, tokenCaller, type TestCall, type TestCaller } from './api-test-kit.ts';
-
-/** A valid body for every route that takes one (the walk must get past validation). */
-const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
-  'auth.setup': { token: 'ferry_setup_x', email: 'x@example.com', name: 'X', password: 'long enough password' },
-  'auth.signup': { invitationToken: 'ferry_inv_x', name: 'X', password: 'long enough password' },
-  'auth.login': { email: 'nobody@example.com', password: 'wrong password here' },
-  'auth.token': { grant_type: 'client_credentials', client_id: 'sa_00000000000000000000000000', client_secret: 'x' },
-  'tokens.create': { name: 'walk', scopes: ['org:read'], expiresInDays: 1 },
-  'users.create': { email: 'walk-new@example.com', name: 'Walk', password: 'long enough password' },
-  'orgs.create': { name: 'Walker Org' },
-  'orgs.update': { name: 'Hijacked' },
-  'orgs.members.update': { role: 'member' },
-  'orgs.invitations.create': { email: 'attacker@example.com', role: 'admin' },
-  'invitations.accept': { token: 'ferry_inv_not_a_real_token' },
-  'workspaces.create': { name: 'planted' },
-  'workspaces.update': { name: 'hijacked' },
-  'workspaces.members.set': { role: 'admin' },
-  'serviceAccounts.create': { name: 'backdoor' },
-};
+import { EXAMPLE_BODIES } from './example-bodies.ts';
+import {
+  bearerCaller,
+  injectCall,
+  sessionUser,
+  tokenCaller,
+  type TestCall,
+  type TestCaller,
+} from './api-test-kit.ts';
 
 const PUBLIC_PATHS = new Set([OPENAPI_PATH]);
 
@@ -46,13 +35,21 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     app = await createApp(resources);
     owner = await sessionUser(app, resources);
     const org = await owner.call('orgs.create', { body: { name: 'Victim' } });
-    const ws = await owner.call('workspaces.create', { params: { orgId: org.body.id }, body: { name: 'secret-ws' } });
-    const sa = await owner.call('serviceAccounts.create', { params: { workspaceId: ws.body.id }, body: { name: 'sa' } });
+    const ws = await owner.call('workspaces.create', {
+      params: { orgId: org.body.id },
+      body: { name: 'secret-ws' },
+    });
+    const sa = await owner.call('serviceAccounts.create', {
+      params: { workspaceId: ws.body.id },
+      body: { name: 'sa' },
+    });
     const inv = await owner.call('orgs.invitations.create', {
       params: { orgId: org.body.id },
       body: { email: 'invitee@example.com', role: 'member' },
     });
-    const pat = await owner.call('tokens.create', { body: { name: 'own', scopes: ['org:read'], expiresInDays: 1 } });
+    const pat = await owner.call('tokens.create', {
+      body: { name: 'own', scopes: ['org:read'], expiresInDays: 1 },
+    });
     Object.assign(victim, {
       orgId: org.body.id,
       workspaceId: ws.body.id,
@@ -73,9 +70,18 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       params: { workspaceId: strangerWs.body.id },
       body: { name: 'sa' },
     });
-    const exchanged = await injectCall(app, 'auth.token', {}, {
-      body: { grant_type: 'client_credentials', client_id: strangerSa.body.clientId, client_secret: strangerSa.body.clientSecret },
-    });
+    const exchanged = await injectCall(
+      app,
+      'auth.token',
+      {},
+      {
+        body: {
+          grant_type: 'client_credentials',
+          client_id: strangerSa.body.clientId,
+          client_secret: strangerSa.body.clientSecret,
+        },
+      },
+    );
     foreign = [
       { name: 'session', caller: stranger },
       { name: 'personal token', caller: await tokenCaller(app, resources, stranger) },
@@ -87,7 +93,9 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
   });
 
   function routeFor(method: string, url: string): RouteName | undefined {
-    return (Object.keys(contracts) as RouteName[]).find((n) => contracts[n].method === method && contracts[n].path === url);
+    return (Object.keys(contracts) as RouteName[]).find(
+      (n) => contracts[n].method === method && contracts[n].path === url,
+    );
   }
 
   function inputFor(name: RouteName): TestCall {
@@ -111,7 +119,8 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     }
     expect(new Set(apiRoutes.map((d) => d.name)).size).toBe(Object.keys(contracts).length);
     for (const [name, c] of Object.entries(contracts)) {
-      if ('body' in c) expect(EXAMPLE_BODIES[name as RouteName], `example body for ${name}`).toBeDefined();
+      if ('body' in c)
+        expect(EXAMPLE_BODIES[name as RouteName], `example body for ${name}`).toBeDefined();
     }
   });
 
@@ -120,7 +129,9 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     let walked = 0;
     // Logging out ends the stranger's session: walk it last.
     const order = [...installedRoutes(app)].sort(
-      (a, b) => Number(routeFor(a.method, a.url) === 'auth.logout') - Number(routeFor(b.method, b.url) === 'auth.logout'),
+      (a, b) =>
+        Number(routeFor(a.method, a.url) === 'auth.logout') -
+        Number(routeFor(b.method, b.url) === 'auth.logout'),
     );
     for (const r of order) {
       const name = routeFor(r.method, r.url);
@@ -145,9 +156,13 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     expect(ws.body).toMatchObject({ name: 'secret-ws', state: 'Uninitialized' });
     const members = await owner.call('orgs.members.list', { params: { orgId: victim.orgId! } });
     expect(members.body.items).toHaveLength(1);
-    const sas = await owner.call('serviceAccounts.list', { params: { workspaceId: victim.workspaceId! } });
+    const sas = await owner.call('serviceAccounts.list', {
+      params: { workspaceId: victim.workspaceId! },
+    });
     expect(sas.body.items[0].revokedAt).toBeNull();
-    const invitations = await owner.call('orgs.invitations.list', { params: { orgId: victim.orgId! } });
+    const invitations = await owner.call('orgs.invitations.list', {
+      params: { orgId: victim.orgId! },
+    });
     expect(invitations.body.items).toHaveLength(1);
     expect(invitations.body.items[0].revokedAt).toBeNull();
     const tokens = await owner.call('tokens.list');
