@@ -4,7 +4,7 @@
  * synchronously).
  */
 import catalog from './action-catalog.generated.json' with { type: 'json' };
-import { hasWildcard, matchesWildcard } from './wildcard.ts';
+import { compilePattern, hasWildcard, matchesWildcard } from './wildcard.ts';
 
 const services: Record<string, string[]> = catalog.services;
 
@@ -32,6 +32,25 @@ export function actionsOfService(prefix: string): string[] {
  * matches, as `service:Action` in AWS's spelling. Case-insensitive, like IAM's action matching.
  */
 export function actionsMatching(pattern: string): string[] {
+  return [...matchingActions(pattern)];
+}
+
+const matchCache = new Map<string, readonly string[]>();
+const MATCH_CACHE_LIMIT = 5_000;
+
+/** Memoised expansion: policies are parsed again and again with the same few patterns. */
+export function matchingActions(pattern: string): readonly string[] {
+  const key = pattern.toLowerCase();
+  let hit = matchCache.get(key);
+  if (!hit) {
+    if (matchCache.size >= MATCH_CACHE_LIMIT) matchCache.clear();
+    hit = Object.freeze(expand(pattern));
+    matchCache.set(key, hit);
+  }
+  return hit;
+}
+
+function expand(pattern: string): string[] {
   if (pattern === '*') return knownServices().flatMap((s) => actionsOfService(s));
   const colon = pattern.indexOf(':');
   if (colon < 0) return [];
@@ -42,12 +61,11 @@ export function actionsMatching(pattern: string): string[] {
     : isKnownService(servicePattern)
       ? [servicePattern]
       : [];
+  const re = compilePattern([{ text: actionPattern, literal: false }], true);
   const out: string[] = [];
   for (const prefix of prefixes) {
     for (const action of services[prefix]!) {
-      if (matchesWildcard(actionPattern, action, { caseInsensitive: true })) {
-        out.push(`${prefix}:${action}`);
-      }
+      if (re.test(action)) out.push(`${prefix}:${action}`);
     }
   }
   return out;
@@ -56,5 +74,5 @@ export function actionsMatching(pattern: string): string[] {
 /** True if `service:Action` names an action AWS documents (case-insensitive). */
 export function isKnownAction(action: string): boolean {
   if (hasWildcard(action)) return false;
-  return actionsMatching(action).length === 1;
+  return matchingActions(action).length === 1;
 }

@@ -19,8 +19,8 @@ import type {
   NamedPolicy,
   Statement,
 } from './types.ts';
-import { substituteVariables } from './variables.ts';
-import { matchesWildcard } from './wildcard.ts';
+import { hasVariables, substituteVariables, type VariableResolver } from './variables.ts';
+import { matchesWildcard, type PatternPart } from './wildcard.ts';
 
 type Source = MatchedStatement['source'];
 
@@ -34,17 +34,62 @@ function actionMatches(patterns: readonly string[], action: string): boolean {
   return patterns.some((p) => matchesWildcard(p, action, { caseInsensitive: true }));
 }
 
-function resourceMatches(
+/** A Resource pattern after variable substitution. */
+type ResolvedResource =
+  | { parts: PatternPart[] }
+  /** A variable had no value; `head` is the ARN up to the fifth colon, still comparable. */
+  | { unresolved: true; head: string };
+
+/**
+ * Resource patterns with variables substituted. IAM substitutes only in the resource part of
+ * an ARN (after the fifth colon).
+ */
+function resolveResources(
   patterns: readonly string[],
-  resource: string,
-  resolve: ((key: string) => string | undefined) | undefined,
-): boolean {
-  return patterns.some((p) => {
-    if (p === '*') return true;
-    const parts = resolve ? substituteVariables(p, resolve) : [{ text: p, literal: false }];
-    // A variable with no value in the request matches nothing.
-    return parts !== undefined && arnMatchesParts(parts, resource);
+  resolve: VariableResolver | undefined,
+): ResolvedResource[] {
+  return patterns.map((p) => {
+    const whole = { parts: [{ text: p, literal: false }] };
+    if (!resolve || !hasVariables(p)) return whole;
+    let cut = -1;
+    for (let i = 0; i < 5; i++) {
+      cut = p.indexOf(':', cut + 1);
+      if (cut < 0) return whole;
+    }
+    const head = p.slice(0, cut + 1);
+    const tail = substituteVariables(p.slice(cut + 1), resolve);
+    return tail ? { parts: [{ text: head, literal: false }, ...tail] } : { unresolved: true, head };
   });
+}
+
+/** Whether the partition, service, region and account of `head` (`arn:…:…:…:…:`) match. */
+function headMatches(head: string, resource: string): boolean {
+  return arnMatchesParts([{ text: `${head}*`, literal: false }], resource);
+}
+
+/**
+ * Whether the request's resource is covered. A pattern whose variable has no value matches
+ * nothing in Resource. In NotResource it makes the statement invalid (AWS: "any attempt to
+ * match it fails and causes the statement to be invalid") unless the resource is plainly
+ * outside it (another service, region or account).
+ */
+function resourceApplies(
+  statement: Statement,
+  resource: string,
+  resolve: VariableResolver | undefined,
+): boolean {
+  if (statement.Resource) {
+    return resolveResources(statement.Resource, resolve).some(
+      (r) => 'parts' in r && arnMatchesParts(r.parts, resource),
+    );
+  }
+  if (statement.NotResource) {
+    return resolveResources(statement.NotResource, resolve).every((r) =>
+      'parts' in r ? !arnMatchesParts(r.parts, resource) : !headMatches(r.head, resource),
+    );
+  }
+  // Trust policies have no Resource: the statement is about the role itself.
+  return true;
 }
 
 /** Why a statement did not apply; used to explain implicit denials. */
@@ -66,11 +111,7 @@ export function statementApplies(
       : false;
   if (!action) return { applies: false, why: 'action' };
   const resolve = version === '2012-10-17' ? context.resolve : undefined;
-  const resource = statement.Resource
-    ? resourceMatches(statement.Resource, request.resource, resolve)
-    : statement.NotResource
-      ? !resourceMatches(statement.NotResource, request.resource, resolve)
-      : true; // Trust policies have no Resource: the statement is about the role itself.
+  const resource = resourceApplies(statement, request.resource, resolve);
   if (!resource) return { applies: false, why: 'resource' };
   let principal: PrincipalMatchKind | undefined;
   if (source === 'resource') {

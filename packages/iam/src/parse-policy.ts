@@ -2,7 +2,7 @@
  * Parsing and validation of policy documents: JSON text or an object in, a normalised
  * PolicyDocument (every single-or-array element an array) or precise problems out.
  */
-import { actionsMatching, isKnownService } from './action-catalog.ts';
+import { isKnownService, matchingActions } from './action-catalog.ts';
 import { arnProblem } from './arn.ts';
 import { conditionValueProblem, parseConditionOperator } from './condition-operators.ts';
 import type {
@@ -15,7 +15,7 @@ import type {
   PrincipalType,
   Statement,
 } from './types.ts';
-import { variableProblem } from './variables.ts';
+import { hasVariables, variableProblem } from './variables.ts';
 
 const TOP_KEYS = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_KEYS = new Set([
@@ -72,6 +72,14 @@ function stringList(value: unknown, path: string, out: Collector): string[] | un
   return undefined;
 }
 
+/** IAM substitutes variables only in the resource part of an ARN, after the fifth colon. */
+function resourceVariableProblem(arn: string): string | undefined {
+  const head = arn.split(':').slice(0, 5).join(':');
+  return head.includes('${')
+    ? `"${arn}": policy variables may only appear in the resource part of an ARN (after the fifth colon)`
+    : undefined;
+}
+
 function checkAction(action: string, kind: PolicyKind, path: string, out: Collector): void {
   if (action === '*') return;
   const colon = action.indexOf(':');
@@ -84,12 +92,12 @@ function checkAction(action: string, kind: PolicyKind, path: string, out: Collec
     out.add(path, `unknown service prefix "${service}" in "${action}"`);
     return;
   }
-  const matches = actionsMatching(action);
+  const matches = matchingActions(action);
   if (matches.length === 0) {
     out.add(path, `"${action}" matches no action AWS documents`);
     return;
   }
-  if (kind === 'trust' && !matches.every((a) => TRUST_ACTIONS.test(a))) {
+  if (kind === 'trust' && !matches.some((a) => TRUST_ACTIONS.test(a))) {
     out.add(
       path,
       `"${action}" is not allowed in a trust policy: only sts:AssumeRole*, sts:TagSession, sts:SetSourceIdentity and sts:SetContext`,
@@ -185,9 +193,15 @@ function parseCondition(value: unknown, path: string, out: Collector): Condition
         const itemPath = Array.isArray(raw) ? `${keyPath}[${i}]` : keyPath;
         if (typeof item === 'string' || typeof item === 'boolean' || typeof item === 'number') {
           const text = String(item);
-          const problem = conditionValueProblem(operator.type, text) ?? variableProblem(text);
+          const typeProblem = conditionValueProblem(operator.type, text);
+          const problem =
+            hasVariables(text) && operator.type !== 'String' && operator.type !== 'Arn'
+              ? `policy variables are only allowed with String and Arn operators, not ${opName}`
+              : typeProblem
+                ? `${typeProblem} (required by ${opName})`
+                : variableProblem(text);
           if (problem) {
-            out.add(itemPath, `${problem} (required by ${opName})`);
+            out.add(itemPath, problem);
             ok = false;
           } else values.push(text);
         } else {
@@ -257,7 +271,7 @@ function parseStatement(
     if (!list) continue;
     list.forEach((r, i) => {
       const p = Array.isArray(raw[el]) ? `${path}.${el}[${i}]` : `${path}.${el}`;
-      const problem = arnProblem(r) ?? variableProblem(r);
+      const problem = arnProblem(r) ?? variableProblem(r) ?? resourceVariableProblem(r);
       if (problem) out.add(p, problem);
     });
     statement[el] = list;

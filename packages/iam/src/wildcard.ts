@@ -33,11 +33,12 @@ function wildcardSource(text: string): string {
 
 /** Compiles pattern parts into an anchored regular expression. */
 export function compilePattern(parts: readonly PatternPart[], caseInsensitive = false): RegExp {
-  const source = parts.map((p) => (p.literal ? escapeRegExp(p.text) : wildcardSource(p.text)));
-  const key = `${caseInsensitive ? 'i' : 's'}\u0000${source.join('')}`;
+  let key = caseInsensitive ? 'i' : 's';
+  for (const p of parts) key += `${p.literal ? 'L' : 'W'}${p.text.length}:${p.text}`;
   let re = cache.get(key);
   if (!re) {
     if (cache.size >= CACHE_LIMIT) cache.clear();
+    const source = parts.map((p) => (p.literal ? escapeRegExp(p.text) : wildcardSource(p.text)));
     // `u` so that `?` matches one code point, as IAM counts characters, not UTF-16 units.
     re = new RegExp(`^${source.join('')}$`, caseInsensitive ? 'iu' : 'u');
     cache.set(key, re);
