@@ -224,6 +224,7 @@ const IP: KeySpec = {
   keys: ['aws:SourceIp'],
   operators: ['IpAddress', 'NotIpAddress'],
   policyValues: [
+    '0.0.0.0/0',
     '10.0.0.0/8',
     '10.1.2.3',
     '192.168.0.0/16',
@@ -511,6 +512,11 @@ function documentedDifference(c: Case, context: RequestContext): string | undefi
       ) {
         return 'escape-in-string-equals';
       }
+      // 6. A /0 block holds every address; the reference computes a /0 IPv4 mask with a 32-bit
+      //    shift, which JavaScript reduces to a shift by 0, so only 0.0.0.0 is inside.
+      if (operator.type === 'Ip' && values.includes('0.0.0.0/0') && requestValues.length > 0) {
+        return 'ipv4-slash-zero';
+      }
       // 3. NotIpAddress with a single address (no /prefix) and a request address of the other
       //    IP version: the address is outside it, the reference says "not outside".
       if (operator.type === 'Ip' && operator.negated) {
@@ -637,4 +643,75 @@ describe('differential test against @cloud-copilot/iam-simulate', () => {
       expect(excludedTotal).toBeLessThan(500);
     },
   );
+});
+
+/**
+ * One concrete case per documented difference: ferry follows the AWS documentation quoted in
+ * README.md, the reference answers otherwise. If the reference is fixed, these fail and the
+ * matching exclusion above can go.
+ */
+describe('documented differences from the reference', () => {
+  const alice = CALLERS[0]!;
+  const queue = `arn:aws:sqs:us-east-1:${A}:jobs`;
+  const allowIf = (Condition: Raw, Version = '2012-10-17'): Raw => ({
+    Version,
+    Statement: { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queue, Condition },
+  });
+  const both = (identity: Raw, context: RequestContext): [DecisionKind, DecisionKind] => {
+    const c: Case = {
+      caller: alice,
+      action: 'sqs:SendMessage',
+      resource: queue,
+      context,
+      identity: [identity],
+    };
+    const full = { ...principalContextKeys({ principal: alice.principal }), ...context };
+    return [ferryDecision(c, full), referenceDecision(c, full)];
+  };
+
+  it('variables in Version 2008-10-17 policies are literal text', () => {
+    const doc = allowIf({ StringEquals: { 'ferry:str': '${aws:username}' } }, '2008-10-17');
+    expect(both(doc, { 'ferry:str': 'alice' })).toEqual(['ImplicitlyDenied', 'Allowed']);
+    expect(both(doc, { 'ferry:str': '${aws:username}' })).toEqual(['Allowed', 'ImplicitlyDenied']);
+  });
+
+  it('epoch values are seconds', () => {
+    // 1600000000 s is 2020-09-13T12:26:40Z.
+    const doc = allowIf({ DateGreaterThan: { 'aws:CurrentTime': '1600000000' } });
+    expect(both(doc, { 'aws:CurrentTime': '2021-01-01T00:00:00Z' })).toEqual([
+      'Allowed',
+      'Allowed',
+    ]);
+    expect(both(doc, { 'aws:CurrentTime': '2020-01-01T00:00:00Z' })).toEqual([
+      'ImplicitlyDenied',
+      'Allowed',
+    ]);
+  });
+
+  it('an IPv6 address is outside a single IPv4 address', () => {
+    const doc = allowIf({ NotIpAddress: { 'aws:SourceIp': '10.1.2.3' } });
+    expect(both(doc, { 'aws:SourceIp': '2001:db8::1' })).toEqual(['Allowed', 'ImplicitlyDenied']);
+    // With a CIDR block the reference agrees.
+    const block = allowIf({ NotIpAddress: { 'aws:SourceIp': '10.1.2.3/32' } });
+    expect(both(block, { 'aws:SourceIp': '2001:db8::1' })).toEqual(['Allowed', 'Allowed']);
+  });
+
+  it('ForAnyValue:…IfExists is true when the key is missing', () => {
+    const doc = allowIf({ 'ForAnyValue:StringEqualsIfExists': { 'aws:TagKeys': 'team' } });
+    expect(both(doc, {})).toEqual(['Allowed', 'ImplicitlyDenied']);
+    expect(both(doc, { 'aws:TagKeys': ['owner'] })).toEqual([
+      'ImplicitlyDenied',
+      'ImplicitlyDenied',
+    ]);
+  });
+
+  it('${?}, ${*} and ${$} stand for the character in StringEquals too', () => {
+    const doc = allowIf({ StringEquals: { 'ferry:str': 'x${?}' } });
+    expect(both(doc, { 'ferry:str': 'x?' })).toEqual(['Allowed', 'ImplicitlyDenied']);
+  });
+
+  it('0.0.0.0/0 holds every IPv4 address', () => {
+    const doc = allowIf({ IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } });
+    expect(both(doc, { 'aws:SourceIp': '8.8.8.8' })).toEqual(['Allowed', 'ImplicitlyDenied']);
+  });
 });
