@@ -6,6 +6,15 @@ import { iamService } from './iam/index.ts';
 import { stsService } from './sts/index.ts';
 import { sqsService } from './sqs/index.ts';
 import { snsService } from './sns/index.ts';
+import { s3Service } from './s3/index.ts';
+import { kinesisService } from './kinesis/index.ts';
 
 /** Every service localcloud serves, in start order (stopped in reverse). */
-export const services: ServiceDefinition[] = [iamService, stsService, sqsService, snsService];
+export const services: ServiceDefinition[] = [
+  iamService,
+  stsService,
+  sqsService,
+  snsService,
+  s3Service,
+  kinesisService,
+];

@@ -3,33 +3,58 @@
  * which authorizes and forwards to kinesalite (started and stopped with localcloud).
  */
 import { join } from 'node:path';
-import type { ServiceDefinition } from '../../core/contract.ts';
+import type { Cloud, ServiceDefinition } from '../../core/contract.ts';
 import { createKinesaliteBackend } from './kinesalite-backend.ts';
+import type { KinesaliteBackend } from './kinesalite-backend.ts';
 import { createKinesisGateway } from './kinesis-gateway.ts';
 import type { KinesisGateway } from './kinesis-gateway.ts';
 
 export interface KinesisServiceOptions {
-  /** localcloud's state directory; streams go to `<stateDir>/kinesis`. In memory when absent. */
+  /** Where streams live (`<dir>/kinesis`); defaults to the cloud's state directory, else memory. */
   stateDir?: string;
-  /** Milliseconds streams spend in CREATING/DELETING/UPDATING (default 50). */
+  /**
+   * Milliseconds streams spend in CREATING/DELETING/UPDATING; default 50, or
+   * LOCALCLOUD_KINESIS_TRANSITION_MS.
+   */
   transitionMs?: number;
 }
 
+function stateDirOf(cloud: Cloud): string | undefined {
+  const value = (cloud as Cloud & { stateDir?: unknown }).stateDir;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function transitionFromEnv(): number | undefined {
+  const text = process.env['LOCALCLOUD_KINESIS_TRANSITION_MS'];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `LOCALCLOUD_KINESIS_TRANSITION_MS must be a whole number of ms (got "${text}")`,
+    );
+  }
+  return value;
+}
+
 export function createKinesisService(options: KinesisServiceOptions = {}): ServiceDefinition {
-  const backend = createKinesaliteBackend({
-    ...(options.stateDir === undefined ? {} : { directory: join(options.stateDir, 'kinesis') }),
-    ...(options.transitionMs === undefined ? {} : { transitionMs: options.transitionMs }),
-  });
+  let backend: KinesaliteBackend | undefined;
   let gateway: KinesisGateway | undefined;
   return {
     name: 'kinesis',
     async start(cloud) {
+      const stateDir = options.stateDir ?? stateDirOf(cloud);
+      const transitionMs = options.transitionMs ?? transitionFromEnv();
+      backend = createKinesaliteBackend({
+        ...(stateDir === undefined ? {} : { directory: join(stateDir, 'kinesis') }),
+        ...(transitionMs === undefined ? {} : { transitionMs }),
+      });
       await backend.start();
       gateway = createKinesisGateway({ cloud, backend });
     },
     async stop() {
       gateway = undefined;
-      await backend.stop();
+      await backend?.stop();
+      backend = undefined;
     },
     forward(request, call) {
       if (!gateway) return Promise.reject(new Error('kinesis is not started'));
@@ -37,3 +62,6 @@ export function createKinesisService(options: KinesisServiceOptions = {}): Servi
     },
   };
 }
+
+/** The service as registered in localcloud. */
+export const kinesisService: ServiceDefinition = createKinesisService();

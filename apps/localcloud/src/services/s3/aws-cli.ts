@@ -58,7 +58,7 @@ export async function createAwsCli(options: {
         { env, cwd: dir, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
         (error, stdout, stderr) => {
           if (error && typeof error.code !== 'number') {
-            reject(error);
+            reject(new Error(`aws could not run: ${error.message}`, { cause: error }));
             return;
           }
           resolve({ code: error ? Number(error.code) : 0, stdout, stderr });

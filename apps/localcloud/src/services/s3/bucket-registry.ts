@@ -46,6 +46,7 @@ export interface BucketRegistry {
   get(name: string): BucketRecord | undefined;
   add(record: Omit<BucketRecord, 'uploads'>): BucketRecord;
   remove(name: string): void;
+  all(): BucketRecord[];
   /** Buckets owned by `accountId`, by name. */
   ownedBy(accountId: string): BucketRecord[];
 }
@@ -64,6 +65,7 @@ export function createBucketRegistry(cloud: Pick<Cloud, 'state'>): BucketRegistr
       const { buckets } = state();
       delete buckets[name];
     },
+    all: () => Object.values(state().buckets),
     ownedBy: (accountId) =>
       Object.values(state().buckets)
         .filter((bucket) => bucket.owner === accountId)

@@ -3,31 +3,45 @@
  * authorizes and forwards to s3rver (started and stopped with localcloud).
  */
 import { join } from 'node:path';
-import type { ServiceDefinition } from '../../core/contract.ts';
+import type { Cloud, ServiceDefinition } from '../../core/contract.ts';
 import { createBucketRegistry } from './bucket-registry.ts';
 import { createS3Gateway } from './s3-gateway.ts';
 import type { S3Gateway } from './s3-gateway.ts';
 import { createS3rverBackend } from './s3rver-backend.ts';
+import type { S3rverBackend } from './s3rver-backend.ts';
 
 export interface S3ServiceOptions {
-  /** localcloud's state directory; objects go to `<stateDir>/s3`. In a temp dir when absent. */
+  /** Where objects live (`<dir>/s3`); defaults to the cloud's state directory, else a temp dir. */
   stateDir?: string;
 }
 
+/** The cloud's state directory, when core exposes one (objects then persist with the state). */
+export function stateDirOf(cloud: Cloud): string | undefined {
+  const value = (cloud as Cloud & { stateDir?: unknown }).stateDir;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 export function createS3Service(options: S3ServiceOptions = {}): ServiceDefinition {
-  const backend = createS3rverBackend(
-    options.stateDir === undefined ? {} : { directory: join(options.stateDir, 's3') },
-  );
+  let backend: S3rverBackend | undefined;
   let gateway: S3Gateway | undefined;
   return {
     name: 's3',
     async start(cloud) {
+      const stateDir = options.stateDir ?? stateDirOf(cloud);
+      backend = createS3rverBackend(
+        stateDir === undefined ? {} : { directory: join(stateDir, 's3') },
+      );
       await backend.start();
-      gateway = createS3Gateway({ cloud, registry: createBucketRegistry(cloud), backend });
+      const registry = createBucketRegistry(cloud);
+      // Buckets known from persisted state must exist in s3rver too (e.g. when objects were not
+      // persisted): recreate them empty rather than answer NoSuchBucket for a listed bucket.
+      await backend.ensureBuckets(registry.all().map((bucket) => bucket.name));
+      gateway = createS3Gateway({ cloud, registry, backend });
     },
     async stop() {
       gateway = undefined;
-      await backend.stop();
+      await backend?.stop();
+      backend = undefined;
     },
     forward(request, call) {
       if (!gateway) return Promise.reject(new Error('s3 is not started'));
@@ -35,3 +49,6 @@ export function createS3Service(options: S3ServiceOptions = {}): ServiceDefiniti
     },
   };
 }
+
+/** The service as registered in localcloud. */
+export const s3Service: ServiceDefinition = createS3Service();

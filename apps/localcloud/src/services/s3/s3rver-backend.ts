@@ -3,6 +3,7 @@
  * files in a directory (under the state dir, or a temporary one removed at stop). It only
  * ever sees requests the gateway has authorized, unsigned and path-style.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
@@ -34,6 +35,8 @@ export interface S3rverBackend {
   /** Where s3rver keeps its files (`BUCKET/…`). */
   readonly directory: string;
   send(request: BackendRequest): Promise<BackendResponse>;
+  /** Creates these buckets in s3rver when missing. */
+  ensureBuckets(names: string[]): Promise<void>;
   /** Every object of `bucket` under `prefix`, unordered (s3rver's own paging is unusable). */
   listObjects(bucket: string, prefix: string): Promise<ListedObject[]>;
   /** Drops a multipart upload's stored parts (s3rver has no AbortMultipartUpload). */
@@ -106,6 +109,12 @@ export function createS3rverBackend(options: S3rverBackendOptions = {}): S3rverB
       if (temporary) {
         await rm(directory, { recursive: true, force: true });
         temporary = false;
+      }
+    },
+    async ensureBuckets(names) {
+      for (const name of names) {
+        if (!existsSync(join(directory, name)))
+          await mkdir(join(directory, name), { recursive: true });
       }
     },
     async listObjects(bucket, prefix) {
