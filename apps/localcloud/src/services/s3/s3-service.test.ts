@@ -24,6 +24,8 @@ import {
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud } from './test-support.ts';
@@ -456,5 +458,80 @@ describe('S3 through localcloud', () => {
     );
     const tags = await a.send(new GetBucketTaggingCommand({ Bucket: 'alice-tags' }));
     expect(tags.TagSet).toEqual([{ Key: 'team', Value: 'data' }]);
+  });
+
+  it('lets an assumed role read the bucket its policy names, and no other', async () => {
+    const a = s3(alice);
+    await a.send(new CreateBucketCommand({ Bucket: 'alice-role-ok' }));
+    await a.send(new CreateBucketCommand({ Bucket: 'alice-role-no' }));
+    await a.send(new PutObjectCommand({ Bucket: 'alice-role-ok', Key: 'k', Body: 'ok' }));
+    await a.send(new PutObjectCommand({ Bucket: 'alice-role-no', Key: 'k', Body: 'no' }));
+    const config = cloud.harness.clientConfig(alice);
+    const iam = new IAMClient(config);
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'reader',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${alice.accountId}:root` },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'reader',
+        PolicyName: 'read-one-bucket',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::alice-role-ok' },
+            { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::alice-role-ok/*' },
+          ],
+        }),
+      }),
+    );
+    const sts = new STSClient(config);
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${alice.accountId}:role/reader`,
+        RoleSessionName: 'test',
+      }),
+    );
+    const role = new S3Client({
+      ...cloud.harness.clientConfig({
+        accessKeyId: Credentials?.AccessKeyId ?? '',
+        secretAccessKey: Credentials?.SecretAccessKey ?? '',
+        sessionToken: Credentials?.SessionToken ?? '',
+      }),
+    });
+    const got = await role.send(new GetObjectCommand({ Bucket: 'alice-role-ok', Key: 'k' }));
+    expect(await got.Body?.transformToString()).toBe('ok');
+    const listed = await role.send(new ListObjectsV2Command({ Bucket: 'alice-role-ok' }));
+    expect(listed.KeyCount).toBe(1);
+    expect(
+      (await errorOf(role.send(new GetObjectCommand({ Bucket: 'alice-role-no', Key: 'k' })))).name,
+    ).toBe('AccessDenied');
+    expect(
+      (
+        await errorOf(
+          role.send(new PutObjectCommand({ Bucket: 'alice-role-ok', Key: 'w', Body: 'w' })),
+        )
+      ).name,
+    ).toBe('AccessDenied');
+    // Without s3:ListBucket a missing key is AccessDenied, with it NoSuchKey, as in S3.
+    expect(
+      (await errorOf(role.send(new GetObjectCommand({ Bucket: 'alice-role-ok', Key: 'nope' }))))
+        .name,
+    ).toBe('NoSuchKey');
+    expect(
+      (await errorOf(role.send(new GetObjectCommand({ Bucket: 'alice-role-no', Key: 'nope' }))))
+        .name,
+    ).toBe('AccessDenied');
   });
 });
