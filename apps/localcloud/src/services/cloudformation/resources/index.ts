@@ -1,0 +1,27 @@
+/** The resource types the provisioning engine supports. */
+import { customResource } from './custom-resource.ts';
+import { ec2Resources } from './ec2-resources.ts';
+import { iamResources } from './iam-resources.ts';
+import { messagingResources } from './messaging-resources.ts';
+import type { ResourceProvider } from './resource-provider.ts';
+
+const providers: Record<string, ResourceProvider> = {
+  ...ec2Resources,
+  ...iamResources,
+  ...messagingResources,
+  'AWS::CloudFormation::CustomResource': customResource,
+};
+
+/** The provider of a resource type; `Custom::*` types are custom resources. */
+export function providerFor(type: string): ResourceProvider | undefined {
+  if (type.startsWith('Custom::')) return customResource;
+  return providers[type];
+}
+
+export { ReplacementRequired } from './ec2-resources.ts';
+export type {
+  ProvisionContext,
+  ResourceProvider,
+  ResourceResult,
+  ResourceState,
+} from './resource-provider.ts';
