@@ -6,7 +6,8 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { services } from '../services/index.ts';
+import { iamService } from '../services/iam/index.ts';
+import { stsService } from '../services/sts/index.ts';
 import type { ServiceDefinition } from './contract.ts';
 import { createLogger } from './logger.ts';
 import type { RunningServer } from './server.ts';
@@ -52,7 +53,7 @@ describe('SigV4 authentication', () => {
   beforeAll(async () => {
     server = await startServer({
       port: 0,
-      services: [...services, echoS3],
+      services: [iamService, stsService, echoS3],
       log: createLogger('silent'),
       now: () => clock,
     });
