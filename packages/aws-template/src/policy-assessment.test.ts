@@ -250,3 +250,25 @@ describe.each(variants)('the $network-network stack, buckets $buckets', ({ netwo
     ).toBe('ImplicitlyDenied');
   });
 });
+
+describe('other partitions', () => {
+  it.each(['aws-cn', 'aws-us-gov'])('scopes the Worker’s buckets with %s ARNs', (partition) => {
+    const stack = createSampleStack(buildTemplate({ network: 'new' }), {
+      partition,
+      region: partition === 'aws-cn' ? 'cn-north-1' : 'us-gov-west-1',
+      parameters: { ...DEMO_PARAMETERS, WorkerBuckets: ['raw', 'results'] },
+    });
+    const doc = stack.resources.WorkerPolicy!.Properties.PolicyDocument as {
+      Statement: { Resource: string[] }[];
+    };
+    expect(doc.Statement.flatMap((s) => s.Resource).sort()).toEqual([
+      `arn:${partition}:s3:::raw`,
+      `arn:${partition}:s3:::raw/*`,
+      `arn:${partition}:s3:::results`,
+      `arn:${partition}:s3:::results/*`,
+    ]);
+    expect(stackPolicies(stack).Worker.identity[0]!.document).toEqual(
+      namedPolicy('w', renderRolePolicy('Worker', stack.values), 'identity').document,
+    );
+  });
+});
