@@ -64,6 +64,30 @@ export const PHONE_HOME_STAGES = [
 ] as const;
 export type PhoneHomeStage = (typeof PHONE_HOME_STAGES)[number];
 
+/**
+ * The ResourceProperties of a phone-home request, as the platform receives them. Every stage
+ * carries the common fields; each adds the ids of its stage, and Connected carries every
+ * output (SubnetIds as a list).
+ */
+export interface PhoneHomeProperties {
+  ServiceToken: string;
+  Stage: PhoneHomeStage;
+  WorkspaceId: string;
+  ExternalId: string;
+  TemplateVersion: string;
+  AccountId: string;
+  Region: string;
+  VpcId?: string;
+  SubnetIds?: string[];
+  DirectSecurityGroupId?: string;
+  ProxySecurityGroupId?: string;
+  UserInitiatedRoleArn?: string;
+  UnattendedRoleArn?: string;
+  WorkerRoleArn?: string;
+  WorkerInstanceProfileArn?: string;
+  WorkerInstanceProfileName?: string;
+}
+
 /** Custom resource type of the phone-home resources. */
 export const PHONE_HOME_RESOURCE_TYPE = 'Custom::FerryPhoneHome';
 
