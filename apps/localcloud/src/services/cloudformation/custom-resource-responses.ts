@@ -60,7 +60,7 @@ export function awaitResponse(
   requestId: string,
   timeoutSeconds: number,
   signal: AbortSignal,
-): { responseUrl: string; response: Promise<CustomResourceResponse>; cancel(): void } {
+): { responseUrl: string; response: Promise<CustomResourceResponse>; cancel: () => void } {
   const key = randomBytes(32);
   const now = cloud.now();
   const date = amzDate(now);

@@ -8,6 +8,7 @@ import { items, text } from '../sqs/input-values.ts';
 import type { StackParameter } from './stack-store.ts';
 import { validationError } from './stack-store.ts';
 import type { Json, Template } from './template-parser.ts';
+import { scalar } from './template-parser.ts';
 
 export interface ParameterInput {
   ParameterKey?: string;
@@ -86,7 +87,7 @@ function checkValue(
     throw validationError(`Parameter '${name}' must be a number.`);
   }
   const allowed = decl.AllowedValues;
-  if (Array.isArray(allowed) && !allowed.map((v) => String(v)).includes(value)) {
+  if (Array.isArray(allowed) && !allowed.map((v) => scalar(v)).includes(value)) {
     throw fail(`must be one of AllowedValues`);
   }
   if (
@@ -96,13 +97,13 @@ function checkValue(
     throw fail(`must match pattern ${decl.AllowedPattern}`);
   }
   if (decl.MinLength !== undefined && value.length < Number(decl.MinLength))
-    throw fail(`must contain at least ${String(decl.MinLength)} characters`);
+    throw fail(`must contain at least ${scalar(decl.MinLength)} characters`);
   if (decl.MaxLength !== undefined && value.length > Number(decl.MaxLength))
-    throw fail(`must contain at most ${String(decl.MaxLength)} characters`);
+    throw fail(`must contain at most ${scalar(decl.MaxLength)} characters`);
   if (decl.MinValue !== undefined && Number(value) < Number(decl.MinValue))
-    throw fail(`must be a number not less than ${String(decl.MinValue)}`);
+    throw fail(`must be a number not less than ${scalar(decl.MinValue)}`);
   if (decl.MaxValue !== undefined && Number(value) > Number(decl.MaxValue))
-    throw fail(`must be a number not greater than ${String(decl.MaxValue)}`);
+    throw fail(`must be a number not greater than ${scalar(decl.MaxValue)}`);
   if (
     element === 'AWS::EC2::AvailabilityZone::Name' &&
     !['a', 'b', 'c'].map((z) => `${region}${z}`).includes(value)
@@ -153,8 +154,8 @@ export async function resolveParameters(
       value = text(p.ParameterValue);
     } else if (decl.Default !== undefined) {
       value = Array.isArray(decl.Default)
-        ? decl.Default.map((v) => String(v)).join(',')
-        : String(decl.Default);
+        ? decl.Default.map((v) => scalar(v)).join(',')
+        : scalar(decl.Default);
     }
     if (value === undefined) {
       missing.push(name);
@@ -164,7 +165,7 @@ export async function resolveParameters(
     for (const part of parts) checkValue(name, decl, part, element, region);
     const ec2 = EC2_TYPES[element];
     if (ec2 !== undefined && parts.length > 0) {
-      let found: Record<string, unknown>[] = [];
+      let found: Record<string, unknown>[];
       try {
         const out = await cloud.invoke<Record<string, unknown>>(
           'ec2',

@@ -15,6 +15,7 @@ import { addEvent, cfnState, setStackStatus } from './stack-store.ts';
 import type { Stack, StackResource } from './stack-store.ts';
 import type { TemplatePlan } from './template-plan.ts';
 import type { Json } from './template-parser.ts';
+import { scalar } from './template-parser.ts';
 
 interface Running {
   controller: AbortController;
@@ -214,7 +215,7 @@ function resolveProperties(
   logicalId: string,
 ): Record<string, Json> {
   const definition = input.plan.template.Resources[logicalId];
-  const value = resolve((definition?.Properties ?? {}), resolveContext(input, resources));
+  const value = resolve(definition?.Properties ?? {}, resolveContext(input, resources));
   if (value === NO_VALUE || value === null || typeof value !== 'object' || Array.isArray(value))
     return {};
   return value;
@@ -453,7 +454,7 @@ function resolveOutputs(input: EngineInput): Stack['outputs'] {
     outputs.push({
       OutputKey: key,
       OutputValue: Array.isArray(value)
-        ? value.join(',')
+        ? value.map((v) => scalar(v)).join(',')
         : typeof value === 'string'
           ? value
           : JSON.stringify(value),

@@ -23,7 +23,7 @@ import type { Stack, StackResource } from './stack-store.ts';
 import { checkCapabilities, planTemplate } from './template-plan.ts';
 import type { TemplatePlan } from './template-plan.ts';
 import { templateText } from './template-source.ts';
-import type { Json } from './template-parser.ts';
+import { scalar } from './template-parser.ts';
 
 function authorizeStack(cloud: Cloud, call: Call, action: string, resource: string): void {
   cloud.authorize(call, `cloudformation:${action}`, resource);
@@ -457,14 +457,14 @@ function parameterDeclarations(plan: TemplatePlan): Record<string, unknown>[] {
       ? {}
       : {
           DefaultValue: Array.isArray(decl.Default)
-            ? decl.Default.join(',')
-            : String(decl.Default as string),
+            ? decl.Default.map((v) => scalar(v)).join(',')
+            : scalar(decl.Default),
         }),
     NoEcho: decl.NoEcho === true || decl.NoEcho === 'true',
     ...(typeof decl.Description === 'string' ? { Description: decl.Description } : {}),
     ParameterType: decl.Type,
     ...(Array.isArray(decl.AllowedValues)
-      ? { ParameterConstraints: { AllowedValues: decl.AllowedValues.map((v) => String(v)) } }
+      ? { ParameterConstraints: { AllowedValues: decl.AllowedValues.map((v) => scalar(v)) } }
       : {}),
   }));
 }

@@ -130,3 +130,10 @@ export function parseTemplate(body: string): Template {
   }
   return template;
 }
+
+/** A template value as text: scalars as written, anything else as JSON. */
+export function scalar(value: Json | undefined): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}

@@ -7,7 +7,7 @@ import { AwsError } from '../../core/contract.ts';
 import type { Caller, Cloud } from '../../core/contract.ts';
 import { evaluateCondition, isPseudoParameter, references } from './intrinsics.ts';
 import type { ResolveContext } from './intrinsics.ts';
-import type { ParameterInput, ResolvedParameters } from './parameters.ts';
+import type { ResolvedParameters } from './parameters.ts';
 import { resolveParameters } from './parameters.ts';
 import { providerFor } from './resources/index.ts';
 import type { StackParameter } from './stack-store.ts';
@@ -35,7 +35,8 @@ export interface PlanInput {
   stackName: string;
   stackId: string;
   body: string;
-  parameters: ParameterInput[] | unknown;
+  /** The request's Parameters (ParameterInput[]), unchecked. */
+  parameters: unknown;
   previousParameters?: StackParameter[];
   /** ValidateTemplate: no parameter values; every resource counts as in scope. */
   validateOnly?: boolean;
@@ -175,14 +176,14 @@ export async function planTemplate(input: PlanInput): Promise<TemplatePlan> {
   for (const id of Object.keys(all)) {
     const resource = all[id];
     if (resource === undefined) continue;
-    for (const target of getAttTargets((resource.Properties ?? {}), new Set())) {
+    for (const target of getAttTargets(resource.Properties ?? {}, new Set())) {
       if (!(target in all))
         throw validationError(
           `Template error: instance of Fn::GetAtt references undefined resource ${target}`,
         );
     }
     const deps = new Set<string>();
-    for (const ref of references((resource.Properties ?? {}))) {
+    for (const ref of references(resource.Properties ?? {})) {
       if (isPseudoParameter(ref) || ref in (template.Parameters ?? {})) continue;
       if (!(ref in all)) unresolved.add(ref);
       else deps.add(ref);
@@ -236,7 +237,7 @@ export async function planTemplate(input: PlanInput): Promise<TemplatePlan> {
     const resource = all[id];
     const provider = resource === undefined ? undefined : providerFor(resource.Type);
     if (resource === undefined || provider === undefined) continue;
-    const iam = provider.iam?.((resource.Properties ?? {}));
+    const iam = provider.iam?.(resource.Properties ?? {});
     if (iam !== undefined) capabilities.add(iam.named ? 'CAPABILITY_NAMED_IAM' : 'CAPABILITY_IAM');
   }
   return {
