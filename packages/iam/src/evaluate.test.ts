@@ -286,3 +286,112 @@ describe('evaluate', () => {
     });
   });
 });
+
+describe('evaluate: trust policies and variables', () => {
+  const trust = (AWS: string): NamedPolicy =>
+    policy(
+      'trust-policy',
+      {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS }, Action: 'sts:AssumeRole' }],
+      },
+      'trust',
+    );
+  const assume = (over: Partial<EvaluationRequest>): EvaluationRequest => ({
+    principal: alice,
+    action: 'sts:AssumeRole',
+    resource: 'arn:aws:iam::111111111111:role/Target',
+    context: {},
+    identityPolicies: [policy('p', allow('sts:AssumeRole', '*'))],
+    ...over,
+  });
+
+  it('a trust policy must allow the caller even within the account', () => {
+    const d = evaluate(assume({ resourcePolicy: trust('arn:aws:iam::111111111111:role/Other') }));
+    expect(d.decision).toBe('ImplicitlyDenied');
+    expect(d.reason).toContain('it alone decides who may sts:AssumeRole');
+    // Trusting the account delegates to the identity policy …
+    expect(evaluate(assume({ resourcePolicy: trust('111111111111') })).decision).toBe('Allowed');
+    expect(
+      evaluate(assume({ resourcePolicy: trust('111111111111'), identityPolicies: [] })).decision,
+    ).toBe('ImplicitlyDenied');
+    // … naming the caller is enough on its own.
+    expect(
+      evaluate(assume({ resourcePolicy: trust(alice.arn), identityPolicies: [] })).decision,
+    ).toBe('Allowed');
+  });
+
+  it('substitutes variables in the resource part and leaves 2008-10-17 policies literal', () => {
+    const own = (Version: string): NamedPolicy =>
+      policy('own', {
+        Version,
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:GetItem',
+            Resource: 'arn:aws:dynamodb:*:*:table/${aws:username}',
+          },
+        ],
+      });
+    const get = (resource: string, v = '2012-10-17'): string =>
+      evaluate({
+        principal: alice,
+        action: 'dynamodb:GetItem',
+        resource,
+        context: {},
+        identityPolicies: [own(v)],
+      }).decision;
+    expect(get('arn:aws:dynamodb:us-east-1:111111111111:table/alice')).toBe('Allowed');
+    expect(get('arn:aws:dynamodb:us-east-1:111111111111:table/bob')).toBe('ImplicitlyDenied');
+    expect(get('arn:aws:dynamodb:us-east-1:111111111111:table/alice', '2008-10-17')).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(get('arn:aws:dynamodb:us-east-1:111111111111:table/${aws:username}', '2008-10-17')).toBe(
+      'Allowed',
+    );
+  });
+
+  it('a NotResource variable without a value makes the statement invalid', () => {
+    const deny = policy('deny', {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+        {
+          Effect: 'Deny',
+          Action: 's3:GetObject',
+          NotResource: 'arn:aws:s3:::home/${aws:userid}/*',
+        },
+      ],
+    });
+    const d = evaluate(request({ identityPolicies: [deny], resource: 'arn:aws:s3:::home/x/k' }));
+    expect(d.decision).toBe('Allowed');
+    const withId = evaluate(
+      request(
+        { identityPolicies: [deny], resource: 'arn:aws:s3:::home/x/k' },
+        { 'aws:userid': 'AIDA1' },
+      ),
+    );
+    expect(withId.decision).toBe('ExplicitlyDenied');
+  });
+
+  it('derives aws:username, aws:PrincipalArn and aws:PrincipalAccount from the caller', () => {
+    const p = policy('p', {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: '*',
+          Condition: {
+            StringEquals: { 'aws:username': 'alice', 'aws:PrincipalAccount': '111111111111' },
+            ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:user/*' },
+          },
+        },
+      ],
+    });
+    expect(evaluate(request({ identityPolicies: [p] })).decision).toBe('Allowed');
+    expect(evaluate(request({ identityPolicies: [p], principal: session })).decision).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+});
