@@ -22,7 +22,7 @@ describeEachBackend(
       app = await createApp(ctx().resources);
     });
     afterAll(async () => {
-      await app.close();
+      await app?.close();
     });
 
     it('bootstraps the first admin once with a one-time setup token', async () => {
@@ -309,7 +309,7 @@ describeEachBackend(
       app = await createApp(ctx().resources);
     });
     afterAll(async () => {
-      await app.close();
+      await app?.close();
     });
 
     it('limits each principal separately and says when to retry', async () => {

@@ -64,7 +64,7 @@ describeEachBackend(
       });
     });
     afterAll(async () => {
-      await app.close();
+      await app?.close();
     });
 
     function validParams(name: RouteName): Record<string, string> {

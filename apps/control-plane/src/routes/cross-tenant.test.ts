@@ -89,7 +89,7 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     ];
   });
   afterAll(async () => {
-    await app.close();
+    await app?.close();
   });
 
   function routeFor(method: string, url: string): RouteName | undefined {
@@ -167,6 +167,21 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     expect(invitations.body.items[0].revokedAt).toBeNull();
     const tokens = await owner.call('tokens.list');
     expect(tokens.body.items[0].revokedAt).toBeNull();
+  });
+
+  it('the OpenAPI document covers every registered route, and nothing else', async () => {
+    const res = await app.inject({ method: 'GET', url: OPENAPI_PATH });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = installedRoutes(app).filter((r) => r.url !== OPENAPI_PATH);
+    expect(routes.length).toBe(Object.keys(contracts).length);
+    for (const r of routes) {
+      const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
+      expect(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined();
+    }
+    const documented = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+    expect(documented).toBe(routes.length);
   });
 
   it('anonymous callers get 401 on every route but the public ones', async () => {

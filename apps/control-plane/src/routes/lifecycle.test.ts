@@ -23,7 +23,7 @@ describeEachBackend('API lifecycle', (ctx) => {
     bob = await sessionUser(app, ctx().resources, { email: testEmail('bob') });
   });
   afterAll(async () => {
-    await app.close();
+    await app?.close();
   });
 
   it('creates, lists, reads and renames an organization', async () => {
