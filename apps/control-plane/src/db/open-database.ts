@@ -5,7 +5,7 @@
  * identically on either backend.
  */
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
@@ -13,10 +13,19 @@ import { createPgliteDialect } from './pglite-dialect.ts';
 
 const INT8_OID = 20;
 
+/** PGlite value parsers matching the `pg` pool's (int8 as number). */
+export const PGLITE_PARSERS = { [INT8_OID]: (v: string) => Number(v) };
+
 /** Where the database lives. */
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; poolSize?: number }
-  | { kind: 'pglite'; /** Directory for PGlite's files; absent = in memory. */ dir?: string };
+  | {
+      kind: 'pglite';
+      /** Directory for PGlite's files; absent = in memory. */
+      dir?: string;
+      /** An already open instance to use instead (closed with Kysely). */
+      instance?: PGliteInterface;
+    };
 
 /** Opens Kysely over the given target; `db.destroy()` closes it. */
 export async function openDatabase(target: DatabaseTarget): Promise<Kysely<Database>> {
@@ -38,10 +47,13 @@ export async function openDatabase(target: DatabaseTarget): Promise<Kysely<Datab
     pool.on('error', () => {});
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
+  if (target.instance) {
+    return new Kysely<Database>({ dialect: createPgliteDialect({ pglite: target.instance }) });
+  }
   if (target.dir !== undefined) await mkdir(target.dir, { recursive: true });
   const pglite = await PGlite.create({
     ...(target.dir !== undefined ? { dataDir: target.dir } : {}),
-    parsers: { [INT8_OID]: (v: string) => Number(v) },
+    parsers: PGLITE_PARSERS,
   });
   return new Kysely<Database>({ dialect: createPgliteDialect({ pglite }) });
 }

@@ -4,7 +4,7 @@
  * commits, and every other query waits its turn. SQL is compiled exactly as for
  * PostgreSQL, so one dialect of SQL serves both backends.
  */
-import type { PGlite } from '@electric-sql/pglite';
+import type { PGliteInterface } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -20,13 +20,15 @@ import {
 
 /** Options of {@link createPgliteDialect}. */
 export interface PgliteDialectOptions {
-  /** An open PGlite instance; the dialect closes it when Kysely is destroyed. */
-  pglite: PGlite;
+  /** An open PGlite instance. */
+  pglite: PGliteInterface;
+  /** Close the instance when Kysely is destroyed (default true). */
+  closeOnDestroy?: boolean;
 }
 
 class PgliteConnection implements DatabaseConnection {
-  readonly #pglite: PGlite;
-  constructor(pglite: PGlite) {
+  readonly #pglite: PGliteInterface;
+  constructor(pglite: PGliteInterface) {
     this.#pglite = pglite;
   }
 
@@ -70,12 +72,15 @@ class Mutex {
 }
 
 class PgliteDriver implements Driver {
-  readonly #pglite: PGlite;
+  readonly #pglite: PGliteInterface;
   readonly #connection: PgliteConnection;
   readonly #mutex = new Mutex();
 
-  constructor(pglite: PGlite) {
+  readonly #closeOnDestroy: boolean;
+
+  constructor(pglite: PGliteInterface, closeOnDestroy: boolean) {
     this.#pglite = pglite;
+    this.#closeOnDestroy = closeOnDestroy;
     this.#connection = new PgliteConnection(pglite);
   }
 
@@ -124,7 +129,7 @@ class PgliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    if (!this.#pglite.closed) await this.#pglite.close();
+    if (this.#closeOnDestroy && !this.#pglite.closed) await this.#pglite.close();
   }
 }
 
@@ -132,7 +137,7 @@ class PgliteDriver implements Driver {
 export function createPgliteDialect(options: PgliteDialectOptions): Dialect {
   return {
     createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new PgliteDriver(options.pglite),
+    createDriver: () => new PgliteDriver(options.pglite, options.closeOnDestroy ?? true),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     createIntrospector: (db: Kysely<any>) => new PostgresIntrospector(db),
     createQueryCompiler: () => new PostgresQueryCompiler(),

@@ -24,6 +24,7 @@ import { generateSecretsKey } from '../config/secrets-key.ts';
 import { migrate } from '../db/migrate.ts';
 import { migrations } from '../migrations/index.ts';
 import { createResources, type Clock, type OwnedResources } from '../resources.ts';
+import { createTestPglite } from './pglite-template.ts';
 import {
   createTestDatabase,
   dropTestDatabase,
@@ -106,8 +107,15 @@ export async function createTestBackend(
     flags: { dataDir },
   });
   const owned = await createResources(config, {
-    // PGlite in memory: fast, and nothing to clean up.
-    ...(backend === 'pglite' ? { database: { kind: 'pglite' as const } } : {}),
+    // PGlite in memory, from the worker's template: fast, and nothing to clean up.
+    ...(backend === 'pglite'
+      ? {
+          database: {
+            kind: 'pglite' as const,
+            instance: await createTestPglite(options.migrate !== false),
+          },
+        }
+      : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logDestination ? { logDestination: options.logDestination } : {}),
     ...(options.jobOwnerId ? { jobOwnerId: options.jobOwnerId } : {}),
