@@ -4,6 +4,7 @@ import {
   EC2Client,
   RunInstancesCommand,
   type InstanceTypeInfo,
+  type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, startEc2TestCloud, type Ec2TestCloud } from './test-support.ts';
@@ -26,7 +27,8 @@ describe('instance-type catalog and offerings through the AWS SDK v3', () => {
         InstanceTypes: ['m7i.4xlarge', 'r7g.16xlarge', 'i4i.large', 'c7i.48xlarge'],
       }),
     );
-    const by = Object.fromEntries((out.InstanceTypes ?? []).map((t) => [t.InstanceType, t]));
+    const by: Record<string, InstanceTypeInfo> = {};
+    for (const t of out.InstanceTypes ?? []) by[t.InstanceType ?? ''] = t;
     expect(by['m7i.4xlarge']?.VCpuInfo?.DefaultVCpus).toBe(16);
     expect(by['m7i.4xlarge']?.MemoryInfo?.SizeInMiB).toBe(65536);
     expect(by['m7i.4xlarge']?.ProcessorInfo?.SupportedArchitectures).toEqual(['x86_64']);
@@ -71,7 +73,7 @@ describe('instance-type catalog and offerings through the AWS SDK v3', () => {
     }
 
     const unknown = await errorOf(
-      ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['m9z.huge'] })),
+      ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['m9z.huge' as _InstanceType] })),
     );
     expect(unknown.name).toBe('InvalidInstanceType');
     const badPage = await errorOf(ec2.send(new DescribeInstanceTypesCommand({ MaxResults: 1000 })));
@@ -113,7 +115,7 @@ describe('instance-type catalog and offerings through the AWS SDK v3', () => {
       ec2.send(
         new RunInstancesCommand({
           ImageId: 'ami-0123456789abcdef0',
-          InstanceType: type,
+          InstanceType: type as _InstanceType,
           MinCount: 1,
           MaxCount: 1,
           Placement: { AvailabilityZone: missingZone },

@@ -1,5 +1,6 @@
 /** EC2 Fleet (type instant): CreateFleet with overrides and per-pool errors, DescribeFleets, DeleteFleets. */
 import { randomUUID } from 'node:crypto';
+import { checkCapacity } from './capacity.ts';
 import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud } from '../../core/contract.ts';
 import {
@@ -226,7 +227,7 @@ function isCallFatal(e: AwsError): boolean {
 }
 
 export function createFleet(runtime: Ec2Runtime) {
-  return async (call: Call, cloud: Cloud, state: Ec2State): Out => {
+  return (call: Call, cloud: Cloud, state: Ec2State): Out => {
     const input = call.input;
     const type = typeof input.Type === 'string' ? input.Type : 'maintain';
     if (type !== 'instant') {
@@ -248,7 +249,7 @@ export function createFleet(runtime: Ec2Runtime) {
     const now = cloud.now();
     const previous = recall<{ fleetId: string }>(state, call, now);
     const prior = previous && state.fleets[previous.fleetId];
-    if (prior) return createResult(prior);
+    if (prior) return Promise.resolve(createResult(prior));
 
     const fleetTags = readTagSpecifications(input, [
       'fleet',
@@ -340,10 +341,7 @@ export function createFleet(runtime: Ec2Runtime) {
       if (fleet.fulfilled >= total) continue;
       try {
         authorizeAll(call, cloud, launchChecks(call, state, plan, 'RunInstances'));
-        cloud.faults.check('ec2', call.action, {
-          instanceType: plan.instanceType,
-          availabilityZone: plan.subnet.availabilityZone,
-        });
+        checkCapacity(call, cloud, plan.instanceType, plan.subnet.availabilityZone);
       } catch (e) {
         if (!(e instanceof AwsError) || isCallFatal(e)) throw e;
         fleet.errors.push({
@@ -368,7 +366,7 @@ export function createFleet(runtime: Ec2Runtime) {
     state.fleets[fleet.fleetId] = fleet;
     if (fleetTags) state.tags[fleet.fleetId] = fleetTags;
     remember(state, call, { fleetId: fleet.fleetId }, now);
-    return createResult(fleet);
+    return Promise.resolve(createResult(fleet));
   };
 }
 

@@ -1,5 +1,6 @@
 /** RunInstances, DescribeInstances, Terminate/Stop/StartInstances and instance attributes. */
 import type { Call, Cloud } from '../../core/contract.ts';
+import { checkCapacity } from './capacity.ts';
 import { authorizeAll, ec2Arn, resourceTagContext, type ResourceCheck } from './authorize.ts';
 import { ec2Error, invalidValue, missing, optStrings, requireString } from './errors.ts';
 import { matchesFilters, readFilters, tagFilterValues } from './filters.ts';
@@ -174,7 +175,7 @@ function reservationShape(
 }
 
 export function runInstances(runtime: Ec2Runtime) {
-  return async (call: Call, cloud: Cloud, state: Ec2State): Out => {
+  return (call: Call, cloud: Cloud, state: Ec2State): Out => {
     const min = call.input.MinCount;
     const max = call.input.MaxCount;
     if (min === undefined) throw missing('MinCount');
@@ -201,7 +202,7 @@ export function runInstances(runtime: Ec2Runtime) {
       const insts = previous.instanceIds
         .map((id) => state.instances[id])
         .filter((x): x is InstanceRecord => !!x);
-      if (insts.length > 0) return reservationShape(call, state, insts);
+      if (insts.length > 0) return Promise.resolve(reservationShape(call, state, insts));
     }
     const { data, template, fromTemplate } = mergeWithTemplate(
       state,
@@ -210,17 +211,14 @@ export function runInstances(runtime: Ec2Runtime) {
     );
     const plan = planLaunch(call, cloud, state, data, template, fromTemplate);
     authorizeAll(call, cloud, launchChecks(call, state, plan, 'RunInstances'));
-    cloud.faults.check('ec2', call.action, {
-      instanceType: plan.instanceType,
-      availabilityZone: plan.subnet.availabilityZone,
-    });
+    checkCapacity(call, cloud, plan.instanceType, plan.subnet.availabilityZone);
     const count = Math.min(maxCount, 100);
     const insts = createInstances(call, cloud, runtime, state, plan, count, {
       reservationId: newId('r'),
       clientToken: typeof call.input.ClientToken === 'string' ? call.input.ClientToken : undefined,
     });
     remember(state, call, { instanceIds: insts.map((i) => i.instanceId) }, now);
-    return reservationShape(call, state, insts);
+    return Promise.resolve(reservationShape(call, state, insts));
   };
 }
 

@@ -172,20 +172,24 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
         instance: () => stateOf(l.accountId, l.region)?.instances[id],
         tags: () => ({ ...stateOf(l.accountId, l.region)?.tags[id] }),
         now: () => c.now(),
-        credentials: async () => {
+        credentials: () => {
           const current = stateOf(l.accountId, l.region)?.instances[id];
-          const roleName = current?.iamInstanceProfile?.roleName;
-          if (!roleName) throw new Error('no role in the instance profile');
-          if (!l.credentials || l.credentials.expiresAt - c.now() <= credentialRefreshMs) {
-            l.credentials = await mintInstanceCredentials(
-              c,
-              l.accountId,
-              roleName,
-              id,
-              credentialTtlMs,
-            );
+          const profileArn = current?.iamInstanceProfile?.arn;
+          if (!profileArn) return Promise.reject(new Error('no instance profile'));
+          try {
+            if (!l.credentials || l.credentials.expiresAt - c.now() <= credentialRefreshMs) {
+              l.credentials = mintInstanceCredentials(
+                c,
+                l.accountId,
+                profileArn,
+                id,
+                credentialTtlMs,
+              );
+            }
+            return Promise.resolve(l.credentials);
+          } catch (e) {
+            return Promise.reject(e instanceof Error ? e : new Error(String(e)));
           }
-          return l.credentials;
         },
       });
     }
