@@ -50,7 +50,6 @@ export function policyOut(
     Path: p.path,
     DefaultVersionId: p.defaultVersionId,
     AttachmentCount: attachmentCount,
-    PermissionsBoundaryUsageCount: 0,
     IsAttachable: true,
     Description: p.description,
     CreateDate: new Date(p.createdAt),
@@ -69,7 +68,7 @@ export function instanceProfileOut(
     InstanceProfileId: p.id,
     Arn: p.arn,
     CreateDate: new Date(p.createdAt),
-    Roles: roles.map((r) => roleOut(r, false)),
+    Roles: roles.map((r) => ({ ...roleOut(r, false), Tags: r.tags.length ? r.tags : undefined })),
     Tags: p.tags.length ? p.tags : undefined,
   };
 }
