@@ -3,6 +3,7 @@
  * caller, with SNS-backed custom resources answered through presigned response URLs.
  */
 import type { Cloud, ServiceDefinition } from '../../core/contract.ts';
+import { consoleRoutes } from '../../console/console-routes.ts';
 import { responseRoute } from './custom-resource-responses.ts';
 import { settingsRoutes } from './settings.ts';
 import { stopOperations } from './stack-engine.ts';
@@ -14,7 +15,7 @@ export function createCloudFormationService(): ServiceDefinition {
   return {
     name: 'cloudformation',
     handlers: stackHandlers,
-    routes: [responseRoute, ...settingsRoutes],
+    routes: [responseRoute, ...settingsRoutes, ...consoleRoutes],
     start(cloud) {
       clouds.add(cloud);
       failInterruptedOperations(cloud);
