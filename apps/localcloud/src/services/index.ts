@@ -6,6 +6,7 @@ import { iamService } from './iam/index.ts';
 import { stsService } from './sts/index.ts';
 import { sqsService } from './sqs/index.ts';
 import { snsService } from './sns/index.ts';
+import { cloudFormationService } from './cloudformation/index.ts';
 import { s3Service } from './s3/index.ts';
 import { kinesisService } from './kinesis/index.ts';
 
@@ -15,6 +16,7 @@ export const services: ServiceDefinition[] = [
   stsService,
   sqsService,
   snsService,
+  cloudFormationService,
   s3Service,
   kinesisService,
 ];
