@@ -9,7 +9,8 @@ const node = `${root}node_modules/.bin/node`;
 const bin = fileURLToPath(new URL('./bin.ts', import.meta.url));
 const run = promisify(execFile);
 
-describe('the ferry binary', () => {
+// Each test starts a Node process; on a busy machine that alone takes seconds.
+describe('the ferry binary', { timeout: 120_000 }, () => {
   it('is an executable node script linked as node_modules/.bin/ferry', () => {
     expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     accessSync(bin, constants.X_OK);

@@ -22,9 +22,11 @@ import { TEMPLATE_VERSION } from './template-version.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ferry-template-'));
 // The validator's WASM engine is slow to start: one per file.
 let engine: InstanceType<typeof RegoEngine>;
+// External tools on a shared machine: generous hook timeouts, nothing slow inside tests.
+const SLOW_TOOL_TIMEOUT = 240_000;
 beforeAll(() => {
   engine = new RegoEngine();
-});
+}, SLOW_TOOL_TIMEOUT);
 afterAll(() => {
   engine.free();
   rmSync(dir, { recursive: true, force: true });
@@ -66,7 +68,7 @@ const lintFiles = Object.fromEntries(
 let lint: Map<string, CfnLintFinding[]>;
 beforeAll(async () => {
   lint = await cfnLint(Object.values(lintFiles));
-});
+}, SLOW_TOOL_TIMEOUT);
 
 describe.each(variants)('the %s-network template', (network) => {
   const template = buildTemplate({ network });
@@ -85,7 +87,7 @@ describe.each(variants)('the %s-network template', (network) => {
         console.warn(`cloudformation-validate ${network}: ${w.ruleId} ${w.message}`);
       }
     },
-    60_000,
+    SLOW_TOOL_TIMEOUT,
   );
 
   it('passes cfn-lint with zero errors', () => {
