@@ -100,6 +100,7 @@ describe.each(variants)('the %s-network template', (network) => {
 
   it('renders YAML that reads back as the same template', () => {
     expect(parse(renderTemplate(template, 'yaml'))).toEqual(template);
+    expect(parse(renderTemplate(template, 'yaml'), { version: '1.1' })).toEqual(template);
     expect(JSON.parse(renderTemplate(template, 'json'))).toEqual(template);
   });
 
