@@ -39,6 +39,8 @@ export interface StartOptions {
    * register job handlers. A failure aborts the start.
    */
   onStart?: (ctx: StartContext) => Promise<void> | void;
+  /** Adds routes or hooks to the app before it listens (embedding, tests). */
+  configureApp?: (app: FastifyInstance, resources: Resources) => Promise<void> | void;
   /** Stop gracefully on SIGTERM/SIGINT and exit (what the CLI wants; default false). */
   handleSignals?: boolean;
   logDestination?: DestinationStream;
@@ -84,6 +86,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       bootstrapAdminEmail: options.bootstrapAdminEmail,
     });
     app = await createApp(resources, { lifecycle });
+    await options.configureApp?.(app, resources);
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
     await app?.close().catch(() => {});

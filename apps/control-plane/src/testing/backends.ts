@@ -152,9 +152,11 @@ export function describeEachBackend(
   for (const backend of BACKENDS) {
     describe(`${name} [${backend}]`, () => {
       let current: TestBackend | undefined;
+      // A worker's first PGlite compiles WebAssembly and builds the migrated template:
+      // slow on a busy machine, so this hook may take longer than the default.
       beforeAll(async () => {
         current = await createTestBackend(backend, options);
-      });
+      }, 180_000);
       afterAll(async () => {
         await current?.close();
       });
