@@ -243,7 +243,7 @@ describe('EC2 networks through the AWS SDK v3 and awscli', () => {
       credentials: creds,
     });
     expect(created.code).toBe(0);
-    const vpcId = (created.json as { Vpc: { VpcId: string } }).Vpc.VpcId;
+    expect((created.json as { Vpc: { VpcId: string } }).Vpc.VpcId).toMatch(/^vpc-/);
     expect((created.json as { Vpc: { CidrBlock: string } }).Vpc.CidrBlock).toBe('10.9.0.0/16');
     const missing = await runAwsCli(
       ['ec2', 'describe-subnets', '--subnet-ids', 'subnet-0123456789abcdef0'],
