@@ -122,10 +122,12 @@ describe('instances run their user-data as local processes with their own IMDS',
       `arn:aws:iam::${acct.accountId}:instance-profile/probe-profile`,
     );
     const result = await waitFor(
-      async () =>
-        existsSync(outFile)
-          ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, unknown>)
-          : undefined,
+      () =>
+        Promise.resolve(
+          existsSync(outFile)
+            ? (JSON.parse(readFileSync(outFile, 'utf8')) as Record<string, unknown>)
+            : undefined,
+        ),
       25_000,
       100,
     );
@@ -194,7 +196,7 @@ describe('instances run their user-data as local processes with their own IMDS',
     expect(noProfile.status).toBe(404);
 
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-    await waitFor(async () => (alive(pid) ? undefined : true), 10_000);
+    await waitFor(() => Promise.resolve(alive(pid) ? undefined : true), 10_000);
     await inState(id, 'terminated');
     expect((await listing(id))?.pid).toBeUndefined();
   });
