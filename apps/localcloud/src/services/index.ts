@@ -9,6 +9,7 @@ import { snsService } from './sns/index.ts';
 import { cloudFormationService } from './cloudformation/index.ts';
 import { s3Service } from './s3/index.ts';
 import { kinesisService } from './kinesis/index.ts';
+import { ec2Service } from './ec2/index.ts';
 
 /** Every service localcloud serves, in start order (stopped in reverse). */
 export const services: ServiceDefinition[] = [
@@ -19,4 +20,5 @@ export const services: ServiceDefinition[] = [
   cloudFormationService,
   s3Service,
   kinesisService,
+  ec2Service,
 ];
