@@ -4,7 +4,7 @@
  * test, except the classes documented in README.md ("Differences from the reference
  * simulator"), which are recognised by the predicates in `documentedDifference` below.
  */
-import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConditionOperator } from './condition-operators.ts';
@@ -273,13 +273,17 @@ const NULL: KeySpec = {
 const SPECS = [STRING, NUMERIC, DATE, EPOCH_DATE, BOOL, BINARY, IP, ARN, NULL];
 
 /** Every request value any key may carry, by key (lower-case). */
-const REQUEST_VALUES = new Map<string, string[]>();
-for (const spec of SPECS) {
-  for (const key of spec.keys) {
-    const k = key.toLowerCase();
-    REQUEST_VALUES.set(k, [...(REQUEST_VALUES.get(k) ?? []), ...spec.requestValues]);
+function requestValuesOf(specs: KeySpec[]): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (const spec of specs) {
+    for (const key of spec.keys) {
+      const k = key.toLowerCase();
+      values.set(k, [...(values.get(k) ?? []), ...spec.requestValues]);
+    }
   }
+  return values;
 }
+const REQUEST_VALUES = requestValuesOf(SPECS);
 REQUEST_VALUES.set('aws:tagkeys', ['Name', 'team', 'owner']);
 REQUEST_VALUES.set('ferry:var', ['alpha', 'beta']);
 REQUEST_VALUES.set('ferry:table', ['Orders', 'alice']);
@@ -298,33 +302,36 @@ const operatorArb = (spec: KeySpec): fc.Arbitrary<string> =>
       base === 'Null' ? base : `${set}${base}${ifExists ? 'IfExists' : ''}`,
     );
 
-const conditionArb: fc.Arbitrary<Record<string, Record<string, string | string[]>>> = fc
-  .array(
-    fc
-      .constantFrom(...SPECS)
-      .chain((spec) =>
-        fc.tuple(
-          operatorArb(spec),
-          fc.uniqueArray(
-            fc.tuple(
-              fc.constantFrom(...spec.keys),
-              oneOrMany(fc.constantFrom(...spec.policyValues)),
+const conditionArb = (
+  specs: KeySpec[],
+): fc.Arbitrary<Record<string, Record<string, string | string[]>>> =>
+  fc
+    .array(
+      fc
+        .constantFrom(...specs)
+        .chain((spec) =>
+          fc.tuple(
+            operatorArb(spec),
+            fc.uniqueArray(
+              fc.tuple(
+                fc.constantFrom(...spec.keys),
+                oneOrMany(fc.constantFrom(...spec.policyValues)),
+              ),
+              { minLength: 1, maxLength: 2, selector: ([k]) => k.toLowerCase() },
             ),
-            { minLength: 1, maxLength: 2, selector: ([k]) => k.toLowerCase() },
           ),
         ),
-      ),
-    { minLength: 1, maxLength: 3 },
-  )
-  .map((entries) => {
-    const block: Record<string, Record<string, string | string[]>> = {};
-    for (const [op, keys] of entries) block[op] = { ...block[op], ...Object.fromEntries(keys) };
-    return block;
-  });
+      { minLength: 1, maxLength: 3 },
+    )
+    .map((entries) => {
+      const block: Record<string, Record<string, string | string[]>> = {};
+      for (const [op, keys] of entries) block[op] = { ...block[op], ...Object.fromEntries(keys) };
+      return block;
+    });
 
 type Raw = Record<string, unknown>;
 
-const statementArb = (kind: PolicyKind): fc.Arbitrary<Raw> =>
+const statementArb = (kind: PolicyKind, specs: KeySpec[]): fc.Arbitrary<Raw> =>
   fc
     .record({
       sid: fc.option(fc.constantFrom('S1', 'S2', 'Deny', 'Allow'), { nil: undefined }),
@@ -347,7 +354,7 @@ const statementArb = (kind: PolicyKind): fc.Arbitrary<Raw> =>
       ),
       condition: fc.oneof(
         { weight: 2, arbitrary: fc.constant(undefined) },
-        { weight: 1, arbitrary: conditionArb },
+        { weight: 1, arbitrary: conditionArb(specs) },
       ),
     })
     .map((s) => {
@@ -360,14 +367,14 @@ const statementArb = (kind: PolicyKind): fc.Arbitrary<Raw> =>
       return st;
     });
 
-const policyArb = (kind: PolicyKind): fc.Arbitrary<Raw> =>
+const policyArb = (kind: PolicyKind, specs: KeySpec[] = SPECS): fc.Arbitrary<Raw> =>
   fc
     .record({
       version: fc.oneof(
         { weight: 9, arbitrary: fc.constant('2012-10-17') },
         { weight: 1, arbitrary: fc.constant('2008-10-17') },
       ),
-      statements: fc.array(statementArb(kind), { minLength: 1, maxLength: 3 }),
+      statements: fc.array(statementArb(kind, specs), { minLength: 1, maxLength: 3 }),
     })
     .map(({ version, statements }) => {
       // Sids must be unique within a policy.
@@ -406,6 +413,8 @@ interface Case {
   context: RequestContext;
   identity: Raw[];
   resourcePolicy?: Raw;
+  /** A session policy (session differential only). */
+  session?: Raw;
 }
 
 const caseArb: fc.Arbitrary<Case> = fc
@@ -477,7 +486,11 @@ const EPOCH = /^\d+$/;
  * "Differences from the reference simulator"). Returns the class name, or undefined.
  */
 function documentedDifference(c: Case, context: RequestContext): string | undefined {
-  const docs = [...c.identity, ...(c.resourcePolicy ? [c.resourcePolicy] : [])];
+  const docs = [
+    ...c.identity,
+    ...(c.resourcePolicy ? [c.resourcePolicy] : []),
+    ...(c.session ? [c.session] : []),
+  ];
   for (const doc of docs) {
     const statements = statementsFor(doc, c.action);
     // 1. Variables in Version 2008-10-17 policies are literal text in IAM; the reference
@@ -576,6 +589,7 @@ function ferryDecision(c: Case, context: RequestContext): DecisionKind {
     resource: c.resource,
     context,
     identityPolicies: c.identity.map((doc, i) => named(`identity-${i}`, doc, 'identity')),
+    ...(c.session ? { sessionPolicies: [named('session', c.session, 'identity')] } : {}),
     ...(c.resourcePolicy
       ? { resourcePolicy: named('resource', c.resourcePolicy, isTrust ? 'trust' : 'resource') }
       : {}),
@@ -714,4 +728,129 @@ describe('documented differences from the reference', () => {
     const doc = allowIf({ IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } });
     expect(both(doc, { 'aws:SourceIp': '8.8.8.8' })).toEqual(['Allowed', 'ImplicitlyDenied']);
   });
+});
+
+/** Global condition keys only: the validating entry point drops keys an action does not know. */
+const GLOBAL_SPECS: KeySpec[] = [
+  {
+    ...STRING,
+    keys: ['aws:PrincipalTag/team'],
+    policyValues: [
+      'alpha',
+      'Alpha',
+      'al*',
+      'a?pha',
+      '${aws:username}',
+      "${aws:PrincipalTag/dept, 'alpha'}",
+      '${aws:PrincipalTag/team}-*',
+    ],
+    requestValues: ['alpha', 'Alpha', 'alice', 'red-1', 'beta'],
+  },
+  { ...NUMERIC, keys: ['aws:MultiFactorAuthAge'], requestValues: ['1', '10', '3599', '7200'] },
+  {
+    ...DATE,
+    keys: ['aws:CurrentTime'],
+    requestValues: DATE.requestValues.filter((v) => v !== 'not-a-date'),
+  },
+  { ...BOOL, keys: ['aws:SecureTransport'], requestValues: ['true', 'false'] },
+  {
+    ...IP,
+    policyValues: IP.policyValues.filter((v) => v !== '0.0.0.0/0'),
+    requestValues: IP.requestValues.filter((v) => v !== 'not-an-ip'),
+  },
+  { ...ARN, requestValues: ARN.requestValues.filter((v) => v !== 'not-an-arn') },
+  { ...NULL, keys: ['aws:SourceIp', 'aws:PrincipalTag/team'] },
+];
+const GLOBAL_VALUES = requestValuesOf(GLOBAL_SPECS);
+
+const sessionCaseArb: fc.Arbitrary<Case> = fc
+  .record({
+    caller: fc.constantFrom(CALLERS[1]!, CALLERS[3]!),
+    target: fc
+      .constantFrom(...TARGETS)
+      .chain((t) => fc.tuple(fc.constant(t.action), fc.constantFrom(...t.resources))),
+    context: fc
+      .array(
+        fc
+          .constantFrom(...GLOBAL_VALUES.keys())
+          .chain((key) => fc.tuple(fc.constant(key), fc.constantFrom(...GLOBAL_VALUES.get(key)!))),
+        { maxLength: 4 },
+      )
+      .map((entries) => Object.fromEntries(entries) as RequestContext),
+    identity: fc.array(policyArb('identity', GLOBAL_SPECS), { maxLength: 2 }),
+    session: policyArb('identity', GLOBAL_SPECS),
+    withResourcePolicy: fc.boolean(),
+  })
+  .chain((c) =>
+    (c.withResourcePolicy
+      ? policyArb(c.target[0].startsWith('sts:') ? 'trust' : 'resource', GLOBAL_SPECS)
+      : fc.constant(undefined)
+    ).map((resourcePolicy) => ({
+      caller: c.caller,
+      action: c.target[0],
+      resource: c.target[1],
+      context: c.context,
+      identity: c.identity,
+      session: c.session,
+      ...(resourcePolicy ? { resourcePolicy } : {}),
+    })),
+  );
+
+/** A resource policy statement naming the session ARN itself (README: not limited by session policies). */
+function namesSessionArn(c: Case): boolean {
+  if (!c.resourcePolicy) return false;
+  return statementsFor(c.resourcePolicy, c.action).some(
+    (st) =>
+      st.Effect === 'Allow' && JSON.stringify(st.Principal ?? '').includes(c.caller.principal.arn),
+  );
+}
+
+describe('differential test with session policies', () => {
+  it(
+    'agrees on generated session-policy cases outside the documented differences',
+    { timeout: 120_000 },
+    async () => {
+      const decisions: Record<string, number> = {};
+      let compared = 0;
+      await fc.assert(
+        fc.asyncProperty(sessionCaseArb, async (c) => {
+          const context: RequestContext = {
+            ...principalContextKeys({ principal: c.caller.principal }),
+            ...c.context,
+          };
+          if (documentedDifference(c, context) || namesSessionArn(c)) return;
+          const result = await runSimulation(
+            {
+              request: {
+                principal: c.caller.reference,
+                action: c.action,
+                resource: { resource: c.resource, accountId: ownerOf(c.resource) },
+                contextVariables: context as Record<string, string>,
+              },
+              identityPolicies: c.identity.map((policy, i) => ({ name: `identity-${i}`, policy })),
+              sessionPolicy: c.session,
+              serviceControlPolicies: [],
+              resourceControlPolicies: [],
+              ...(c.resourcePolicy ? { resourcePolicy: c.resourcePolicy } : {}),
+            },
+            {},
+          );
+          if (result.resultType !== 'single')
+            throw new Error(`reference refused: ${JSON.stringify(result)}`);
+          expect(result.result.ignoredContextKeys ?? []).toEqual([]);
+          const ours = ferryDecision(c, context);
+          expect({ ferry: ours, case: c }).toEqual({ ferry: result.overallResult, case: c });
+          compared++;
+          decisions[ours] = (decisions[ours] ?? 0) + 1;
+        }),
+        { seed: 20261124, numRuns: 300, endOnFailure: true },
+      );
+      expect(compared).toBeGreaterThanOrEqual(200);
+      expect(Object.keys(decisions).sort()).toEqual([
+        'Allowed',
+        'ExplicitlyDenied',
+        'ImplicitlyDenied',
+      ]);
+    },
+  );
 });
