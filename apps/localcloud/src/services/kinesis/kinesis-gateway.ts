@@ -174,6 +174,7 @@ export function createKinesisGateway(deps: {
       throw new KinesisError('UnknownOperationException', 'Kinesis accepts POST requests only');
     }
     const name = operationFromTarget(request.headers['x-amz-target']);
+    cloud.faults.check('kinesis', name);
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     if (!JSON_TYPES.has(contentType)) {
       throw new KinesisError(

@@ -549,6 +549,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
 
   const dispatch = async (request: RawRequest, call: ForwardCall): Promise<RawResponse> => {
     const operation = resolveS3Operation(request);
+    cloud.faults.check('s3', operation.name);
     if (operation.name === 'ListBuckets') {
       for (const permission of operation.permissions)
         authorizeOne(call, operation, permission, undefined);

@@ -534,4 +534,57 @@ describe('S3 through localcloud', () => {
         .name,
     ).toBe('AccessDenied');
   });
+
+  it('fails an operation named by an injected fault, then recovers', async () => {
+    const a = new S3Client({ ...cloud.harness.clientConfig(alice) });
+    await a.send(new CreateBucketCommand({ Bucket: 'alice-faults' }));
+    await a.send(new PutObjectCommand({ Bucket: 'alice-faults', Key: 'k', Body: 'v' }));
+    const added = await cloud.harness.admin('POST', '/_localcloud/faults', {
+      service: 's3',
+      action: 'GetObject',
+      error: 'SlowDown',
+      count: 1,
+    });
+    expect(added.status).toBe(201);
+    const failed = await errorOf(
+      a.send(new GetObjectCommand({ Bucket: 'alice-faults', Key: 'k' })),
+    );
+    expect(failed.name).toBe('SlowDown');
+    const got = await a.send(new GetObjectCommand({ Bucket: 'alice-faults', Key: 'k' }));
+    expect(await got.Body?.transformToString()).toBe('v');
+  });
+
+  it('applies an explicit Deny of the bucket policy to the owner account too', async () => {
+    const a = s3(alice);
+    await a.send(new CreateBucketCommand({ Bucket: 'alice-locked' }));
+    await a.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'alice-locked',
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:PutObject',
+              Resource: 'arn:aws:s3:::alice-locked/*',
+              Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' } },
+            },
+          ],
+        }),
+      }),
+    );
+    const denied = await errorOf(
+      a.send(new PutObjectCommand({ Bucket: 'alice-locked', Key: 'plain', Body: 'x' })),
+    );
+    expect(denied.name).toBe('AccessDenied');
+    await a.send(
+      new PutObjectCommand({
+        Bucket: 'alice-locked',
+        Key: 'encrypted',
+        Body: 'x',
+        ServerSideEncryption: 'AES256',
+      }),
+    );
+  });
 });
