@@ -292,6 +292,24 @@ describe('IAM through the AWS SDK v3', () => {
     expect(revoked.name).toBe('InvalidClientTokenId');
   });
 
+  it('paginates with Marker and MaxItems', async () => {
+    for (const n of ['P1', 'P2', 'P3'])
+      await iam.send(
+        new CreateRoleCommand({ RoleName: n, Path: '/page/', AssumeRolePolicyDocument: ec2Trust }),
+      );
+    const first = await iam.send(new ListRolesCommand({ PathPrefix: '/page/', MaxItems: 2 }));
+    expect(first.Roles?.map((r) => r.RoleName)).toEqual(['P1', 'P2']);
+    expect(first.IsTruncated).toBe(true);
+    const second = await iam.send(
+      new ListRolesCommand({ PathPrefix: '/page/', MaxItems: 2, Marker: first.Marker }),
+    );
+    expect(second.Roles?.map((r) => r.RoleName)).toEqual(['P3']);
+    expect(second.IsTruncated).toBe(false);
+    expect(second.Marker).toBeUndefined();
+    const bad = await errorOf(iam.send(new ListRolesCommand({ Marker: 'garbage' })));
+    expect(bad.name).toBe('ValidationError');
+  });
+
   it('simulates a principal policy with the enforcing engine', async () => {
     await iam.send(new CreateRoleCommand({ RoleName: 'Sim', AssumeRolePolicyDocument: ec2Trust }));
     await iam.send(
