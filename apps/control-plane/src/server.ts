@@ -9,6 +9,7 @@ import { createApp } from './app.ts';
 import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
 import { migrate } from './db/migrate.ts';
+import { bootstrapAdmin } from './identity/bootstrap-admin.ts';
 import { migrations } from './migrations/index.ts';
 import { createLifecycle } from './ops/lifecycle.ts';
 import { createResources, type Clock, type Resources } from './resources.ts';
@@ -32,8 +33,13 @@ export interface StartOptions {
   cwd?: string;
   /** A resolved configuration; skips loading flags, env and file. */
   config?: Config;
-  /** `--bootstrap-admin EMAIL`: passed to `onStart`. */
+  /**
+   * `--bootstrap-admin EMAIL`: while the install has no users, the setup link printed at
+   * start creates this user as instance admin (without it, whoever opens the link chooses).
+   */
   bootstrapAdminEmail?: string;
+  /** Where the one-time setup link is printed (default: stdout; never the log). */
+  print?: (line: string) => void;
   /**
    * Runs after migrations and before listening, e.g. to create the first admin or to
    * register job handlers. A failure aborts the start.
@@ -99,6 +105,20 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
   const url = `http://${host}:${port}`;
   // With port 0 the derived public URL only becomes known now.
   if (config.publicUrl === `http://${host}:0`) config.publicUrl = url;
+  try {
+    // A fresh install gets a one-time setup link; it carries a secret, so it is printed, not logged.
+    const setup = await bootstrapAdmin(resources, options.bootstrapAdminEmail);
+    if (setup) {
+      const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
+      print(
+        `ferry: no users yet. Open this link within 24 hours to create the instance admin` +
+          `${setup.email ? ` (${setup.email})` : ''}:\n  ${setup.url}`,
+      );
+    }
+  } catch (err) {
+    await Promise.all([app.close(), owned.close()]).catch(() => {});
+    throw err;
+  }
   if (config.jobs.enabled) resources.jobs.start();
   log.info(
     {

@@ -4,6 +4,7 @@
  */
 import type { CliCommand } from '../cli-command.ts';
 import { demoCommand } from './demo.ts';
+import { serverCommand } from './server.ts';
 import { templateCommand } from './template.ts';
 
-export const COMMANDS: readonly CliCommand[] = [demoCommand, templateCommand];
+export const COMMANDS: readonly CliCommand[] = [demoCommand, serverCommand, templateCommand];

@@ -140,10 +140,18 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
   const flags: Record<string, unknown> = { ...input.flags };
   const issues: string[] = [];
 
+  /** Flags set through a shorthand are reported under the flag the user typed. */
+  const flagLabels: Record<string, string> = {};
   if (typeof flags['listen'] === 'string') {
     const { host, port } = splitListen(flags['listen'], issues);
-    if (host !== undefined) flags['listenHost'] ??= host;
-    if (port !== undefined) flags['listenPort'] ??= port;
+    if (host !== undefined && flags['listenHost'] === undefined) {
+      flags['listenHost'] = host;
+      flagLabels['listenHost'] = '--listen';
+    }
+    if (port !== undefined && flags['listenPort'] === undefined) {
+      flags['listenPort'] = port;
+      flagLabels['listenPort'] = '--listen';
+    }
   }
 
   const filePath = (flags['config'] as string | undefined) ?? env['FERRY_CONFIG'];
@@ -160,7 +168,7 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
     if (flagValue !== undefined && spec.flag) {
       source = {
         value: typeof flagValue === 'string' ? fromString(flagValue, spec) : flagValue,
-        label: flagName(spec.flag),
+        label: flagLabels[spec.flag] ?? flagName(spec.flag),
         fromString: typeof flagValue === 'string',
       };
     } else if (envValue !== undefined && envValue !== '') {
