@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.ts';
 import { parsePolicy } from './parse-policy.ts';
@@ -392,6 +393,104 @@ describe('evaluate: trust policies and variables', () => {
     expect(evaluate(request({ identityPolicies: [p] })).decision).toBe('Allowed');
     expect(evaluate(request({ identityPolicies: [p], principal: session })).decision).toBe(
       'ImplicitlyDenied',
+    );
+  });
+});
+
+describe('evaluate: properties', () => {
+  const statementArb = fc.record({
+    Effect: fc.constantFrom('Allow', 'Allow', 'Deny'),
+    Action: fc.subarray(['s3:GetObject', 's3:*', 'ec2:Describe*', '*', 'sqs:SendMessage'], {
+      minLength: 1,
+    }),
+    Resource: fc.subarray(
+      ['*', 'arn:aws:s3:::bucket/*', 'arn:aws:s3:::other/*', 'arn:aws:sqs:*:*:q'],
+      {
+        minLength: 1,
+      },
+    ),
+    Condition: fc.option(
+      fc.record({
+        StringEquals: fc.record({ 'aws:PrincipalTag/team': fc.constantFrom('red', 'blue') }),
+      }),
+      { nil: undefined },
+    ),
+  });
+  const policiesArb = fc.array(
+    fc
+      .array(statementArb, { minLength: 1, maxLength: 3 })
+      .map((Statement) => ({ Version: '2012-10-17', Statement })),
+    { maxLength: 3 },
+  );
+  const requestArb = fc.record({
+    action: fc.constantFrom(
+      's3:GetObject',
+      's3:PutObject',
+      'ec2:DescribeInstances',
+      'sqs:SendMessage',
+    ),
+    resource: fc.constantFrom(
+      'arn:aws:s3:::bucket/k',
+      'arn:aws:s3:::other/k',
+      'arn:aws:sqs:us-east-1:111111111111:q',
+      '*',
+    ),
+    team: fc.constantFrom('red', 'blue'),
+  });
+  const run = (docs: unknown[], r: { action: string; resource: string; team: string }) =>
+    evaluate(
+      request(
+        {
+          identityPolicies: docs.map((d, i) => policy(`p${i}`, d)),
+          action: r.action,
+          resource: r.resource,
+        },
+        { 'aws:PrincipalTag/team': r.team },
+      ),
+    );
+
+  it('property: the decision and its statements agree', () => {
+    fc.assert(
+      fc.property(policiesArb, requestArb, (docs, r) => {
+        const d = run(docs, r);
+        if (d.decision === 'ImplicitlyDenied') expect(d.statements).toEqual([]);
+        else expect(d.statements.length).toBeGreaterThan(0);
+        const effect = d.decision === 'Allowed' ? 'Allow' : 'Deny';
+        for (const s of d.statements) expect(s.effect).toBe(effect);
+      }),
+      { seed: 10, numRuns: 300 },
+    );
+  });
+
+  it('property: a Deny of everything always wins; an Allow of everything never takes a permission away', () => {
+    const denyAll = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
+    };
+    const allowAll = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    };
+    fc.assert(
+      fc.property(policiesArb, requestArb, (docs, r) => {
+        expect(run([...docs, denyAll], r).decision).toBe('ExplicitlyDenied');
+        const before = run(docs, r).decision;
+        const after = run([...docs, allowAll], r).decision;
+        expect(after).toBe(before === 'ExplicitlyDenied' ? 'ExplicitlyDenied' : 'Allowed');
+      }),
+      { seed: 11, numRuns: 300 },
+    );
+  });
+
+  it('property: statement order and policy order do not matter', () => {
+    fc.assert(
+      fc.property(policiesArb, requestArb, (docs, r) => {
+        const reversed = [...docs]
+          .reverse()
+          .map((d) => ({ ...d, Statement: [...d.Statement].reverse() }));
+        expect(run(reversed, r).decision).toBe(run(docs, r).decision);
+      }),
+      { seed: 12, numRuns: 300 },
     );
   });
 });

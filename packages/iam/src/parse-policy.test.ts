@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from './parse-policy.ts';
 import type { PolicyProblem } from './types.ts';
@@ -212,5 +213,81 @@ describe('parsePolicy', () => {
       { path: 'Statement[1].Action', message: 'is required (or NotAction)' },
       { path: 'Statement[2].Sid', message: 'duplicate Sid "A" (also Statement[0])' },
     ]);
+  });
+});
+
+describe('parsePolicy: properties', () => {
+  const valueArb = fc.oneof(
+    fc.constantFrom('a', 'b'),
+    fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 3 }),
+  );
+  const docArb = fc.record({
+    Version: fc.constantFrom('2012-10-17', '2008-10-17'),
+    Statement: fc.array(
+      fc.record({
+        Effect: fc.constantFrom('Allow', 'Deny'),
+        Action: fc.oneof(
+          fc.constantFrom('s3:GetObject', 'ec2:*'),
+          fc.constant(['sqs:Send*', 'iam:PassRole']),
+        ),
+        Resource: fc.oneof(
+          fc.constant('*'),
+          fc.constant(['arn:aws:s3:::b/*', 'arn:aws:iam::*:role/x']),
+        ),
+        Condition: fc.record({ StringLike: fc.record({ 'aws:PrincipalTag/team': valueArb }) }),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
+  });
+
+  it('property: parsing is idempotent, as text or as an object', () => {
+    fc.assert(
+      fc.property(docArb, (doc) => {
+        const once = parsePolicy(JSON.stringify(doc), 'identity');
+        expect(once.ok).toBe(true);
+        if (!once.ok) return;
+        expect(parsePolicy(once.policy, 'identity')).toEqual(once);
+        expect(parsePolicy(doc, 'identity')).toEqual(once);
+      }),
+      { seed: 13, numRuns: 200 },
+    );
+  });
+
+  it('property: any unknown statement element is reported at its path', () => {
+    fc.assert(
+      fc.property(
+        docArb,
+        fc
+          .stringMatching(/^[A-Za-z]{1,12}$/)
+          .filter(
+            (k) =>
+              ![
+                'Sid',
+                'Effect',
+                'Principal',
+                'NotPrincipal',
+                'Action',
+                'NotAction',
+                'Resource',
+                'NotResource',
+                'Condition',
+              ].includes(k),
+          ),
+        (doc, key) => {
+          const bad = {
+            ...doc,
+            Statement: doc.Statement.map((s, i) => (i === 0 ? { ...s, [key]: 'x' } : s)),
+          };
+          const r = parsePolicy(bad, 'identity');
+          expect(r.ok).toBe(false);
+          if (!r.ok)
+            expect(r.problems).toContainEqual({
+              path: `Statement[0].${key}`,
+              message: `unknown statement element "${key}"`,
+            });
+        },
+      ),
+      { seed: 14, numRuns: 200 },
+    );
   });
 });
