@@ -185,9 +185,9 @@ describe('EC2 authorization per resource, as the service authorization reference
       ],
     });
     await run(small, tags());
-    expect(
-      (await errorOf(run(small, { ...tags(), InstanceType: 'm7i.large' as _InstanceType }))).name,
-    ).toBe('UnauthorizedOperation');
+    expect((await errorOf(run(small, { ...tags(), InstanceType: 'm7i.large' }))).name).toBe(
+      'UnauthorizedOperation',
+    );
     expect((await errorOf(run(small))).name).toBe('UnauthorizedOperation');
     expect((await errorOf(run(small, tags([{ Key: 'other', Value: 'x' }])))).name).toBe(
       'UnauthorizedOperation',
