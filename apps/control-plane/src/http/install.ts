@@ -42,6 +42,6 @@ export async function installApi(app: FastifyInstance, resources: Resources): Pr
     rateLimiter: createRateLimiter(resources.config.rateLimit.perMinute),
   });
   const document = buildOpenApiDocument(contracts, { title: 'ferry API', version: '1' });
-  app.get(OPENAPI_PATH, async () => document);
+  app.get(OPENAPI_PATH, () => Promise.resolve(document));
   await Promise.resolve();
 }

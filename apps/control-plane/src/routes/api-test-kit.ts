@@ -49,7 +49,9 @@ export function urlOf(
   const path = contracts[name].path.replace(/:([A-Za-z]+)/g, (_, k: string) =>
     encodeURIComponent(params[k] ?? `missing-${k}`),
   );
-  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  const qs = new URLSearchParams(
+    Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
+  ).toString();
   return qs === '' ? path : `${path}?${qs}`;
 }
 
@@ -74,7 +76,7 @@ export async function injectCall(
       ? { payload: typeof input.body === 'string' ? input.body : JSON.stringify(input.body) }
       : {}),
   });
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = res.body === '' ? undefined : JSON.parse(res.body);
   } catch {

@@ -1,5 +1,5 @@
 /** Routes of identity: setup, sign-up, login/logout, session, me, tokens, token exchange. */
-import { UnauthenticatedError, type Permission } from '@ferry/core';
+import { UnauthenticatedError } from '@ferry/core';
 import { NO_SCOPE } from '../authz/route-scope.ts';
 import { completeSetup } from '../identity/bootstrap-admin.ts';
 import { hashPassword, verifyPassword } from '../identity/password-hash.ts';
@@ -219,7 +219,7 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
       const created = await createPersonalToken(resources.db, {
         userId: user.userId,
         name: body.name,
-        scopes: body.scopes as Permission[],
+        scopes: body.scopes,
         expiresInDays: body.expiresInDays,
         now,
       });

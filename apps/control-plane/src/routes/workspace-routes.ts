@@ -1,5 +1,4 @@
 /** Routes of workspaces: settings, members and service accounts. */
-import type { Permission } from '@ferry/core';
 import { ORG_SCOPE, WORKSPACE_SCOPE } from '../authz/route-scope.ts';
 import { ANY_CALLER, USERS, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
 import {
@@ -143,7 +142,7 @@ export const workspaceRoutes: readonly AnyRouteDefinition[] = [
         orgId: orgOf(access.orgId),
         workspaceId: params.workspaceId,
         name: body.name,
-        scopes: body.scopes as Permission[] | undefined,
+        scopes: body.scopes,
         createdBy: userOf(principal).userId,
         now,
       });

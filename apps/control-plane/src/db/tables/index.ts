@@ -18,6 +18,7 @@ import type {
 export type * from './audit-tables.ts';
 export type * from './identity-tables.ts';
 export type * from './tenancy-tables.ts';
+export type * from './aws-setup-tables.ts';
 
 /** The domain's tables by name. */
 export interface DomainTables {
