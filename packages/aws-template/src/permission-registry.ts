@@ -438,6 +438,32 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
     scopes: [{ resourceType: 'queue', resources: ['${PhoneHomeQueueArn}'] }],
     probe: { kind: 'call' },
   })),
+  ...(
+    [
+      [
+        's3:CreateBucket',
+        'bucket',
+        'Create the template bucket (`ferry platform init`, idempotent).',
+      ],
+      ['s3:PutObject', 'object', 'Upload the customer template the quick-create link points at.'],
+      ['s3:GetObject', 'object', 'Sign the presigned template URL the console fetches.'],
+    ] as const
+  ).map(([action, resourceType, why]): PermissionEntry => ({
+    role: 'Platform',
+    action,
+    why,
+    scopes: [
+      {
+        resourceType,
+        resources: [
+          resourceType === 'bucket'
+            ? 'arn:${Partition}:s3:::ferry-templates-*'
+            : 'arn:${Partition}:s3:::ferry-templates-*/*',
+        ],
+      },
+    ],
+    probe: { kind: 'call' },
+  })),
 ];
 
 const platformCondition: ConditionSpec = {
