@@ -147,7 +147,7 @@ function authError(
       return new AwsError(
         'ExpiredToken',
         'The security token included in the request is expired',
-        service === 's3' ? 400 : 403,
+        400,
       );
   }
 }
