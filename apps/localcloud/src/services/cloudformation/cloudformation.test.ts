@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCloudHarness } from '../../testing/index.ts';
+import { runAwsCli, startLocalCloudHarness } from '../../testing/index.ts';
 import type { LocalCloudHarness, TestAccount } from '../../testing/index.ts';
 
 let cloud: LocalCloudHarness;
@@ -155,6 +155,32 @@ describe('CloudFormation through the AWS SDK', () => {
       ),
     ).rejects.toThrow(/Fn::GetAtt references undefined resource Nope/);
   });
+
+  it('answers awscli: validate-template, and create-stack refused without the named-IAM capability', async () => {
+    const cli = (...args: string[]) =>
+      runAwsCli(args, { endpoint: cloud.url, credentials: account });
+    const valid = await cli('cloudformation', 'validate-template', '--template-body', roleTemplate);
+    expect(valid.code, valid.stderr).toBe(0);
+    expect((valid.json as { Capabilities: string[] }).Capabilities).toEqual([
+      'CAPABILITY_NAMED_IAM',
+    ]);
+    const refused = await cli(
+      'cloudformation',
+      'create-stack',
+      '--stack-name',
+      'cli-no-caps',
+      '--template-body',
+      roleTemplate,
+      '--parameters',
+      'ParameterKey=Secret,ParameterValue=hush',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('InsufficientCapabilitiesException');
+    expect(refused.stderr).toContain('Requires capabilities : [CAPABILITY_NAMED_IAM]');
+    const missing = await cli('cloudformation', 'describe-stacks', '--stack-name', 'cli-missing');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('ValidationError');
+  }, 180_000);
 
   it('creates a stack with conditions, intrinsics and outputs, updates it and deletes it', async () => {
     const { StackId } = await cfn.send(
