@@ -1,4 +1,6 @@
 import {
+  CreateFleetCommand,
+  CreateLaunchTemplateCommand,
   DescribeInstancesCommand,
   EC2Client,
   RunInstancesCommand,
@@ -239,5 +241,103 @@ describe('EC2 authorization per resource, as the service authorization reference
     expect((await errorOf(run(passer, { IamInstanceProfile: { Name: 'missing' } }))).name).toBe(
       'InvalidParameterValue',
     );
+  });
+
+  it('CreateFleet is authorized as the fleet and per pool; RunInstances denials become fleet Errors', async () => {
+    const lt = await admin.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: 'authz-fleet',
+        LaunchTemplateData: {
+          ImageId: AMI,
+          IamInstanceProfile: { Name: 'worker' },
+          TagSpecifications: [
+            { ResourceType: 'instance', Tags: [{ Key: 'ferry:managed', Value: 'true' }] },
+          ],
+        },
+        TagSpecifications: [
+          { ResourceType: 'launch-template', Tags: [{ Key: 'ferry:managed', Value: 'true' }] },
+        ],
+      }),
+    );
+    const input = {
+      Type: 'instant' as const,
+      LaunchTemplateConfigs: [
+        {
+          LaunchTemplateSpecification: {
+            LaunchTemplateId: lt.LaunchTemplate?.LaunchTemplateId,
+            Version: '$Latest',
+          },
+          Overrides: [{ InstanceType: 't3.large' as _InstanceType }],
+        },
+      ],
+      TargetCapacitySpecification: {
+        TotalTargetCapacity: 1,
+        DefaultTargetCapacityType: 'on-demand' as const,
+      },
+      TagSpecifications: [
+        { ResourceType: 'fleet' as const, Tags: [{ Key: 'ferry:managed', Value: 'true' }] },
+      ],
+    };
+    const tagged = { StringEquals: { 'aws:RequestTag/ferry:managed': 'true' } };
+    const fleetStatements = [
+      {
+        Effect: 'Allow',
+        Action: 'ec2:CreateFleet',
+        Resource: 'arn:aws:ec2:*:*:fleet/*',
+        Condition: tagged,
+      },
+      {
+        Effect: 'Allow',
+        Action: 'ec2:CreateFleet',
+        Resource: 'arn:aws:ec2:*:*:instance/*',
+        Condition: {
+          ...tagged,
+          ArnEquals: {
+            'ec2:InstanceProfile': `arn:aws:iam::${acct.accountId}:instance-profile/worker`,
+          },
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'ec2:CreateFleet',
+        Resource: ['subnet', 'image', 'volume', 'launch-template'].map(
+          (t) => `arn:aws:ec2:*:*:${t}/*`,
+        ),
+      },
+      {
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: '*',
+        Condition: { StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateFleet'] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: `arn:aws:iam::${acct.accountId}:role/worker`,
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      },
+    ];
+    const noRun = await user('fleet-no-run', doc(...fleetStatements));
+    const partial = await noRun.send(new CreateFleetCommand(input));
+    expect(partial.Instances ?? []).toHaveLength(0);
+    expect(partial.Errors?.[0]?.ErrorCode).toBe('UnauthorizedOperation');
+    expect(
+      (await errorOf(noRun.send(new CreateFleetCommand({ ...input, DryRun: true })))).name,
+    ).toBe('UnauthorizedOperation');
+
+    const full = await user(
+      'fleet-full',
+      doc(...fleetStatements, { Effect: 'Allow', Action: 'ec2:RunInstances', Resource: '*' }),
+    );
+    expect(
+      (await errorOf(full.send(new CreateFleetCommand({ ...input, DryRun: true })))).name,
+    ).toBe('DryRunOperation');
+    const ok = await full.send(new CreateFleetCommand(input));
+    expect(ok.Instances?.[0]?.InstanceIds).toHaveLength(1);
+    expect(ok.Errors ?? []).toHaveLength(0);
+    const untaggedFleet = await errorOf(
+      full.send(new CreateFleetCommand({ ...input, TagSpecifications: [] })),
+    );
+    expect(untaggedFleet.name).toBe('UnauthorizedOperation');
   });
 });

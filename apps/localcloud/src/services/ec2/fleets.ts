@@ -16,6 +16,7 @@ import { matchesFilters, readFilters, tagFilterValues } from './filters.ts';
 import { newId } from './ids.ts';
 import { recall, remember } from './idempotency.ts';
 import {
+  createFleetChecks,
   createInstances,
   launchChecks,
   mergeWithTemplate,
@@ -261,7 +262,6 @@ export function createFleet(runtime: Ec2Runtime) {
     const fleetArn = ec2Arn(call, 'fleet', '*');
     const fleetChecks: ResourceCheck[] = [
       { arn: fleetArn, context: requestTagContext(fleetTags) },
-      { arn: ec2Arn(call, 'instance', '*') },
       ...[...new Set(candidates.map((p) => p.spec.LaunchTemplateId))].map((id) => ({
         arn: ec2Arn(call, 'launch-template', id),
         context: resourceTagContext(state.tags[id]),
@@ -287,6 +287,11 @@ export function createFleet(runtime: Ec2Runtime) {
         planned.push({ pool, error: e });
       }
     }
+
+    // ec2:CreateFleet itself is authorized on the instance, subnet, image, volume and launch
+    // template of every pool (the resource types the authorization reference lists for it).
+    for (const p of planned)
+      if (p.plan) fleetChecks.push(...createFleetChecks(call, state, p.plan));
 
     if (isDryRun(call)) {
       const checks = [...fleetChecks];

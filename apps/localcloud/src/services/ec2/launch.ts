@@ -429,6 +429,19 @@ export function launchChecks(
   return checks;
 }
 
+const FLEET_RESOURCE_TYPES = ['instance', 'subnet', 'image', 'volume', 'launch-template'];
+
+/**
+ * The ec2:CreateFleet checks for one pool: the RunInstances checks on the resource types
+ * CreateFleet covers (instance, subnet, image, volume, launch template), same condition keys.
+ */
+export function createFleetChecks(call: Call, state: Ec2State, plan: LaunchPlan): ResourceCheck[] {
+  return launchChecks(call, state, plan, 'CreateFleet')
+    .filter((c) => c.action === 'ec2:RunInstances')
+    .filter((c) => FLEET_RESOURCE_TYPES.includes(c.arn.split(':')[5]?.split('/')[0] ?? ''))
+    .map((c) => ({ ...c, action: 'ec2:CreateFleet' }));
+}
+
 /** Creates `count` instances of a plan (all in pending) and returns them. */
 export function createInstances(
   call: Call,
