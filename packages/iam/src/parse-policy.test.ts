@@ -162,6 +162,7 @@ describe('parsePolicy', () => {
             IpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '10.0.0.0/33', '2001:db8::/32'] },
             Bool: { 'aws:SecureTransport': 'yes' },
             Null: { 'aws:TokenIssueTime': 'maybe' },
+            StringLike: { 'source ip': '*' },
           },
         },
       ],
@@ -173,8 +174,30 @@ describe('parsePolicy', () => {
       'Statement[0].Condition.IpAddress["aws:SourceIp"][1]',
       'Statement[0].Condition.Bool["aws:SecureTransport"]',
       'Statement[0].Condition.Null["aws:TokenIssueTime"]',
+      'Statement[0].Condition.StringLike["source ip"]',
     ]);
     expect(p[1]!.message).toBe('"one hour" is not a number (required by NumericLessThan)');
+  });
+
+  it('accepts OIDC condition keys of federated trust policies', () => {
+    // IAM User Guide, IAM roles for service accounts (EKS): the provider host is the prefix.
+    const trust = {
+      Version: '2012-10-17',
+      Statement: {
+        Effect: 'Allow',
+        Principal: {
+          Federated:
+            'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EX',
+        },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            'oidc.eks.us-east-1.amazonaws.com/id/EX:sub': 'system:serviceaccount:ns:sa',
+          },
+        },
+      },
+    };
+    expect(problems(trust, 'trust')).toEqual([]);
   });
 
   it('accepts numbers and booleans as condition values and keeps them as strings', () => {

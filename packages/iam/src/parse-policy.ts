@@ -34,6 +34,7 @@ const VERSIONS = new Set(['2012-10-17', '2008-10-17']);
 /** Actions a role trust policy may name (AWS rejects others with MalformedPolicyDocument). */
 const TRUST_ACTIONS = /^sts:(AssumeRole\w*|TagSession|SetSourceIdentity|SetContext)$/i;
 const AWS_PRINCIPAL = /^(\*|\d{12}|arn:[^:]+:(iam|sts)::(\d{12})?:.+)$/;
+const CONDITION_KEY = /^[A-Za-z0-9./_-]+:[^\s]+$/;
 const SERVICE_PRINCIPAL = /^([a-z0-9-]+(\.[a-z0-9-]+)+|\*)$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -182,6 +183,14 @@ function parseCondition(value: unknown, path: string, out: Collector): Condition
     const entries: Record<string, string[]> = {};
     for (const [key, raw] of Object.entries(keys)) {
       const keyPath = `${opPath}["${key}"]`;
+      if (!CONDITION_KEY.test(key)) {
+        out.add(
+          keyPath,
+          `"${key}" is not a condition key: expected "prefix:name", e.g. "aws:SourceIp"`,
+        );
+        ok = false;
+        continue;
+      }
       const items = Array.isArray(raw) ? raw : [raw];
       if (items.length === 0) {
         out.add(keyPath, 'must list at least one value');
