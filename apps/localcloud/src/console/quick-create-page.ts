@@ -90,6 +90,17 @@ export function quickCreatePage(options: QuickCreateOptions): string {
 (function () {
   'use strict';
   var options = JSON.parse(document.getElementById('options').textContent);
+  // AWS's own link format keeps the quick-create parameters in the fragment:
+  // /console/cloudformation/home?region=R#/stacks/quickcreate?templateURL=…&stackName=…&param_X=…
+  var prefix = '#/stacks/quickcreate?';
+  if (!options.templateURL && location.hash.indexOf(prefix) === 0) {
+    var query = new URLSearchParams(location.hash.slice(prefix.length));
+    options.templateURL = query.get('templateURL') || query.get('templateUrl') || '';
+    options.stackName = query.get('stackName') || '';
+    query.forEach(function (value, key) {
+      if (key.indexOf('param_') === 0) options.parameters[key.slice(6)] = value;
+    });
+  }
   var STORE = 'localcloud.console.credentials';
   var $ = function (id) { return document.getElementById(id); };
   var summary = null;

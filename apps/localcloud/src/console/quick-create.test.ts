@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Script } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloudHarness } from '../testing/index.ts';
 import type { LocalCloudHarness, TestAccount } from '../testing/index.ts';
@@ -83,6 +84,14 @@ describe('the quick-create console page', () => {
     // Query values cannot break out of the embedded JSON.
     expect(html).not.toContain('</script><b>');
     expect(html).toContain('\\u003c/script\\u003e\\u003cb\\u003e');
+    // The page's script compiles (a syntax error would leave a dead page).
+    const script = /<script>\n([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    expect(script).toContain("api('create'");
+    expect(() => new Script(script)).not.toThrow();
+    // AWS's link format (parameters in the fragment) is served too.
+    const home = await fetch(`${cloud.url}/console/cloudformation/home?region=us-east-1`);
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain('#/stacks/quickcreate?');
     const missing = await fetch(`${cloud.url}/console/cloudformation/quickcreate?stackName=x`);
     expect(missing.status).toBe(400);
   });
