@@ -27,7 +27,7 @@ async function spawnReplica(id: string, env: Record<string, string>): Promise<Re
   });
   const stderr: string[] = [];
   child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) =>
       reject(new Error(`replica ${id} exited (${code}): ${stderr.join('')}`)),
@@ -44,7 +44,11 @@ async function spawnReplica(id: string, env: Record<string, string>): Promise<Re
   return { id, child, url, stderr };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 60_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await probe();
@@ -80,7 +84,10 @@ describe('job failover between two server processes on PostgreSQL', () => {
 
     const { id } = await backend.resources.jobs.enqueue(exactlyOnceJob, { sleepMs: 2500 });
     const probe = () =>
-      sql<{ replica: string; event: string }>`select replica, event from job_probe where job_id = ${id} order by at`
+      sql<{
+        replica: string;
+        event: string;
+      }>`select replica, event from job_probe where job_id = ${id} order by at`
         .execute(backend.resources.db)
         .then((r) => r.rows);
 
