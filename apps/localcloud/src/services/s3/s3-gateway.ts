@@ -10,7 +10,13 @@ import { parsePolicy } from '@ferry/iam';
 import type { NamedPolicy } from '@ferry/iam';
 import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud, RawRequest, RawResponse } from '../../core/contract.ts';
-import { decodeAwsChunked, isAwsChunked, verifyChecksums } from './aws-chunked.ts';
+import {
+  decodeAwsChunked,
+  isAwsChunked,
+  verifyChecksums,
+  verifyChunkSignatures,
+} from './aws-chunked.ts';
+import type { SeedSignature } from './aws-chunked.ts';
 import type { BucketRecord, BucketRegistry } from './bucket-registry.ts';
 import { S3Error, accessDenied, noSuchBucket, renderS3Error } from './s3-error.ts';
 import { listPage, listingRequest, renderListing } from './object-listing.ts';
@@ -98,6 +104,22 @@ function emptyResponse(status: number, headers: Record<string, string> = {}): Ra
   return { status, headers, body: '' };
 }
 
+/** The header signature a signed streaming body's chunk signatures chain from. */
+function seedFor(request: RawRequest, secretAccessKey: string): SeedSignature {
+  const match = /Credential=[^/]+\/([^,\s]+),.*Signature=([0-9a-f]+)/i.exec(
+    request.headers['authorization'] ?? '',
+  );
+  const amzDate = request.headers['x-amz-date'];
+  if (!match?.[1] || !match[2] || !amzDate) {
+    throw new S3Error(
+      'InvalidRequest',
+      'Signed streaming uploads need an Authorization header and X-Amz-Date.',
+      400,
+    );
+  }
+  return { amzDate, scope: match[1], signature: match[2].toLowerCase(), secretAccessKey };
+}
+
 export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3Gateway {
   const authorizeOne = (
     call: ForwardCall,
@@ -177,8 +199,17 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
     return { status: response.status, headers, body: response.body };
   };
 
+  const seedOf = (request: RawRequest, call: ForwardCall): SeedSignature => {
+    const secret = cloud.credentials.get(call.caller.accessKeyId)?.secretAccessKey;
+    if (secret === undefined) throw accessDenied();
+    return seedFor(request, secret);
+  };
+
   /** The request body as the client meant it: aws-chunked framing removed, checksums checked. */
-  const payloadOf = (request: RawRequest): { body: Buffer; headers: Record<string, string> } => {
+  const payloadOf = (
+    request: RawRequest,
+    call: ForwardCall,
+  ): { body: Buffer; headers: Record<string, string> } => {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (!DROPPED_REQUEST_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
@@ -186,6 +217,13 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
     let body = request.body;
     if (isAwsChunked(request.headers)) {
       const decoded = decodeAwsChunked(request.body);
+      if (
+        (request.headers['x-amz-content-sha256'] ?? '').startsWith(
+          'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        )
+      ) {
+        verifyChunkSignatures(decoded, seedOf(request, call));
+      }
       const declared = request.headers['x-amz-decoded-content-length'];
       if (declared !== undefined && Number(declared) !== decoded.data.length) {
         throw new S3Error(
@@ -227,10 +265,11 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
 
   const forward = async (
     request: RawRequest,
+    call: ForwardCall,
     operation: S3Operation,
     override?: { body: Buffer; headers: Record<string, string> },
   ): Promise<BackendResponse> => {
-    const payload = override ?? payloadOf(request);
+    const payload = override ?? payloadOf(request, call);
     const query = new URLSearchParams();
     for (const [name, value] of request.query) {
       if (!AUTH_QUERY.has(name.toLowerCase())) query.append(name, value);
@@ -287,8 +326,11 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
     }
     for (const permission of operation.permissions)
       authorizeOne(call, operation, permission, undefined);
-    const region = parseCreateBucketLocation(payloadOf(request).body) ?? call.region;
-    const response = await forward(request, operation, { body: Buffer.alloc(0), headers: {} });
+    const region = parseCreateBucketLocation(payloadOf(request, call).body) ?? call.region;
+    const response = await forward(request, call, operation, {
+      body: Buffer.alloc(0),
+      headers: {},
+    });
     if (response.status >= 300) return toRawResponse(response);
     registry.add({
       name,
@@ -301,6 +343,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
 
   const bucketPolicy = (
     request: RawRequest,
+    call: ForwardCall,
     operation: S3Operation,
     bucket: BucketRecord,
   ): RawResponse => {
@@ -317,7 +360,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
           body: bucket.policy,
         };
       case 'PutBucketPolicy': {
-        const text = payloadOf(request).body.toString('utf8');
+        const text = payloadOf(request, call).body.toString('utf8');
         validateBucketPolicy(text, bucket.name);
         bucket.policy = text;
         return emptyResponse(204);
@@ -334,6 +377,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
 
   const bucketTagging = (
     request: RawRequest,
+    call: ForwardCall,
     operation: S3Operation,
     bucket: BucketRecord,
   ): RawResponse => {
@@ -346,7 +390,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
         }
         return xmlResponse(200, renderTagging(bucket.tags));
       case 'PutBucketTagging':
-        bucket.tags = parseTagging(payloadOf(request).body);
+        bucket.tags = parseTagging(payloadOf(request, call).body);
         return emptyResponse(204);
       default:
         delete bucket.tags;
@@ -376,7 +420,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
   ): Promise<RawResponse> => {
     switch (operation.name) {
       case 'CreateMultipartUpload': {
-        const response = await forward(request, operation);
+        const response = await forward(request, call, operation);
         const uploadId = response.status < 300 ? parseInitiateResult(response.body) : undefined;
         if (uploadId !== undefined) {
           bucket.uploads[uploadId] = {
@@ -399,8 +443,8 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
             { ArgumentName: 'partNumber' },
           );
         }
-        const payload = payloadOf(request);
-        const response = await forward(request, operation, payload);
+        const payload = payloadOf(request, call);
+        const response = await forward(request, call, operation, payload);
         if (response.status < 300) {
           upload.parts[String(partNumber)] = {
             etag: (response.headers['etag'] ?? '').replace(/"/g, ''),
@@ -412,7 +456,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
       }
       case 'CompleteMultipartUpload': {
         const { uploadId, upload } = uploadOf(request, bucket, operation);
-        const parts = parseCompleteMultipartUpload(payloadOf(request).body);
+        const parts = parseCompleteMultipartUpload(payloadOf(request, call).body);
         let previous = 0;
         for (const part of parts) {
           if (part.partNumber <= previous) {
@@ -433,7 +477,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
             );
           }
         }
-        const response = await forward(request, operation);
+        const response = await forward(request, call, operation);
         if (response.status < 300) {
           delete bucket.uploads[uploadId];
           const body = response.body.toString('utf8').split(backend.origin).join(cloud.baseUrl);
@@ -509,7 +553,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
     operation: S3Operation,
     bucket: BucketRecord,
   ): Promise<RawResponse> => {
-    const { keys, quiet } = parseDeleteObjects(payloadOf(request).body);
+    const { keys, quiet } = parseDeleteObjects(payloadOf(request, call).body);
     const allowed: string[] = [];
     const errors: { key: string; code: string; message: string }[] = [];
     for (const key of keys) {
@@ -534,7 +578,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
     let deleted: string[] = [];
     if (allowed.length > 0) {
       const body = Buffer.from(renderDeleteObjects(allowed, false));
-      const response = await forward(request, operation, {
+      const response = await forward(request, call, operation, {
         body,
         headers: {
           'content-type': 'application/xml',
@@ -583,11 +627,11 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
       case 'PutBucketPolicy':
       case 'DeleteBucketPolicy':
       case 'GetBucketPolicyStatus':
-        return bucketPolicy(request, operation, bucket);
+        return bucketPolicy(request, call, operation, bucket);
       case 'GetBucketTagging':
       case 'PutBucketTagging':
       case 'DeleteBucketTagging':
-        return bucketTagging(request, operation, bucket);
+        return bucketTagging(request, call, operation, bucket);
       case 'CreateMultipartUpload':
       case 'UploadPart':
       case 'CompleteMultipartUpload':
@@ -603,7 +647,10 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
           { Header: 'x-amz-copy-source' },
         );
       case 'DeleteBucket': {
-        const response = await forward(request, operation, { body: Buffer.alloc(0), headers: {} });
+        const response = await forward(request, call, operation, {
+          body: Buffer.alloc(0),
+          headers: {},
+        });
         if (response.status < 300) registry.remove(bucket.name);
         return toRawResponse(response);
       }
@@ -622,7 +669,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
       }
       case 'GetObject':
       case 'HeadObject': {
-        const response = await forward(request, operation);
+        const response = await forward(request, call, operation);
         if (response.status === 404 && !allowed(call, operation, 's3:ListBucket', bucket)) {
           // Without s3:ListBucket, S3 does not reveal that a key is absent.
           throw accessDenied();
@@ -630,7 +677,7 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
         return toRawResponse(response, request.method);
       }
       default:
-        return toRawResponse(await forward(request, operation), request.method);
+        return toRawResponse(await forward(request, call, operation), request.method);
     }
   };
 

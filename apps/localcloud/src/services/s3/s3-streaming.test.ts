@@ -38,7 +38,12 @@ const hmac = (key: Buffer | string, data: string) =>
   createHmac('sha256', key).update(data).digest();
 
 /** A SigV4 streaming upload (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) with real chunk signatures. */
-async function signedChunkedPut(key: string, data: Buffer, chunkSize: number): Promise<Response> {
+async function signedChunkedPut(
+  key: string,
+  data: Buffer,
+  chunkSize: number,
+  tamper = false,
+): Promise<Response> {
   const url = new URL(`${cloud.url}/stream-bucket/${key}`);
   const now = new Date();
   const amzDate = now
@@ -110,6 +115,11 @@ async function signedChunkedPut(key: string, data: Buffer, chunkSize: number): P
     }),
   );
   expect(body.length).toBe(encodedLength);
+  // Flip one payload byte after signing: the chunk's signature no longer matches.
+  if (tamper) {
+    const at = body.indexOf('\r\n') + 2;
+    body.writeUInt8((body.readUInt8(at) ^ 1) & 0xff, at);
+  }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(signed.headers)) {
     if (name !== 'host' && name !== 'content-length') headers[name] = String(value);
@@ -123,6 +133,17 @@ describe('streaming uploads', () => {
     const response = await signedChunkedPut('signed/chunks.bin', data, 65536);
     expect(response.status, await response.text()).toBe(200);
     expect((await read('signed/chunks.bin')).equals(data)).toBe(true);
+  });
+
+  it('rejects a signed-chunk upload whose chunk was altered', async () => {
+    const data = Buffer.from('x'.repeat(1000));
+    const response = await signedChunkedPut('signed/tampered.bin', data, 400, true);
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    const missing = await client
+      .send(new GetObjectCommand({ Bucket: 'stream-bucket', Key: 'signed/tampered.bin' }))
+      .catch((error: Error) => error);
+    expect(missing).toBeInstanceOf(Error);
   });
 
   it('stores an SDK stream upload (unsigned payload with a CRC32 trailer)', async () => {
