@@ -10,6 +10,8 @@ import type { StateStore } from './state-store.ts';
 export type CredentialPrincipal =
   | { type: 'root' }
   | { type: 'user'; userName: string }
+  /** GetSessionToken: temporary credentials of an IAM user. */
+  | { type: 'user-session'; userName: string }
   | {
       type: 'session';
       roleName: string;
@@ -95,7 +97,7 @@ export function createCredentialStore(store: StateStore): CredentialStore {
     account: (id) => state().accounts[id],
     accounts: () => Object.values(state().accounts),
     issue(accountId, principal, now, expiresAt) {
-      const session = principal.type === 'session';
+      const session = principal.type === 'session' || principal.type === 'user-session';
       const record: CredentialRecord = {
         accessKeyId: keyId(session ? 'ASIA' : 'AKIA'),
         secretAccessKey: randomBytes(30).toString('base64').replace(/[+/=]/g, 'x').slice(0, 40),

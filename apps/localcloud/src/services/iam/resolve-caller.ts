@@ -10,7 +10,7 @@ import { rolePolicies, tagRecord, userPolicies } from './iam-lookups.ts';
 export function resolveCaller(record: CredentialRecord, cloud: Cloud): Caller | undefined {
   const state = iamState(cloud, record.accountId);
   const p = record.principal;
-  if (p.type === 'user') {
+  if (p.type === 'user' || p.type === 'user-session') {
     const user = state.users[p.userName];
     if (!user) return undefined;
     return {

@@ -36,3 +36,33 @@ export const DecodeAuthorizationMessage: Handler = (call, cloud) => {
     );
   return { DecodedMessage: decoded };
 };
+
+/** Temporary credentials of the calling IAM user (not callable with session credentials). */
+export const GetSessionToken: Handler = (call, cloud) => {
+  const { caller } = call;
+  cloud.authorize(call, 'sts:GetSessionToken', '*');
+  if (caller.kind !== 'user' || caller.accessKeyId.startsWith('ASIA'))
+    throw new AwsError('AccessDenied', 'Cannot call GetSessionToken with session credentials', 403);
+  const duration =
+    call.input.DurationSeconds === undefined ? 43200 : Number(call.input.DurationSeconds);
+  if (!Number.isInteger(duration) || duration < 900 || duration > 129600)
+    throw new AwsError(
+      'ValidationError',
+      `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 129600`,
+    );
+  const now = cloud.now();
+  const record = cloud.credentials.issue(
+    caller.accountId,
+    { type: 'user-session', userName: caller.arn.split('/').pop() as string },
+    now,
+    now + duration * 1000,
+  );
+  return {
+    Credentials: {
+      AccessKeyId: record.accessKeyId,
+      SecretAccessKey: record.secretAccessKey,
+      SessionToken: record.sessionToken,
+      Expiration: new Date(record.expiresAt ?? now),
+    },
+  };
+};

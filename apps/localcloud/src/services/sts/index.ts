@@ -8,6 +8,7 @@ import {
   DecodeAuthorizationMessage,
   GetAccessKeyInfo,
   GetCallerIdentity,
+  GetSessionToken,
 } from './identity-handlers.ts';
 
 export {
@@ -19,5 +20,11 @@ export type { InstanceCredentials } from './instance-credentials.ts';
 /** The STS service definition. */
 export const stsService: ServiceDefinition = {
   name: 'sts',
-  handlers: { AssumeRole, GetCallerIdentity, DecodeAuthorizationMessage, GetAccessKeyInfo },
+  handlers: {
+    AssumeRole,
+    GetCallerIdentity,
+    GetSessionToken,
+    DecodeAuthorizationMessage,
+    GetAccessKeyInfo,
+  },
 };

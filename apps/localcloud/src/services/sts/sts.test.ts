@@ -2,6 +2,7 @@ import {
   AssumeRoleCommand,
   DecodeAuthorizationMessageCommand,
   GetCallerIdentityCommand,
+  GetSessionTokenCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
 import {
@@ -442,6 +443,20 @@ describe('STS through the AWS SDK v3', () => {
       }),
     );
     expect(ok.Credentials).toBeDefined();
+  });
+
+  it('issues session tokens to users, not to sessions', async () => {
+    const out = await sts(a).send(new GetSessionTokenCommand({ DurationSeconds: 900 }));
+    const session = creds(out);
+    expect(session.accessKeyId).toMatch(/^ASIA/);
+    const who = await sts(session).send(new GetCallerIdentityCommand({}));
+    expect(who.Arn).toBe(`arn:aws:iam::${a.accountId}:user/admin`);
+    const again = await errorOf(sts(session).send(new GetSessionTokenCommand({})));
+    expect(again.name).toBe('AccessDenied');
+    const tooLong = await errorOf(
+      sts(a).send(new GetSessionTokenCommand({ DurationSeconds: 200000 })),
+    );
+    expect(tooLong.name).toBe('ValidationError');
   });
 
   it('decodes the authorization message of a denial', async () => {
