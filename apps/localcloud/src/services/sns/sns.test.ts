@@ -210,6 +210,39 @@ describe('SNS through the AWS SDK', () => {
     expect(still.Messages ?? []).toHaveLength(0);
   });
 
+  it('asks a queue of another account to confirm a subscription, then delivers', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'cross-sub' }));
+    const otherSqs = new SQSClient(cloud.clientConfig(other));
+    const { QueueUrl } = await otherSqs.send(new CreateQueueCommand({ QueueName: 'foreign' }));
+    const queueArn = `arn:aws:sqs:us-east-1:${other.accountId}:foreign`;
+    await otherSqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl,
+        Attributes: { Policy: queuePolicyForTopic(queueArn, TopicArn!) },
+      }),
+    );
+    const sub = await sns.send(
+      new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn }),
+    );
+    expect(sub.SubscriptionArn).toBe('pending confirmation');
+    const got = await otherSqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 2 }));
+    const confirmation = JSON.parse(got.Messages![0]!.Body!) as {
+      Type: string;
+      SubscribeURL: string;
+    };
+    expect(confirmation.Type).toBe('SubscriptionConfirmation');
+    await sns.send(new PublishCommand({ TopicArn, Message: 'before confirmation' }));
+    expect(await (await fetch(confirmation.SubscribeURL)).text()).toContain('<SubscriptionArn>');
+    await sns.send(new PublishCommand({ TopicArn, Message: 'after confirmation' }));
+    const delivered = await otherSqs.send(
+      new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 2 }),
+    );
+    expect((JSON.parse(delivered.Messages![0]!.Body!) as { Message: string }).Message).toBe(
+      'after confirmation',
+    );
+    otherSqs.destroy();
+  });
+
   it('allows a cross-account publish only when the topic policy grants it', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'phone-home' }));
     await expect(
