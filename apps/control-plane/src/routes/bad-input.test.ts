@@ -80,7 +80,7 @@ describeEachBackend(
     const send = (name: RouteName, input: TestCall) =>
       injectCall(app, name, owner.headers, { params: validParams(name), ...input });
 
-    it('unknown body fields are rejected by name', async () => {
+    it('unknown body fields are rejected by name', { timeout: 180_000 }, async () => {
       for (const name of NAMES.filter((n) => 'body' in contracts[n])) {
         const shape = shapeOf(contractOf(name).body);
         await fc.assert(
@@ -101,7 +101,7 @@ describeEachBackend(
       }
     });
 
-    it('wrong types and missing fields are rejected by name', async () => {
+    it('wrong types and missing fields are rejected by name', { timeout: 180_000 }, async () => {
       for (const name of NAMES.filter((n) => 'body' in contracts[n])) {
         const schema = contractOf(name).body as z.ZodType;
         const example = EXAMPLE_BODIES[name] as Record<string, unknown>;
@@ -129,36 +129,44 @@ describeEachBackend(
       }
     });
 
-    it('bodies that are not objects, not JSON, or too large are rejected', async () => {
-      for (const name of NAMES.filter((n) => 'body' in contracts[n])) {
-        await fc.assert(
-          fc.asyncProperty(
-            fc.oneof(
-              fc.array(fc.jsonValue()),
-              fc.integer(),
-              fc.string(),
-              fc.constant(null),
-              fc.boolean(),
+    it(
+      'bodies that are not objects, not JSON, or too large are rejected',
+      { timeout: 180_000 },
+      async () => {
+        for (const name of NAMES.filter((n) => 'body' in contracts[n])) {
+          await fc.assert(
+            fc.asyncProperty(
+              fc.oneof(
+                fc.array(fc.jsonValue()),
+                fc.integer(),
+                fc.string(),
+                fc.constant(null),
+                fc.boolean(),
+              ),
+              async (value) => {
+                expectNamedError(
+                  await send(name, { body: JSON.stringify(value) }),
+                  'body',
+                  `${name} body=${JSON.stringify(value)}`,
+                );
+              },
             ),
-            async (value) => {
-              expectNamedError(
-                await send(name, { body: JSON.stringify(value) }),
-                'body',
-                `${name} body=${JSON.stringify(value)}`,
-              );
-            },
-          ),
-          { numRuns: RUNS },
-        );
-        expectNamedError(await send(name, { body: '{"name": ' }), 'body', `${name} truncated JSON`);
-        const huge = JSON.stringify({ name: 'x'.repeat(BODY_LIMIT + 10) });
-        const res = await send(name, { body: huge });
-        expect(res.status, name).toBe(413);
-        expectNamedError(res, 'body', `${name} oversized`);
-      }
-    });
+            { numRuns: RUNS },
+          );
+          expectNamedError(
+            await send(name, { body: '{"name": ' }),
+            'body',
+            `${name} truncated JSON`,
+          );
+          const huge = JSON.stringify({ name: 'x'.repeat(BODY_LIMIT + 10) });
+          const res = await send(name, { body: huge });
+          expect(res.status, name).toBe(413);
+          expectNamedError(res, 'body', `${name} oversized`);
+        }
+      },
+    );
 
-    it('malformed ids in the path are rejected by name', async () => {
+    it('malformed ids in the path are rejected by name', { timeout: 180_000 }, async () => {
       for (const name of NAMES.filter((n) => 'params' in contracts[n])) {
         const keys = Object.keys(validParams(name));
         await fc.assert(
@@ -184,7 +192,7 @@ describeEachBackend(
       }
     });
 
-    it('bad query parameters are rejected by name', async () => {
+    it('bad query parameters are rejected by name', { timeout: 180_000 }, async () => {
       for (const name of NAMES.filter((n) => 'query' in contracts[n])) {
         const shape = shapeOf(contractOf(name).query);
         await fc.assert(

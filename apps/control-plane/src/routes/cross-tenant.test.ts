@@ -126,50 +126,56 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     }
   });
 
-  it('a foreign principal gets 404/403 on every scoped route and never sees the victim', async () => {
-    const secrets = Object.values(victim);
-    let walked = 0;
-    // Logging out ends the stranger's session: walk it last.
-    const order = [...installedRoutes(app)].sort(
-      (a, b) =>
-        Number(routeFor(a.method, a.url) === 'auth.logout') -
-        Number(routeFor(b.method, b.url) === 'auth.logout'),
-    );
-    for (const r of order) {
-      const name = routeFor(r.method, r.url);
-      if (name === undefined) continue;
-      const definition = apiRoutes.find((d) => d.name === name);
-      if (definition === undefined) throw new Error(`no definition for ${name}`);
-      for (const { name: who, caller } of foreign) {
-        const res = await caller.call(name, inputFor(name));
-        const label = `${who} → ${name} (${res.status}: ${res.raw.slice(0, 200)})`;
-        expect(res.status, label).toBeLessThan(500);
-        if (definition.scope.kind !== 'none') expect([403, 404], label).toContain(res.status);
-        for (const s of secrets) expect(res.raw, label).not.toContain(s);
-        walked += 1;
+  it(
+    'a foreign principal gets 404/403 on every scoped route and never sees the victim',
+    { timeout: 180_000 },
+    async () => {
+      const secrets = Object.values(victim);
+      let walked = 0;
+      // Logging out ends the stranger's session: walk it last.
+      const order = [...installedRoutes(app)].sort(
+        (a, b) =>
+          Number(routeFor(a.method, a.url) === 'auth.logout') -
+          Number(routeFor(b.method, b.url) === 'auth.logout'),
+      );
+      for (const r of order) {
+        const name = routeFor(r.method, r.url);
+        if (name === undefined) continue;
+        const definition = apiRoutes.find((d) => d.name === name);
+        if (definition === undefined) throw new Error(`no definition for ${name}`);
+        for (const { name: who, caller } of foreign) {
+          const res = await caller.call(name, inputFor(name));
+          const label = `${who} → ${name} (${res.status}: ${res.raw.slice(0, 200)})`;
+          expect(res.status, label).toBeLessThan(500);
+          if (definition.scope.kind !== 'none') expect([403, 404], label).toContain(res.status);
+          for (const s of secrets) expect(res.raw, label).not.toContain(s);
+          walked += 1;
+        }
       }
-    }
-    expect(walked).toBe(Object.keys(contracts).length * foreign.length);
+      expect(walked).toBe(Object.keys(contracts).length * foreign.length);
 
-    // Nothing of the victim changed.
-    const org = await owner.call('orgs.get', { params: { orgId: victim.orgId! } });
-    expect(org.body.name).toBe('Victim');
-    const ws = await owner.call('workspaces.get', { params: { workspaceId: victim.workspaceId! } });
-    expect(ws.body).toMatchObject({ name: 'secret-ws', state: 'Uninitialized' });
-    const members = await owner.call('orgs.members.list', { params: { orgId: victim.orgId! } });
-    expect(members.body.items).toHaveLength(1);
-    const sas = await owner.call('serviceAccounts.list', {
-      params: { workspaceId: victim.workspaceId! },
-    });
-    expect(sas.body.items[0].revokedAt).toBeNull();
-    const invitations = await owner.call('orgs.invitations.list', {
-      params: { orgId: victim.orgId! },
-    });
-    expect(invitations.body.items).toHaveLength(1);
-    expect(invitations.body.items[0].revokedAt).toBeNull();
-    const tokens = await owner.call('tokens.list');
-    expect(tokens.body.items[0].revokedAt).toBeNull();
-  });
+      // Nothing of the victim changed.
+      const org = await owner.call('orgs.get', { params: { orgId: victim.orgId! } });
+      expect(org.body.name).toBe('Victim');
+      const ws = await owner.call('workspaces.get', {
+        params: { workspaceId: victim.workspaceId! },
+      });
+      expect(ws.body).toMatchObject({ name: 'secret-ws', state: 'Uninitialized' });
+      const members = await owner.call('orgs.members.list', { params: { orgId: victim.orgId! } });
+      expect(members.body.items).toHaveLength(1);
+      const sas = await owner.call('serviceAccounts.list', {
+        params: { workspaceId: victim.workspaceId! },
+      });
+      expect(sas.body.items[0].revokedAt).toBeNull();
+      const invitations = await owner.call('orgs.invitations.list', {
+        params: { orgId: victim.orgId! },
+      });
+      expect(invitations.body.items).toHaveLength(1);
+      expect(invitations.body.items[0].revokedAt).toBeNull();
+      const tokens = await owner.call('tokens.list');
+      expect(tokens.body.items[0].revokedAt).toBeNull();
+    },
+  );
 
   it('the OpenAPI document covers every registered route, and nothing else', async () => {
     const res = await app.inject({ method: 'GET', url: OPENAPI_PATH });
