@@ -327,17 +327,24 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
     for (const permission of operation.permissions)
       authorizeOne(call, operation, permission, undefined);
     const region = parseCreateBucketLocation(payloadOf(request, call).body) ?? call.region;
-    const response = await forward(request, call, operation, {
-      body: Buffer.alloc(0),
-      headers: {},
-    });
-    if (response.status >= 300) return toRawResponse(response);
+    // Claim the name before the asynchronous create, so a concurrent CreateBucket sees it.
     registry.add({
       name,
       owner: call.caller.accountId,
       region,
       created: new Date(cloud.now()).toISOString(),
     });
+    let response: BackendResponse;
+    try {
+      response = await forward(request, call, operation, { body: Buffer.alloc(0), headers: {} });
+    } catch (error) {
+      registry.remove(name);
+      throw error;
+    }
+    if (response.status >= 300) {
+      registry.remove(name);
+      return toRawResponse(response);
+    }
     return emptyResponse(200, { location: `/${name}` });
   };
 

@@ -108,6 +108,13 @@ describe('S3 through localcloud', () => {
     expect(missing.$metadata.httpStatusCode).toBe(404);
     // The name is free again, for anyone.
     await b.send(new CreateBucketCommand({ Bucket: 'alice-crud' }));
+
+    // Two accounts racing for one name: exactly one gets it.
+    const race = await Promise.allSettled([
+      a.send(new CreateBucketCommand({ Bucket: 'contested-name' })),
+      b.send(new CreateBucketCommand({ Bucket: 'contested-name' })),
+    ]);
+    expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
   it('puts, gets, copies and lists objects with prefix, delimiter and continuation tokens', async () => {
