@@ -208,7 +208,7 @@ describeEachBackend('job queue', (ctx) => {
     // Another worker takes the job over (as if our heartbeats had stalled).
     await ctx()
       .resources.db.updateTable('jobs')
-      .set({ lease_owner: 'other-replica' })
+      .set({ lease_owner: 'other-replica', lease_expires_at: new Date(Date.now() + 600_000) })
       .where('id', '=', id)
       .execute();
     await run;

@@ -3,7 +3,9 @@
  * (each file gets its own database). The server starts in the background so runs that
  * never touch PostgreSQL do not wait for it; tests wait for it when they need it.
  */
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
   launchPostgresServer,
@@ -16,6 +18,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The shared PostgreSQL server, or the reason there is none. */
     ferryPostgres: PostgresServerInfo | { error: string };
+    /** A scratch directory shared by the run's test files (e.g. the PGlite template dump). */
+    ferryTestDir: string;
   }
 }
 
@@ -23,6 +27,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let launching: Promise<PostgresServer | undefined>;
   let cleanup = async () => {};
+  const scratch = await mkdtemp(join(tmpdir(), 'ferry-test-run-'));
+  project.provide('ferryTestDir', scratch);
   try {
     const info = await preparePostgresServer();
     project.provide('ferryPostgres', info);
@@ -38,5 +44,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await (await launching)?.stop();
     await cleanup();
+    await rm(scratch, { recursive: true, force: true });
   };
 }

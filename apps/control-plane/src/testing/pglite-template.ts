@@ -1,10 +1,11 @@
 /**
  * Fast PGlite instances for tests. Starting PGlite compiles a large WebAssembly module and
- * runs initdb; migrating takes more. Each test worker does that once: it compiles the
- * modules, builds a migrated template, and dumps its data directory; every suite then gets
- * a fresh instance loaded from the dump.
+ * runs initdb; migrating takes more. The migrated data directory is built once per test run
+ * (by whichever test file needs it first, under a lock file in the directory the global
+ * setup provides) and every suite loads a fresh instance from that dump; each test file
+ * compiles the WebAssembly modules once.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
@@ -13,6 +14,7 @@ import { createPgliteDialect } from '../db/pglite-dialect.ts';
 import { PGLITE_PARSERS } from '../db/open-database.ts';
 import type { Database } from '../db/database.ts';
 import { Kysely } from 'kysely';
+import { inject } from 'vitest';
 import { migrations } from '../migrations/index.ts';
 
 type Artifacts = Pick<PGliteOptions, 'pgliteWasmModule' | 'initdbWasmModule' | 'fsBundle'>;
@@ -45,22 +47,60 @@ function loadArtifacts(): Promise<Artifacts> {
   return artifacts;
 }
 
+async function buildDump(kind: 'empty' | 'migrated'): Promise<Blob> {
+  const template = await PGlite.create({ ...(await loadArtifacts()), parsers: PGLITE_PARSERS });
+  if (kind === 'migrated') {
+    const db = new Kysely<Database>({
+      dialect: createPgliteDialect({ pglite: template, closeOnDestroy: false }),
+    });
+    await migrate(db, migrations);
+    await db.destroy();
+  }
+  const blob = await template.dumpDataDir('none');
+  await template.close();
+  return blob;
+}
+
+/** The dump shared by every test file of the run: built by the first, awaited by the rest. */
+async function sharedDump(dir: string, kind: 'empty' | 'migrated'): Promise<Blob> {
+  const file = join(dir, `pglite-${kind}.tar`);
+  const lock = join(dir, `pglite-${kind}.lock`);
+  const read = async () => new Blob([await readFile(file)]);
+  try {
+    return await read();
+  } catch {
+    // not built yet
+  }
+  let mine = false;
+  try {
+    await (await open(lock, 'wx')).close();
+    mine = true;
+  } catch {
+    // another test file is building it
+  }
+  if (mine) {
+    const blob = await buildDump(kind);
+    await writeFile(`${file}.tmp`, Buffer.from(await blob.arrayBuffer()));
+    await rename(`${file}.tmp`, file);
+    return blob;
+  }
+  const deadline = Date.now() + 170_000;
+  for (;;) {
+    try {
+      await stat(file);
+      return await read();
+    } catch {
+      if (Date.now() > deadline) return buildDump(kind);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 function loadDump(kind: 'empty' | 'migrated'): Promise<Blob> {
   let dump = dumps.get(kind);
   if (!dump) {
-    dump = (async () => {
-      const template = await PGlite.create({ ...(await loadArtifacts()), parsers: PGLITE_PARSERS });
-      if (kind === 'migrated') {
-        const db = new Kysely<Database>({
-          dialect: createPgliteDialect({ pglite: template, closeOnDestroy: false }),
-        });
-        await migrate(db, migrations);
-        await db.destroy();
-      }
-      const blob = await template.dumpDataDir('none');
-      await template.close();
-      return blob;
-    })();
+    const dir = inject('ferryTestDir');
+    dump = dir ? sharedDump(dir, kind) : buildDump(kind);
     dumps.set(kind, dump);
   }
   return dump;
