@@ -5,6 +5,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeAvailabilityZonesCommand,
   DescribeVpcsCommand,
@@ -49,6 +50,20 @@ async function main(): Promise<void> {
     out.describeVpcs = 'allowed';
   } catch (e) {
     out.describeVpcs = (e as Error).name;
+  }
+  const bucket = process.env.PROBE_BUCKET;
+  if (bucket) {
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'from-instance.txt', Body: 'hello' }),
+    );
+    out.putObject = 'ok';
+    try {
+      await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'from-instance.txt' }));
+      out.getObject = 'allowed';
+    } catch (e) {
+      out.getObject = (e as Error).name;
+    }
   }
 }
 

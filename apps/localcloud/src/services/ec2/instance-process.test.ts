@@ -12,11 +12,13 @@ import {
   IAMClient,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Service } from '../s3/s3-service.ts';
 import { startEc2TestCloud, waitFor, type Ec2TestCloud, type TestAccount } from './test-support.ts';
 
 const AMI = 'ami-0abcdef1234567890';
@@ -55,7 +57,7 @@ describe('instances run their user-data as local processes with their own IMDS',
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ec2-process-test-'));
-    lc = await startEc2TestCloud();
+    lc = await startEc2TestCloud({ extra: [createS3Service({ stateDir: dir })] });
     acct = await lc.account('processes');
     ec2 = new EC2Client(lc.config(acct));
     const iam = new IAMClient(lc.config(acct));
@@ -80,11 +82,17 @@ describe('instances run their user-data as local processes with their own IMDS',
         PolicyName: 'zones-only',
         PolicyDocument: JSON.stringify({
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'ec2:DescribeAvailabilityZones', Resource: '*' }],
+          Statement: [
+            { Effect: 'Allow', Action: 'ec2:DescribeAvailabilityZones', Resource: '*' },
+            { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::probe-bucket/*' },
+          ],
         }),
       }),
     );
     await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'probe-profile' }));
+    await new S3Client({ ...lc.config(acct), forcePathStyle: true }).send(
+      new CreateBucketCommand({ Bucket: 'probe-bucket' }),
+    );
     await iam.send(
       new AddRoleToInstanceProfileCommand({
         InstanceProfileName: 'probe-profile',
@@ -112,7 +120,10 @@ describe('instances run their user-data as local processes with their own IMDS',
           { ResourceType: 'instance', Tags: [{ Key: 'ferry:cluster', Value: 'probe' }] },
         ],
         UserData: b64(
-          JSON.stringify({ command: [process.execPath, PROBE], env: { PROBE_OUT: outFile } }),
+          JSON.stringify({
+            command: [process.execPath, PROBE],
+            env: { PROBE_OUT: outFile, PROBE_BUCKET: 'probe-bucket' },
+          }),
         ),
       }),
     );
@@ -149,6 +160,12 @@ describe('instances run their user-data as local processes with their own IMDS',
     expect(result.arn).toBe(`arn:aws:sts::${acct.accountId}:assumed-role/probe-role/${id}`);
     expect(result.zones).toBe(3);
     expect(result.describeVpcs).toBe('UnauthorizedOperation');
+    expect(result.putObject).toBe('ok');
+    expect(result.getObject).toBe('AccessDenied');
+    const written = await new S3Client({ ...lc.config(acct), forcePathStyle: true }).send(
+      new GetObjectCommand({ Bucket: 'probe-bucket', Key: 'from-instance.txt' }),
+    );
+    expect(await written.Body?.transformToString()).toBe('hello');
 
     // The process exited; with shutdown behaviour "terminate" the instance terminates.
     const gone = await inState(id, 'terminated');
