@@ -52,6 +52,7 @@ export interface CloudOptions {
   log: Logger;
   now?: () => number;
   seed?: number;
+  stateDir?: string;
 }
 
 /** Creates the cloud. */
@@ -76,6 +77,7 @@ export function createCloud(options: CloudOptions): CloudInternals {
       host = h;
       baseUrl = url;
     },
+    stateDir: options.stateDir,
     faultRegistry,
     faults: faultRegistry,
     store: options.store,

@@ -128,6 +128,8 @@ export interface Cloud {
   /** The loopback host localcloud listens on and its base URL, e.g. `http://127.0.0.1:4566`. */
   readonly host: string;
   readonly baseUrl: string;
+  /** Where services keep data of their own across restarts (`--state-dir`); absent = memory only. */
+  readonly stateDir?: string;
   /**
    * JSON-serialisable state of one service in one account and region (`region` = "global"
    * for IAM). Created with `init` on first use; persisted as-is with `--state-dir`.

@@ -71,6 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log: options.log,
     seed: options.seed,
     now: options.now,
+    stateDir: options.stateDir,
   });
   const routes = options.services.flatMap((s) => s.routes ?? []);
 

@@ -3,7 +3,7 @@
  * which authorizes and forwards to kinesalite (started and stopped with localcloud).
  */
 import { join } from 'node:path';
-import type { Cloud, ServiceDefinition } from '../../core/contract.ts';
+import type { ServiceDefinition } from '../../core/contract.ts';
 import { createKinesaliteBackend } from './kinesalite-backend.ts';
 import type { KinesaliteBackend } from './kinesalite-backend.ts';
 import { createKinesisGateway } from './kinesis-gateway.ts';
@@ -17,11 +17,6 @@ export interface KinesisServiceOptions {
    * LOCALCLOUD_KINESIS_TRANSITION_MS.
    */
   transitionMs?: number;
-}
-
-function stateDirOf(cloud: Cloud): string | undefined {
-  const value = (cloud as Cloud & { stateDir?: unknown }).stateDir;
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function transitionFromEnv(): number | undefined {
@@ -42,7 +37,7 @@ export function createKinesisService(options: KinesisServiceOptions = {}): Servi
   return {
     name: 'kinesis',
     async start(cloud) {
-      const stateDir = options.stateDir ?? stateDirOf(cloud);
+      const stateDir = options.stateDir ?? cloud.stateDir;
       const transitionMs = options.transitionMs ?? transitionFromEnv();
       backend = createKinesaliteBackend({
         ...(stateDir === undefined ? {} : { directory: join(stateDir, 'kinesis') }),

@@ -40,7 +40,7 @@ async function boot(stateDir: string): Promise<RunningServer> {
   const server = await startServer({
     port: 0,
     stateDir,
-    services: [iamService, createS3Service({ stateDir }), createKinesisService({ stateDir })],
+    services: [iamService, createS3Service(), createKinesisService()],
     log: createLogger('silent'),
   });
   servers.push(server);

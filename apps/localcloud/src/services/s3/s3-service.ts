@@ -3,7 +3,7 @@
  * authorizes and forwards to s3rver (started and stopped with localcloud).
  */
 import { join } from 'node:path';
-import type { Cloud, ServiceDefinition } from '../../core/contract.ts';
+import type { ServiceDefinition } from '../../core/contract.ts';
 import { createBucketRegistry } from './bucket-registry.ts';
 import { createS3Gateway } from './s3-gateway.ts';
 import type { S3Gateway } from './s3-gateway.ts';
@@ -16,10 +16,6 @@ export interface S3ServiceOptions {
 }
 
 /** The cloud's state directory, when core exposes one (objects then persist with the state). */
-export function stateDirOf(cloud: Cloud): string | undefined {
-  const value = (cloud as Cloud & { stateDir?: unknown }).stateDir;
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
 
 export function createS3Service(options: S3ServiceOptions = {}): ServiceDefinition {
   let backend: S3rverBackend | undefined;
@@ -27,7 +23,7 @@ export function createS3Service(options: S3ServiceOptions = {}): ServiceDefiniti
   return {
     name: 's3',
     async start(cloud) {
-      const stateDir = options.stateDir ?? stateDirOf(cloud);
+      const stateDir = options.stateDir ?? cloud.stateDir;
       backend = createS3rverBackend(
         stateDir === undefined ? {} : { directory: join(stateDir, 's3') },
       );
