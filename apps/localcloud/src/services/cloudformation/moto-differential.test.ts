@@ -325,9 +325,10 @@ describe('CloudFormation, SNS and SQS against moto_server', { timeout: 180_000 }
   let moto: MotoServer;
 
   beforeAll(async () => {
-    [lc, moto] = await Promise.all([startLocalCloudHarness(), startMotoServer()]);
+    // moto_server (Python) can take long to start on a busy machine.
+    [lc, moto] = await Promise.all([startLocalCloudHarness(), startMotoServer(90_000)]);
     await lc.admin('POST', '/_localcloud/cloudformation/settings', { resourceDelayMs: 0 });
-  });
+  }, 120_000);
   afterAll(async () => {
     await Promise.all([lc?.stop(), moto?.stop()]);
   });
