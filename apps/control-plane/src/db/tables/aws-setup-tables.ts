@@ -18,13 +18,7 @@ export interface AwsPlatformTable {
 
 /** Setup state of the AWS connection of a workspace. */
 export type AwsSetupStatus =
-  | 'pending'
-  | 'connected'
-  | 'verifying'
-  | 'active'
-  | 'degraded'
-  | 'failed'
-  | 'disconnected';
+  'pending' | 'connected' | 'verifying' | 'active' | 'degraded' | 'failed' | 'disconnected';
 
 /** One phone-home stage as received. */
 export interface AwsSetupStageRecord {

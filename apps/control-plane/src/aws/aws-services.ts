@@ -1,0 +1,77 @@
+/**
+ * The AWS side of one control-plane process: client factory, credential broker and the
+ * timings of setup, phone-home and verification. Created once per resources object; tests
+ * and the demo shorten the timings with {@link configureAwsServices} before first use.
+ */
+import type { Resources } from '../resources.ts';
+import { createAwsClientFactory, type AwsClientFactory } from './aws-clients.ts';
+import { createCredentialBroker, type CredentialBroker } from './credential-broker.ts';
+
+/** Timings and limits of the AWS connection (all configurable for tests and demos). */
+export interface AwsSetupOptions {
+  /** How long AccessDenied on a fresh role is retried, and failing checks re-run (default 120 s). */
+  propagationWindowMs: number;
+  /** First AssumeRole retry delay (default 1 s). */
+  retryDelayMs: number;
+  /** Delay between verification rounds inside the propagation window (default 5 s). */
+  verifyRetryMs: number;
+  /** How often the phone-home queue is read (default 2 s). */
+  phoneHomeEveryMs: number;
+  /** Long-poll wait of one ReceiveMessage, seconds (default 10). */
+  phoneHomeWaitSeconds: number;
+  /** How often Active and Degraded workspaces are re-verified (default 15 min). */
+  driftEveryMs: number;
+  /** How long a setup link stays valid (default 7 days). */
+  setupLinkTtlMs: number;
+}
+
+export const DEFAULT_AWS_SETUP_OPTIONS: AwsSetupOptions = {
+  propagationWindowMs: 120_000,
+  retryDelayMs: 1000,
+  verifyRetryMs: 5000,
+  phoneHomeEveryMs: 2000,
+  phoneHomeWaitSeconds: 10,
+  driftEveryMs: 15 * 60_000,
+  setupLinkTtlMs: 7 * 24 * 3600_000,
+};
+
+/** What AWS code of the control plane uses. */
+export interface AwsServices {
+  readonly options: AwsSetupOptions;
+  readonly clients: AwsClientFactory;
+  readonly broker: CredentialBroker;
+}
+
+const byResources = new WeakMap<object, AwsServices>();
+
+/** Sets the timings before anything used the AWS services of these resources. */
+export function configureAwsServices(
+  resources: Resources,
+  options: Partial<AwsSetupOptions>,
+): AwsServices {
+  const existing = byResources.get(resources);
+  if (existing) Object.assign(existing.options, options);
+  return existing ?? create(resources, options);
+}
+
+/** The AWS services of these resources (created on first use). */
+export function awsServices(resources: Resources): AwsServices {
+  return byResources.get(resources) ?? create(resources, {});
+}
+
+function create(resources: Resources, options: Partial<AwsSetupOptions>): AwsServices {
+  const opts: AwsSetupOptions = { ...DEFAULT_AWS_SETUP_OPTIONS, ...options };
+  const clients = createAwsClientFactory(resources.config.aws);
+  const broker = createCredentialBroker(resources, {
+    clients,
+    get propagationWindowMs() {
+      return opts.propagationWindowMs;
+    },
+    get retryDelayMs() {
+      return opts.retryDelayMs;
+    },
+  });
+  const services: AwsServices = { options: opts, clients, broker };
+  byResources.set(resources, services);
+  return services;
+}

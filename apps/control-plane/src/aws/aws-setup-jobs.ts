@@ -1,0 +1,148 @@
+/**
+ * The AWS connection's background jobs: reading the phone-home queue, verifying a workspace
+ * after Connected, and re-verifying connected workspaces for drift.
+ */
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { defineJob } from '../jobs/job-type.ts';
+import type { Resources } from '../resources.ts';
+import { awsDb } from './aws-db.ts';
+import { awsServices, configureAwsServices, type AwsSetupOptions } from './aws-services.ts';
+import { answerPhoneHome, handlePhoneHome, parsePhoneHome } from './phone-home.ts';
+import { loadPlatform, PlatformNotInitializedError } from './platform-init.ts';
+import { verifyWorkspace } from './verifier.ts';
+
+/** Reads the phone-home queue once (long poll) and handles what arrived. */
+export const phoneHomeJob = defineJob({
+  name: 'aws.phone-home.consume',
+  payload: z.object({}),
+  leaseMs: 60_000,
+  maxAttempts: 1,
+});
+
+/** Verifies a workspace (after Connected: repeats while IAM propagates). */
+export const verifyJob = defineJob({
+  name: 'aws.setup.verify',
+  payload: z.object({ workspaceId: z.string() }),
+  leaseMs: 300_000,
+  maxAttempts: 3,
+});
+
+/** Re-verifies every Active or Degraded workspace. */
+export const driftJob = defineJob({
+  name: 'aws.drift.check',
+  payload: z.object({}),
+  leaseMs: 300_000,
+  maxAttempts: 1,
+});
+
+/** Reads and handles one batch of phone-home messages; returns how many were handled. */
+export async function consumePhoneHome(
+  resources: Resources,
+  signal?: AbortSignal,
+): Promise<number> {
+  let platform;
+  try {
+    platform = await loadPlatform(resources);
+  } catch (err) {
+    if (err instanceof PlatformNotInitializedError) return 0;
+    throw err;
+  }
+  const { clients, options } = awsServices(resources);
+  const sqs = clients.sqs(undefined, platform.region);
+  let handled = 0;
+  try {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: platform.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: options.phoneHomeWaitSeconds,
+      }),
+      signal ? { abortSignal: signal } : {},
+    );
+    for (const message of out.Messages ?? []) {
+      const request = parsePhoneHome(message.Body ?? '');
+      if (request !== undefined) {
+        const outcome = await handlePhoneHome(resources, request);
+        await answerPhoneHome(request, outcome);
+        resources.log.info(
+          { workspaceId: outcome.workspaceId, stage: outcome.stage, status: outcome.status },
+          'phone-home handled',
+        );
+        if (outcome.connected && outcome.workspaceId !== undefined) {
+          await resources.jobs.enqueue(
+            verifyJob,
+            { workspaceId: outcome.workspaceId },
+            { dedupeKey: `aws.verify:${outcome.workspaceId}` },
+          );
+        }
+      }
+      // Unparseable messages are dropped: nobody can answer them.
+      await sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: platform.queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+        }),
+      );
+      handled++;
+    }
+  } finally {
+    sqs.destroy();
+  }
+  return handled;
+}
+
+/** Re-verifies every connected workspace; returns how many were checked. */
+export async function checkDrift(resources: Resources, signal?: AbortSignal): Promise<number> {
+  const rows = await awsDb(resources.db)
+    .selectFrom('aws_setups')
+    .select('workspace_id')
+    .where('status', 'in', ['active', 'degraded'])
+    .execute();
+  for (const row of rows) {
+    if (signal?.aborted) break;
+    try {
+      await verifyWorkspace(resources, row.workspace_id, {
+        actor: { kind: 'system', name: 'drift' },
+        mode: 'drift',
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      resources.log.warn({ err, workspaceId: row.workspace_id }, 'drift check failed');
+    }
+  }
+  return rows.length;
+}
+
+const registered = new WeakSet<object>();
+
+/**
+ * Registers the AWS jobs with the queue and schedules the periodic ones (once per resources
+ * object; later calls only tune the timings before the first run).
+ */
+export function registerAwsSetupJobs(
+  resources: Resources,
+  options: Partial<AwsSetupOptions> = {},
+): void {
+  const services = configureAwsServices(resources, options);
+  if (registered.has(resources)) return;
+  registered.add(resources);
+  resources.jobs.register(phoneHomeJob, async (_payload, ctx) => {
+    await consumePhoneHome(resources, ctx.signal);
+  });
+  resources.jobs.register(verifyJob, async (payload, ctx) => {
+    await verifyWorkspace(resources, payload.workspaceId, {
+      actor: { kind: 'system', name: 'verifier' },
+      mode: 'auto',
+      signal: ctx.signal,
+    });
+  });
+  resources.jobs.register(driftJob, async (_payload, ctx) => {
+    await checkDrift(resources, ctx.signal);
+  });
+  resources.jobs.schedule(phoneHomeJob, {
+    everyMs: services.options.phoneHomeEveryMs,
+    payload: {},
+  });
+  resources.jobs.schedule(driftJob, { everyMs: services.options.driftEveryMs, payload: {} });
+}

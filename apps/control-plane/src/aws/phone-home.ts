@@ -1,0 +1,169 @@
+/**
+ * Phone-home handling: a CloudFormation custom-resource request from a customer's stack,
+ * delivered by SNS to the platform's queue. It is believed only when it names a workspace
+ * with a setup, carries that workspace's external ID and comes from the stack's own
+ * account; it is always answered (SUCCESS or FAILED to its ResponseURL), Delete included,
+ * so a stack never hangs and can always be deleted.
+ */
+import {
+  PHONE_HOME_RESOURCE_TYPE,
+  PHONE_HOME_STAGES,
+  type PhoneHomeStage,
+} from '@ferry/aws-template';
+import type { AwsSetupStageRecord } from '../db/tables/index.ts';
+import type { Resources } from '../resources.ts';
+import { awsDb } from './aws-db.ts';
+import { moveWorkspace } from './setup-service.ts';
+
+/** A custom-resource request as CloudFormation sends it. */
+export interface CustomResourceRequest {
+  RequestType: 'Create' | 'Update' | 'Delete';
+  ResponseURL: string;
+  StackId: string;
+  RequestId: string;
+  LogicalResourceId: string;
+  ResourceType: string;
+  PhysicalResourceId?: string;
+  ResourceProperties: Record<string, unknown>;
+}
+
+/** What handling a request decided. */
+export interface PhoneHomeOutcome {
+  status: 'SUCCESS' | 'FAILED';
+  reason?: string;
+  workspaceId?: string;
+  stage?: PhoneHomeStage;
+  /** True when the stack reported Connected (verification should start). */
+  connected: boolean;
+}
+
+/** Parses an SQS message body (an SNS envelope) into the request, or undefined. */
+export function parsePhoneHome(body: string): CustomResourceRequest | undefined {
+  try {
+    const envelope = JSON.parse(body) as { Type?: unknown; Message?: unknown };
+    const message =
+      envelope.Type === 'Notification' && typeof envelope.Message === 'string'
+        ? (JSON.parse(envelope.Message) as unknown)
+        : envelope;
+    const r = message as Partial<CustomResourceRequest>;
+    if (
+      typeof r.RequestType === 'string' &&
+      typeof r.ResponseURL === 'string' &&
+      typeof r.StackId === 'string' &&
+      typeof r.RequestId === 'string' &&
+      typeof r.LogicalResourceId === 'string' &&
+      typeof r.ResourceProperties === 'object' &&
+      r.ResourceProperties !== null
+    ) {
+      return r as CustomResourceRequest;
+    }
+  } catch {
+    // Not JSON: not ours.
+  }
+  return undefined;
+}
+
+/** The account in a stack ARN (`arn:aws:cloudformation:REGION:ACCOUNT:stack/…`). */
+const stackAccount = (stackId: string): string => stackId.split(':')[4] ?? '';
+
+/** Validates the request against the workspace and records the stage. */
+export async function handlePhoneHome(
+  resources: Resources,
+  request: CustomResourceRequest,
+): Promise<PhoneHomeOutcome> {
+  const props = request.ResourceProperties;
+  const workspaceId = typeof props.WorkspaceId === 'string' ? props.WorkspaceId : '';
+  const stage = PHONE_HOME_STAGES.find((s) => s === props.Stage);
+  const fail = (reason: string): PhoneHomeOutcome => ({
+    // Delete must succeed, or the customer could never delete the stack.
+    status: request.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED',
+    reason,
+    connected: false,
+  });
+  if (request.ResourceType !== PHONE_HOME_RESOURCE_TYPE || stage === undefined) {
+    return fail('Not a ferry phone-home resource.');
+  }
+  const db = awsDb(resources.db);
+  const setup = await db
+    .selectFrom('aws_setups')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  if (setup === undefined) return fail(`ferry knows no setup for workspace ${workspaceId}.`);
+  if (props.ExternalId !== setup.external_id) {
+    return fail(
+      'The external ID does not match this workspace’s current setup: start the setup again and use the new template.',
+    );
+  }
+  const account = stackAccount(request.StackId);
+  if (props.AccountId !== account) return fail('The stack reports another account than its own.');
+  if (setup.account_id !== null && setup.account_id !== account) {
+    return fail(`This workspace is connected to account ${setup.account_id}, not ${account}.`);
+  }
+  const now = resources.clock.now();
+  const record: AwsSetupStageRecord = {
+    stage,
+    at: now.toISOString(),
+    requestType: request.RequestType,
+  };
+  if (request.RequestType === 'Delete') {
+    await db
+      .updateTable('aws_setups')
+      .set({ stages: JSON.stringify([...setup.stages, record]), updated_at: now })
+      .where('workspace_id', '=', workspaceId)
+      .execute();
+    if (stage === 'Connected' && setup.connected_at !== null) {
+      const reason = `The stack ${request.StackId} was deleted: the workspace is disconnected from AWS.`;
+      await db
+        .updateTable('aws_setups')
+        .set({ status: 'disconnected', reason, updated_at: now })
+        .where('workspace_id', '=', workspaceId)
+        .execute();
+      await moveWorkspace(resources, workspaceId, 'Failed', now);
+    }
+    return { status: 'SUCCESS', workspaceId, stage, connected: false };
+  }
+  const connected = stage === 'Connected';
+  const outputs = connected
+    ? Object.fromEntries(
+        Object.entries(props).filter(([k]) => k !== 'ServiceToken' && k !== 'ExternalId'),
+      )
+    : setup.outputs;
+  await db
+    .updateTable('aws_setups')
+    .set({
+      stages: JSON.stringify([...setup.stages, record]),
+      account_id: account,
+      outputs: JSON.stringify(outputs),
+      ...(connected ? { status: 'connected' as const, connected_at: now, reason: null } : {}),
+      updated_at: now,
+    })
+    .where('workspace_id', '=', workspaceId)
+    .execute();
+  return { status: 'SUCCESS', workspaceId, stage, connected };
+}
+
+/** Answers the request at its ResponseURL (a presigned PUT, as CloudFormation expects). */
+export async function answerPhoneHome(
+  request: CustomResourceRequest,
+  outcome: PhoneHomeOutcome,
+): Promise<void> {
+  const body = JSON.stringify({
+    Status: outcome.status,
+    Reason:
+      outcome.reason ?? (outcome.status === 'SUCCESS' ? 'ferry recorded the stage' : 'refused'),
+    PhysicalResourceId:
+      request.PhysicalResourceId ?? `ferry-phone-home-${request.LogicalResourceId}`,
+    StackId: request.StackId,
+    RequestId: request.RequestId,
+    LogicalResourceId: request.LogicalResourceId,
+    Data: outcome.stage !== undefined ? { Stage: outcome.stage } : {},
+  });
+  // Content-Type must be empty: the URL is presigned without it.
+  const res = await fetch(request.ResponseURL, {
+    method: 'PUT',
+    body,
+    headers: { 'content-type': '' },
+  });
+  if (!res.ok) throw new Error(`ResponseURL answered HTTP ${res.status}`);
+}

@@ -1,0 +1,162 @@
+/**
+ * Cheap probes of what a customer role may do: EC2 calls with DryRun (DryRunOperation means
+ * allowed, UnauthorizedOperation denied) and S3 calls on a marker object under ferry's
+ * prefix. Each probe names the registry action it checks.
+ */
+import {
+  CreateLaunchTemplateCommand,
+  CreateTagsCommand,
+  DescribeFleetsCommand,
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  DescribeInstancesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeSubnetsCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type EC2Client,
+  type TagSpecification,
+} from '@aws-sdk/client-ec2';
+import { TAG_MANAGED, TAG_WORKSPACE } from '@ferry/aws-template';
+import { awsErrorCode } from './aws-clients.ts';
+
+/** The stack values probes need. */
+export interface ProbeTarget {
+  workspaceId: string;
+  subnetIds: string[];
+  directSecurityGroupId: string;
+  workerInstanceProfileArn: string;
+}
+
+/** Result of one probe: allowed, denied, or inconclusive (any other error). */
+export interface ProbeResult {
+  verdict: 'allowed' | 'denied' | 'inconclusive';
+  awsErrorCode: string | null;
+}
+
+/** One EC2 call, sent with DryRun. */
+export type Ec2Probe = (ec2: EC2Client) => Promise<unknown>;
+
+/** An AMI id of the right shape; dry runs never launch it. */
+const PROBE_IMAGE = 'ami-0123456789abcdef0';
+/** An instance that is not ferry's (the must-deny samples use it). */
+export const FOREIGN_INSTANCE = 'i-0123456789abcdef0';
+
+const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException']);
+
+/** Runs an EC2 call with DryRun and classifies the answer. */
+export async function dryRun(ec2: EC2Client, probe: Ec2Probe): Promise<ProbeResult> {
+  try {
+    await probe(ec2);
+    // A dry run never succeeds; an answer without error means DryRun was ignored.
+    return { verdict: 'inconclusive', awsErrorCode: null };
+  } catch (err) {
+    const code = awsErrorCode(err);
+    if (code === 'DryRunOperation') return { verdict: 'allowed', awsErrorCode: code };
+    if (DENIED.has(code)) return { verdict: 'denied', awsErrorCode: code };
+    return { verdict: 'inconclusive', awsErrorCode: code };
+  }
+}
+
+function ferryTags(
+  workspaceId: string,
+  types: TagSpecification['ResourceType'][],
+): TagSpecification[] {
+  return types.map((ResourceType) => ({
+    ResourceType,
+    Tags: [
+      { Key: TAG_MANAGED, Value: 'true' },
+      { Key: TAG_WORKSPACE, Value: workspaceId },
+    ],
+  }));
+}
+
+/** A ferry-shaped launch (the stack's subnet, security group and Worker profile, tagged). */
+export function launchProbe(target: ProbeTarget): RunInstancesCommand {
+  return new RunInstancesCommand({
+    DryRun: true,
+    ImageId: PROBE_IMAGE,
+    InstanceType: 't3.micro',
+    MinCount: 1,
+    MaxCount: 1,
+    ...(target.subnetIds[0] !== undefined ? { SubnetId: target.subnetIds[0] } : {}),
+    SecurityGroupIds: [target.directSecurityGroupId],
+    IamInstanceProfile: { Arn: target.workerInstanceProfileArn },
+    TagSpecifications: ferryTags(target.workspaceId, ['instance', 'volume']),
+  });
+}
+
+/** Wraps one command as a probe. */
+const send =
+  (command: object): Ec2Probe =>
+  (ec2) =>
+    // Every probe is an EC2 command; send() is overloaded per command type.
+    ec2.send(command as Parameters<EC2Client['send']>[0]);
+
+/** The dry-run probe of a registry action, or undefined when it has none. */
+export function ec2ProbeFor(action: string, target: ProbeTarget): Ec2Probe | undefined {
+  switch (action) {
+    case 'ec2:DescribeInstances':
+      return send(new DescribeInstancesCommand({ DryRun: true }));
+    case 'ec2:DescribeInstanceTypes':
+      return send(new DescribeInstanceTypesCommand({ DryRun: true, MaxResults: 5 }));
+    case 'ec2:DescribeInstanceTypeOfferings':
+      return send(new DescribeInstanceTypeOfferingsCommand({ DryRun: true, MaxResults: 5 }));
+    case 'ec2:DescribeSubnets':
+      return send(new DescribeSubnetsCommand({ DryRun: true }));
+    case 'ec2:DescribeFleets':
+      return send(new DescribeFleetsCommand({ DryRun: true }));
+    case 'ec2:DescribeLaunchTemplates':
+      return send(new DescribeLaunchTemplatesCommand({ DryRun: true }));
+    case 'ec2:CreateLaunchTemplate':
+      return send(
+        new CreateLaunchTemplateCommand({
+          DryRun: true,
+          LaunchTemplateName: `ferry-verify-${target.workspaceId.replace(/_/g, '-')}`,
+          LaunchTemplateData: { InstanceType: 't3.micro' },
+          TagSpecifications: ferryTags(target.workspaceId, ['launch-template']),
+        }),
+      );
+    case 'ec2:RunInstances':
+      return send(launchProbe(target));
+    default:
+      return undefined;
+  }
+}
+
+/** Probes of the must-deny samples that EC2 can answer with a dry run. */
+export function deniedProbeFor(
+  action: string,
+  context: Record<string, unknown>,
+  target: ProbeTarget,
+): Ec2Probe | undefined {
+  switch (action) {
+    case 'ec2:RunInstances':
+      if ('ec2:SubnetID' in context) {
+        return send(
+          new RunInstancesCommand({
+            DryRun: true,
+            ImageId: PROBE_IMAGE,
+            InstanceType: 't3.micro',
+            MinCount: 1,
+            MaxCount: 1,
+            SubnetId: String(context['ec2:SubnetID']),
+            TagSpecifications: ferryTags(target.workspaceId, ['instance', 'volume']),
+          }),
+        );
+      }
+      return send(launchProbe(target));
+    case 'ec2:TerminateInstances':
+      return send(new TerminateInstancesCommand({ DryRun: true, InstanceIds: [FOREIGN_INSTANCE] }));
+    case 'ec2:CreateTags':
+      return send(
+        new CreateTagsCommand({
+          DryRun: true,
+          Resources: [FOREIGN_INSTANCE],
+          Tags: [{ Key: TAG_MANAGED, Value: 'true' }],
+        }),
+      );
+    default:
+      return undefined;
+  }
+}

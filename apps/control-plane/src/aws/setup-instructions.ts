@@ -1,0 +1,124 @@
+/**
+ * How an admin deploys the stack: the template with the workspace's values, its presigned
+ * URL, the quick-create console link and the equivalent `aws cloudformation create-stack`.
+ */
+import { buildTemplate, renderTemplate, type ParameterName } from '@ferry/aws-template';
+
+/** One CloudFormation parameter value. */
+export interface StackParameter {
+  ParameterKey: string;
+  ParameterValue: string;
+}
+
+/** What the admin needs to create the stack. */
+export interface SetupInstructions {
+  externalId: string;
+  region: string;
+  stackName: string;
+  templateUrl: string;
+  quickCreateUrl: string;
+  parameters: StackParameter[];
+  createStackCommand: string;
+  templateJson: string;
+  templateYaml: string;
+}
+
+/** The setup request as stored. */
+export interface SetupRequest {
+  region: string;
+  network: { kind: 'new' } | { kind: 'existing'; vpcId: string; subnetIds: string[] };
+  allowedClientCidr: string;
+  workerBuckets: string[];
+}
+
+/** The stack's parameter values for one workspace. */
+export function stackParameters(input: {
+  workspaceId: string;
+  externalId: string;
+  principalArn: string;
+  topicArn: string;
+  request: SetupRequest;
+}): StackParameter[] {
+  const values: Record<ParameterName | 'VpcId' | 'SubnetIds', string | undefined> = {
+    WorkspaceId: input.workspaceId,
+    PlatformPrincipalArn: input.principalArn,
+    ExternalId: input.externalId,
+    PhoneHomeTopicArn: input.topicArn,
+    AllowedClientCidr: input.request.allowedClientCidr,
+    WorkerBuckets: input.request.workerBuckets.join(','),
+    VpcId: input.request.network.kind === 'existing' ? input.request.network.vpcId : undefined,
+    SubnetIds:
+      input.request.network.kind === 'existing'
+        ? input.request.network.subnetIds.join(',')
+        : undefined,
+  };
+  return Object.entries(values)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+}
+
+/** The template JSON and YAML of a request (parameters pre-filled as defaults). */
+export function templateTexts(
+  request: SetupRequest,
+  parameters: StackParameter[],
+): { json: string; yaml: string } {
+  const defaults = Object.fromEntries(
+    parameters
+      .filter((p) => p.ParameterKey !== 'VpcId' && p.ParameterKey !== 'SubnetIds')
+      .map((p) => [p.ParameterKey, p.ParameterValue]),
+  ) as Partial<Record<ParameterName, string>>;
+  const template = buildTemplate({ network: request.network.kind, defaults });
+  return { json: renderTemplate(template, 'json'), yaml: renderTemplate(template, 'yaml') };
+}
+
+/**
+ * The console's quick-create link. AWS: the regional console's CloudFormation page; with an
+ * endpoint override, the same page under that endpoint's `/console` (the console base URL
+ * is the only difference).
+ */
+export function quickCreateUrl(input: {
+  endpointUrl: string | undefined;
+  region: string;
+  templateUrl: string;
+  stackName: string;
+  parameters: StackParameter[];
+}): string {
+  const query = new URLSearchParams({
+    templateURL: input.templateUrl,
+    stackName: input.stackName,
+  });
+  for (const p of input.parameters) query.set(`param_${p.ParameterKey}`, p.ParameterValue);
+  if (input.endpointUrl !== undefined) {
+    const base = input.endpointUrl.replace(/\/+$/, '');
+    return `${base}/console/cloudformation/quickcreate?region=${encodeURIComponent(input.region)}&${query.toString()}`;
+  }
+  return `https://${input.region}.console.aws.amazon.com/cloudformation/home?region=${encodeURIComponent(input.region)}#/stacks/quickcreate?${query.toString()}`;
+}
+
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The equivalent awscli command (commas in values escaped for the shorthand syntax). */
+export function createStackCommand(input: {
+  endpointUrl: string | undefined;
+  region: string;
+  templateUrl: string;
+  stackName: string;
+  parameters: StackParameter[];
+}): string {
+  const params = input.parameters
+    .map((p) =>
+      shellQuote(
+        `ParameterKey=${p.ParameterKey},ParameterValue=${p.ParameterValue.replace(/,/g, '\\,')}`,
+      ),
+    )
+    .join(' ');
+  return [
+    'aws cloudformation create-stack',
+    ...(input.endpointUrl !== undefined ? [`--endpoint-url ${shellQuote(input.endpointUrl)}`] : []),
+    `--region ${input.region}`,
+    `--stack-name ${shellQuote(input.stackName)}`,
+    `--template-url ${shellQuote(input.templateUrl)}`,
+    '--capabilities CAPABILITY_NAMED_IAM',
+    `--parameters ${params}`,
+  ].join(' ');
+}

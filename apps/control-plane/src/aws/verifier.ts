@@ -1,0 +1,478 @@
+/**
+ * Verification of a workspace's AWS connection, before Active and again for drift: each
+ * role can be assumed with the external ID and NOT without it or with a wrong one (the
+ * confused-deputy check), belongs to the expected account, can do every registry action
+ * that has a cheap probe, and is denied a sample of what it must never do. Results are
+ * stored per check and decide the state: all pass → Active; else Failed (or Degraded for a
+ * workspace that was Active).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import {
+  CUSTOMER_ROLES,
+  deniedSamplesForRole,
+  entriesForRole,
+  renderRolePolicy,
+  renderTrustPolicy,
+  resolvePattern,
+  type CustomerRole,
+  type ScopeValues,
+} from '@ferry/aws-template';
+import { ConflictError } from '@ferry/core';
+import type { AwsSetupCheckRecord } from '../db/tables/index.ts';
+import type { Resources } from '../resources.ts';
+import { awsErrorCode, type AwsCredentials } from './aws-clients.ts';
+import { awsDb } from './aws-db.ts';
+import { awsServices } from './aws-services.ts';
+import { AssumeRoleError, type BrokerActor } from './credential-broker.ts';
+import { deniedProbeFor, dryRun, ec2ProbeFor, type ProbeTarget } from './role-probes.ts';
+import { moveWorkspace } from './setup-service.ts';
+
+/** How a verification was started. */
+export type VerifyMode = 'auto' | 'manual' | 'drift';
+
+/** The message of the confused-deputy check. */
+export const CONFUSED_DEPUTY_MESSAGE = 'trust policy does not enforce the external ID';
+
+/** Prefix of the verifier's marker objects in the Worker's bucket. */
+export const MARKER_PREFIX = 'ferry-verify/';
+
+interface SetupForVerify {
+  workspaceId: string;
+  orgId: string;
+  externalId: string;
+  accountId: string;
+  region: string;
+  outputs: Record<string, unknown>;
+  workerBuckets: string[];
+  connectedAt: Date | null;
+}
+
+const ROLE_OUTPUT: Record<CustomerRole, string> = {
+  UserInitiated: 'UserInitiatedRoleArn',
+  Unattended: 'UnattendedRoleArn',
+  Worker: 'WorkerRoleArn',
+};
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const list = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? v.split(',') : [];
+
+async function loadSetup(resources: Resources, workspaceId: string): Promise<SetupForVerify> {
+  const row = await awsDb(resources.db)
+    .selectFrom('aws_setups')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  if (row === undefined || row.account_id === null || row.connected_at === null) {
+    throw new ConflictError(
+      'aws_setup_not_connected',
+      'The stack has not reported Connected yet: nothing to verify.',
+    );
+  }
+  return {
+    workspaceId,
+    orgId: row.org_id,
+    externalId: row.external_id,
+    accountId: row.account_id,
+    region: row.region,
+    outputs: row.outputs,
+    workerBuckets: list((row.request as { workerBuckets?: unknown }).workerBuckets),
+    connectedAt: new Date(row.connected_at),
+  };
+}
+
+function scopeValues(setup: SetupForVerify, platformPrincipal: string): ScopeValues {
+  const o = setup.outputs;
+  return {
+    Partition: 'aws',
+    Region: setup.region,
+    AccountId: setup.accountId,
+    WorkspaceId: setup.workspaceId,
+    VpcId: str(o.VpcId),
+    DirectSecurityGroupId: str(o.DirectSecurityGroupId),
+    ProxySecurityGroupId: str(o.ProxySecurityGroupId),
+    WorkerRoleArn: str(o.WorkerRoleArn),
+    WorkerInstanceProfileArn: str(o.WorkerInstanceProfileArn),
+    PlatformPrincipalArn: platformPrincipal,
+    ExternalId: setup.externalId,
+    SubnetIds: list(o.SubnetIds),
+    WorkerBuckets: setup.workerBuckets,
+  };
+}
+
+/** The statement of the role's policy that grants `action`, to quote in a fix hint. */
+function statementFor(role: CustomerRole, action: string, values: ScopeValues): string {
+  const policy = renderRolePolicy(role, values);
+  const statement = policy.Statement.find((s) =>
+    ([] as unknown[]).concat(s.Action).includes(action),
+  );
+  return statement ? JSON.stringify(statement) : action;
+}
+
+function trustHint(role: CustomerRole, values: ScopeValues): string {
+  const trust = renderTrustPolicy(role, values);
+  const statement = trust.Statement.find((s) => s.Condition && 'StringEquals' in s.Condition);
+  return `Restore the ExternalId condition in the trust policy of ferry-${values.WorkspaceId ?? ''}-${role}: ${JSON.stringify(statement ?? trust)}`;
+}
+
+/** Runs every check once (no state change). */
+export async function runChecks(
+  resources: Resources,
+  setup: SetupForVerify,
+  options: { actor: BrokerActor; freshRoles: boolean; platformPrincipal: string },
+): Promise<AwsSetupCheckRecord[]> {
+  const { broker, clients } = awsServices(resources);
+  const values = scopeValues(setup, options.platformPrincipal);
+  const checks: AwsSetupCheckRecord[] = [];
+  const add = (
+    c: Omit<AwsSetupCheckRecord, 'awsErrorCode' | 'fixHint'> & Partial<AwsSetupCheckRecord>,
+  ) => checks.push({ awsErrorCode: null, fixHint: null, ...c });
+  const target: ProbeTarget = {
+    workspaceId: setup.workspaceId,
+    subnetIds: list(setup.outputs.SubnetIds),
+    directSecurityGroupId: str(setup.outputs.DirectSecurityGroupId),
+    workerInstanceProfileArn: str(setup.outputs.WorkerInstanceProfileArn),
+  };
+  for (const role of CUSTOMER_ROLES) {
+    const roleArn = str(setup.outputs[ROLE_OUTPUT[role]]);
+    const base = {
+      orgId: setup.orgId,
+      workspaceId: setup.workspaceId,
+      roleArn,
+      actor: options.actor,
+    };
+    let creds: AwsCredentials;
+    try {
+      creds = await broker.assume({
+        ...base,
+        externalId: setup.externalId,
+        freshRole: options.freshRoles,
+        purpose: `verify:${options.actor.kind === 'system' ? options.actor.name : 'user'}`,
+      });
+      add({
+        name: `${role}: AssumeRole with the external ID`,
+        role,
+        outcome: 'pass',
+        message: roleArn,
+      });
+    } catch (err) {
+      const code = err instanceof AssumeRoleError ? err.awsCode : awsErrorCode(err);
+      add({
+        name: `${role}: AssumeRole with the external ID`,
+        role,
+        outcome: 'fail',
+        awsErrorCode: code,
+        message: `ferry cannot assume ${roleArn}`,
+        fixHint: `Check that the stack's role exists and trusts ${options.platformPrincipal} with the workspace's external ID.`,
+      });
+      continue;
+    }
+    for (const [label, externalId] of [
+      ['without the external ID', null],
+      ['with a wrong external ID', `ferry-wrong-${randomBytes(12).toString('base64url')}`],
+    ] as const) {
+      const name = `${role}: AssumeRole ${label} is refused`;
+      try {
+        await broker.assume({ ...base, externalId, noCache: true });
+        add({
+          name,
+          role,
+          outcome: 'fail',
+          message: `${CONFUSED_DEPUTY_MESSAGE}: ${roleArn} can be assumed ${label}`,
+          fixHint: trustHint(role, values),
+        });
+      } catch (err) {
+        const code = err instanceof AssumeRoleError ? err.awsCode : awsErrorCode(err);
+        add({
+          name,
+          role,
+          outcome: code === 'AccessDenied' ? 'pass' : 'fail',
+          awsErrorCode: code,
+          message: 'refused',
+        });
+      }
+    }
+    const sts = clients.sts(creds, setup.region);
+    try {
+      const who = await sts.send(new GetCallerIdentityCommand({}));
+      add({
+        name: `${role}: GetCallerIdentity`,
+        role,
+        outcome: who.Account === setup.accountId ? 'pass' : 'fail',
+        message: `account ${who.Account ?? '?'} (expected ${setup.accountId})`,
+        ...(who.Account === setup.accountId
+          ? {}
+          : { fixHint: 'The role belongs to another account than the one that ran the stack.' }),
+      });
+    } catch (err) {
+      add({
+        name: `${role}: GetCallerIdentity`,
+        role,
+        outcome: 'fail',
+        awsErrorCode: awsErrorCode(err),
+        message: 'failed',
+      });
+    } finally {
+      sts.destroy();
+    }
+    const ec2 = clients.ec2(creds, setup.region);
+    const s3 = clients.s3(creds, setup.region);
+    try {
+      let markerDone = false;
+      for (const entry of entriesForRole(role)) {
+        const name = `${role}: ${entry.action}`;
+        if (entry.probe.kind === 'dry-run' && entry.probe.note === undefined) {
+          const command = ec2ProbeFor(entry.action, target);
+          if (command === undefined) {
+            add({
+              name,
+              role,
+              outcome: 'skipped',
+              message: 'no dry run without existing resources',
+            });
+            continue;
+          }
+          const r = await dryRun(ec2, command);
+          add({
+            name,
+            role,
+            outcome: r.verdict === 'allowed' ? 'pass' : 'fail',
+            awsErrorCode: r.awsErrorCode,
+            message:
+              r.verdict === 'allowed'
+                ? 'allowed (dry run)'
+                : `not allowed (${r.awsErrorCode ?? 'no error'})`,
+            ...(r.verdict === 'allowed'
+              ? {}
+              : {
+                  fixHint: `Restore this statement in the role's policy: ${statementFor(role, entry.action, values)}`,
+                }),
+          });
+        } else if (entry.probe.kind === 's3-marker') {
+          if (markerDone) continue;
+          markerDone = true;
+          checks.push(...(await markerChecks(s3, role, setup, values)));
+        } else {
+          const reason =
+            entry.probe.kind === 'none'
+              ? entry.probe.reason
+              : entry.probe.kind === 'dry-run'
+                ? (entry.probe.note ?? 'no cheap probe')
+                : 'no cheap probe';
+          add({ name, role, outcome: 'skipped', message: reason });
+        }
+      }
+      for (const sample of deniedSamplesForRole(role)) {
+        const name = `${role}: must not ${sample.action} (${sample.why})`;
+        if (sample.action.startsWith('s3:')) {
+          const arn = resolvePattern(sample.resource, values);
+          const [bucket, ...rest] = arn.replace(/^arn:[^:]+:s3:::/, '').split('/');
+          try {
+            await s3.send(new GetObjectCommand({ Bucket: bucket, Key: rest.join('/') }));
+            add({
+              name,
+              role,
+              outcome: 'fail',
+              message: 'allowed',
+              fixHint: `Remove ${sample.action} from the role's policy.`,
+            });
+          } catch (err) {
+            const code = awsErrorCode(err);
+            add({
+              name,
+              role,
+              outcome: code === 'AccessDenied' ? 'pass' : 'skipped',
+              awsErrorCode: code,
+              message: code === 'AccessDenied' ? 'denied' : 'inconclusive',
+            });
+          }
+          continue;
+        }
+        const context = Object.fromEntries(
+          Object.entries(sample.context).map(([k, v]) => [
+            k,
+            Array.isArray(v) ? v.map((x) => resolvePattern(x, values)) : resolvePattern(v, values),
+          ]),
+        );
+        const command = deniedProbeFor(sample.action, context, target);
+        if (command === undefined) {
+          add({
+            name,
+            role,
+            outcome: 'skipped',
+            message: 'no dry run for this request; covered by the policy tests',
+          });
+          continue;
+        }
+        const r = await dryRun(ec2, command);
+        add({
+          name,
+          role,
+          outcome: r.verdict === 'denied' ? 'pass' : r.verdict === 'allowed' ? 'fail' : 'skipped',
+          awsErrorCode: r.awsErrorCode,
+          message:
+            r.verdict === 'denied'
+              ? 'denied'
+              : r.verdict === 'allowed'
+                ? 'ALLOWED'
+                : 'inconclusive',
+          ...(r.verdict === 'allowed'
+            ? {
+                fixHint: `The role allows ${sample.action} beyond ferry's template: remove the extra statement.`,
+              }
+            : {}),
+        });
+      }
+    } finally {
+      ec2.destroy();
+      s3.destroy();
+    }
+  }
+  return checks;
+}
+
+/** Put, get, list and delete a marker object under ferry's prefix in the first allowed bucket. */
+async function markerChecks(
+  s3: S3Client,
+  role: CustomerRole,
+  setup: SetupForVerify,
+  values: ScopeValues,
+): Promise<AwsSetupCheckRecord[]> {
+  const bucket = setup.workerBuckets[0];
+  const steps = ['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:DeleteObject'] as const;
+  if (bucket === undefined) {
+    return steps.map((action) => ({
+      name: `${role}: ${action}`,
+      role,
+      outcome: 'skipped' as const,
+      awsErrorCode: null,
+      message: 'no bucket named in WorkerBuckets: nothing to probe',
+      fixHint: null,
+    }));
+  }
+  const key = `${MARKER_PREFIX}${setup.workspaceId}/marker`;
+  const run: Record<(typeof steps)[number], () => Promise<unknown>> = {
+    's3:PutObject': () =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'ferry' })),
+    's3:GetObject': async () => {
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      await out.Body?.transformToString();
+    },
+    's3:ListBucket': () =>
+      s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: MARKER_PREFIX, MaxKeys: 1 })),
+    's3:DeleteObject': () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+  };
+  const out: AwsSetupCheckRecord[] = [];
+  for (const action of steps) {
+    try {
+      await run[action]();
+      out.push({
+        name: `${role}: ${action}`,
+        role,
+        outcome: 'pass',
+        awsErrorCode: null,
+        message: `s3://${bucket}/${key}`,
+        fixHint: null,
+      });
+    } catch (err) {
+      out.push({
+        name: `${role}: ${action}`,
+        role,
+        outcome: 'fail',
+        awsErrorCode: awsErrorCode(err),
+        message: `${action} on s3://${bucket}/${key} failed`,
+        fixHint: `Restore this statement in the role's policy: ${statementFor(role, action, values)}`,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Verifies a workspace and stores the result. `auto` (right after Connected) repeats failing
+ * rounds while IAM may still be propagating; `drift` re-checks an Active workspace.
+ */
+export async function verifyWorkspace(
+  resources: Resources,
+  workspaceId: string,
+  options: { actor: BrokerActor; mode: VerifyMode; signal?: AbortSignal },
+): Promise<AwsSetupCheckRecord[]> {
+  const { options: timings } = awsServices(resources);
+  const setup = await loadSetup(resources, workspaceId);
+  const platform = await awsDb(resources.db)
+    .selectFrom('aws_platform')
+    .select('principal_arn')
+    .where('id', '=', 'default')
+    .executeTakeFirst();
+  const platformPrincipal = platform?.principal_arn ?? '';
+  const db = awsDb(resources.db);
+  if (options.mode !== 'drift') {
+    await db
+      .updateTable('aws_setups')
+      .set({ status: 'verifying', updated_at: resources.clock.now() })
+      .where('workspace_id', '=', workspaceId)
+      .execute();
+  }
+  let checks: AwsSetupCheckRecord[];
+  for (;;) {
+    const fresh = options.mode === 'auto';
+    checks = await runChecks(resources, setup, {
+      actor: options.actor,
+      freshRoles: fresh,
+      platformPrincipal,
+    });
+    const failing = checks.some((c) => c.outcome === 'fail');
+    const sinceConnected = resources.clock.now().getTime() - (setup.connectedAt?.getTime() ?? 0);
+    if (!failing || !fresh || sinceConnected + timings.verifyRetryMs > timings.propagationWindowMs)
+      break;
+    await resources.clock.sleep(timings.verifyRetryMs, options.signal);
+  }
+  await storeResult(resources, workspaceId, checks, options.mode);
+  return checks;
+}
+
+async function storeResult(
+  resources: Resources,
+  workspaceId: string,
+  checks: AwsSetupCheckRecord[],
+  mode: VerifyMode,
+): Promise<void> {
+  const now = resources.clock.now();
+  const failing = checks.filter((c) => c.outcome === 'fail');
+  const ws = await resources.db
+    .selectFrom('workspaces')
+    .select('state')
+    .where('id', '=', workspaceId)
+    .executeTakeFirst();
+  const wasActive = ws?.state === 'Active' || ws?.state === 'Degraded';
+  const status =
+    failing.length === 0 ? 'active' : wasActive || mode === 'drift' ? 'degraded' : 'failed';
+  await awsDb(resources.db)
+    .updateTable('aws_setups')
+    .set({
+      status,
+      checks: JSON.stringify(checks),
+      reason:
+        failing.length === 0 ? null : failing.map((c) => `${c.name}: ${c.message}`).join('; '),
+      verified_at: now,
+      updated_at: now,
+    })
+    .where('workspace_id', '=', workspaceId)
+    .execute();
+  if (status === 'active') {
+    if (ws?.state === 'Failed') await moveWorkspace(resources, workspaceId, 'Pending', now);
+    await moveWorkspace(resources, workspaceId, 'Active', now);
+  } else if (status === 'degraded') {
+    await moveWorkspace(resources, workspaceId, 'Degraded', now);
+  } else {
+    await moveWorkspace(resources, workspaceId, 'Failed', now);
+  }
+}

@@ -1,0 +1,165 @@
+/** Connecting a workspace to AWS: start the setup, follow its stages, verify it. */
+import { z } from 'zod';
+import { defineContract } from './contract.ts';
+import { timestampSchema } from './common.ts';
+import { workspaceParamsSchema, workspaceStateSchema } from './workspace-schemas.ts';
+
+const V1 = '/api/v1';
+
+/** An AWS region name, e.g. `eu-west-1`. */
+export const awsRegionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'must be an AWS region like eu-west-1' });
+
+/** IPv4 CIDR, e.g. `203.0.113.0/24`. */
+export const ipv4CidrSchema = z
+  .string()
+  .regex(/^(\d{1,3})(\.\d{1,3}){3}\/(\d|[12]\d|3[0-2])$/, {
+    error: 'must be an IPv4 CIDR like 203.0.113.0/24',
+  })
+  .refine(
+    (s) =>
+      s
+        .split('/')[0]!
+        .split('.')
+        .every((o) => Number(o) <= 255),
+    {
+      error: 'must be an IPv4 CIDR like 203.0.113.0/24',
+    },
+  );
+
+/** An S3 bucket name as AWS accepts it. */
+export const bucketNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'must be an S3 bucket name' });
+
+/** Where the workers run: a new VPC, or an existing one with its subnets. */
+export const awsNetworkSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('new') }),
+  z.strictObject({
+    kind: z.literal('existing'),
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'must be a VPC id like vpc-0abc…' }),
+    subnetIds: z
+      .array(
+        z
+          .string()
+          .regex(/^subnet-[0-9a-f]{8,17}$/, { error: 'must be a subnet id like subnet-0abc…' }),
+      )
+      .min(1)
+      .max(16),
+  }),
+]);
+
+export const startAwsSetupBodySchema = z.strictObject({
+  region: awsRegionSchema,
+  network: awsNetworkSchema,
+  allowedClientCidr: ipv4CidrSchema,
+  workerBuckets: z.array(bucketNameSchema).max(20).default([]),
+});
+
+export const awsSetupStatusSchema = z.enum([
+  'pending',
+  'connected',
+  'verifying',
+  'active',
+  'degraded',
+  'failed',
+  'disconnected',
+]);
+
+export const awsSetupStageSchema = z.object({
+  stage: z.string(),
+  at: timestampSchema,
+  requestType: z.string(),
+});
+
+export const awsSetupCheckSchema = z.object({
+  name: z.string(),
+  role: z.string().nullable(),
+  outcome: z.enum(['pass', 'fail', 'skipped']),
+  awsErrorCode: z.string().nullable(),
+  message: z.string(),
+  fixHint: z.string().nullable(),
+});
+
+/** How to deploy the stack: every way an admin (or their ops team) may use. */
+export const awsSetupInstructionsSchema = z.object({
+  externalId: z.string(),
+  region: z.string(),
+  stackName: z.string(),
+  templateUrl: z.string(),
+  quickCreateUrl: z.string(),
+  parameters: z.array(z.object({ ParameterKey: z.string(), ParameterValue: z.string() })),
+  createStackCommand: z.string(),
+  templateJson: z.string(),
+  templateYaml: z.string(),
+});
+
+export const awsSetupSchema = z.object({
+  workspaceId: z.string(),
+  workspaceState: workspaceStateSchema,
+  status: awsSetupStatusSchema,
+  reason: z.string().nullable(),
+  externalId: z.string(),
+  region: z.string(),
+  accountId: z.string().nullable(),
+  stages: z.array(awsSetupStageSchema),
+  outputs: z.record(z.string(), z.unknown()),
+  checks: z.array(awsSetupCheckSchema),
+  verifiedAt: timestampSchema.nullable(),
+});
+
+export const startedAwsSetupSchema = awsSetupSchema.extend({
+  instructions: awsSetupInstructionsSchema,
+  /** Hand this to the ops team: it shows the instructions without dashboard access. */
+  setupLink: z.string(),
+  setupLinkExpiresAt: timestampSchema,
+});
+
+export const awsSetupLinkParamsSchema = z.strictObject({
+  token: z
+    .string()
+    .regex(/^ferry_setup_[A-Za-z0-9_-]{20,100}$/, { error: 'must be a setup link token' }),
+});
+
+/** The contracts of the AWS setup routes. */
+export const awsSetupContracts = {
+  'awsSetup.start': defineContract({
+    method: 'POST',
+    path: `${V1}/workspaces/:workspaceId/aws-setup`,
+    summary: 'Start connecting a workspace to AWS: external ID, template, quick-create link',
+    tag: 'aws',
+    params: workspaceParamsSchema,
+    body: startAwsSetupBodySchema,
+    status: 201,
+    response: startedAwsSetupSchema,
+  }),
+  'awsSetup.get': defineContract({
+    method: 'GET',
+    path: `${V1}/workspaces/:workspaceId/aws-setup`,
+    summary: 'Status of the AWS connection: stages received and verification checks',
+    tag: 'aws',
+    params: workspaceParamsSchema,
+    status: 200,
+    response: awsSetupSchema,
+  }),
+  'awsSetup.verify': defineContract({
+    method: 'POST',
+    path: `${V1}/workspaces/:workspaceId/aws-setup/verify`,
+    summary: 'Verify the AWS connection now (roles, external ID, permissions, denials)',
+    tag: 'aws',
+    params: workspaceParamsSchema,
+    status: 200,
+    response: awsSetupSchema,
+  }),
+  'awsSetup.link': defineContract({
+    method: 'GET',
+    path: `${V1}/aws-setup-links/:token`,
+    summary: 'The setup instructions behind an expiring setup link (for an ops team)',
+    tag: 'aws',
+    params: awsSetupLinkParamsSchema,
+    status: 200,
+    response: awsSetupInstructionsSchema,
+    public: true,
+  }),
+} as const;

@@ -1,0 +1,347 @@
+/**
+ * Connecting a workspace to AWS, end to end on localcloud: the platform and a customer are
+ * two localcloud accounts; the control plane runs in process (PGlite) with the platform's
+ * credentials and the endpoint override; the customer deploys the template the API
+ * returns; stages arrive in order; verification makes the workspace Active. Then the
+ * confused-deputy check, drift (a detached policy → Degraded → reattached → Active), and a
+ * setup under injected IAM propagation delay.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  type Parameter,
+} from '@aws-sdk/client-cloudformation';
+import {
+  AttachRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { PHONE_HOME_STAGES } from '@ferry/aws-template';
+import {
+  CONFUSED_DEPUTY_MESSAGE,
+  initPlatform,
+  loadConfig,
+  registerAwsSetupJobs,
+  start as startControlPlane,
+  type RunningServer,
+} from '@ferry/control-plane';
+import { start as startCloud, type LocalCloud } from '@ferry/localcloud';
+import type { startedAwsSetupSchema } from '@ferry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+
+interface Account {
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+let cloud: LocalCloud;
+let cp: RunningServer;
+let dataDir: string;
+let customer: Account;
+/** A JSON answer of the API, loosely typed (tests read what they assert). */
+type Body = z.infer<typeof startedAwsSetupSchema> & {
+  id: string;
+  items: {
+    action: string;
+    outcome: string;
+    awsSessionName: string | null;
+    awsRoleArn: string | null;
+  }[];
+};
+let api: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Body }>;
+let orgId: string;
+const REGION = 'us-east-1';
+const PASSWORD = 'correct horse battery staple';
+
+const customerConfig = () => ({
+  endpoint: cloud.url,
+  region: REGION,
+  credentials: { accessKeyId: customer.accessKeyId, secretAccessKey: customer.secretAccessKey },
+  maxAttempts: 1,
+});
+
+async function account(name: string): Promise<Account> {
+  const res = await fetch(`${cloud.url}/_localcloud/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Account;
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Creates a workspace, starts its setup and deploys the stack as the customer. */
+async function connectWorkspace(name: string, bucket: string) {
+  const ws = await api('POST', `/api/v1/orgs/${orgId}/workspaces`, { name });
+  expect(ws.status, JSON.stringify(ws.body)).toBe(201);
+  const workspaceId = ws.body.id;
+  const setup = await api('POST', `/api/v1/workspaces/${workspaceId}/aws-setup`, {
+    region: REGION,
+    network: { kind: 'new' },
+    allowedClientCidr: '203.0.113.0/24',
+    workerBuckets: [bucket],
+  });
+  expect(setup.status, JSON.stringify(setup.body)).toBe(201);
+  const cfn = new CloudFormationClient(customerConfig());
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: setup.body.instructions.stackName,
+      TemplateURL: setup.body.instructions.templateUrl,
+      Parameters: setup.body.instructions.parameters,
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+    }),
+  );
+  cfn.destroy();
+  return { workspaceId, setup: setup.body };
+}
+
+const getSetup = async (workspaceId: string) =>
+  (await api('GET', `/api/v1/workspaces/${workspaceId}/aws-setup`)).body;
+
+beforeAll(async () => {
+  cloud = await startCloud({ port: 0, logLevel: 'warn' });
+  const platform = await account('platform');
+  customer = await account('customer');
+  dataDir = await mkdtemp(join(tmpdir(), 'ferry-connect-aws-'));
+  let setupUrl = '';
+  const config = loadConfig({
+    flags: { listenHost: '127.0.0.1', listenPort: 0, dataDir },
+    env: {
+      FERRY_AWS_REGION: REGION,
+      FERRY_AWS_ENDPOINT_URL: cloud.url,
+      FERRY_AWS_ACCESS_KEY_ID: platform.accessKeyId,
+      FERRY_AWS_SECRET_ACCESS_KEY: platform.secretAccessKey,
+      FERRY_JOBS_POLL_INTERVAL_MS: '100',
+      FERRY_LOG_LEVEL: 'warn',
+      FERRY_RATE_LIMIT_PER_MINUTE: '100000',
+    },
+  });
+  cp = await startControlPlane({
+    config,
+    bootstrapAdminEmail: 'admin@example.com',
+    print: (line) => (setupUrl += line),
+    onStart: ({ resources }) =>
+      registerAwsSetupJobs(resources, {
+        propagationWindowMs: 60_000,
+        retryDelayMs: 500,
+        verifyRetryMs: 1000,
+        phoneHomeEveryMs: 200,
+        phoneHomeWaitSeconds: 1,
+        driftEveryMs: 1500,
+      }),
+  });
+  const created = await initPlatform(cp.resources);
+  expect(created.topicArn).toMatch(/^arn:aws:sns:us-east-1:\d{12}:ferry-phone-home$/);
+  // Idempotent: a second run finds the same resources.
+  expect(await initPlatform(cp.resources)).toEqual(created);
+
+  const token = /#token=([^\s]+)/.exec(setupUrl)?.[1] ?? '';
+  const first = await fetch(`${cp.url}/api/v1/auth/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, email: 'admin@example.com', name: 'Admin', password: PASSWORD }),
+  });
+  expect(first.status).toBe(201);
+  const login = await fetch(`${cp.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@example.com', password: PASSWORD }),
+  });
+  expect(login.status).toBe(200);
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  api = async (method, path, body) => {
+    const res = await fetch(`${cp.url}${path}`, {
+      method,
+      headers: {
+        cookie,
+        'x-csrf-token': csrfToken,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Body };
+  };
+  const org = await api('POST', '/api/v1/orgs', { name: 'Acme' });
+  expect(org.status).toBe(201);
+  orgId = org.body.id;
+}, 120_000);
+
+afterAll(async () => {
+  await cp?.stop();
+  await cloud?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('connect a workspace to AWS', () => {
+  let workspaceId: string;
+  const bucket = `customer-data-${Date.now()}`;
+
+  it('setup → stack → stages in order → verified → Active', async () => {
+    const s3 = new S3Client({ ...customerConfig(), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    s3.destroy();
+    const started = await connectWorkspace('Analytics', bucket);
+    workspaceId = started.workspaceId;
+    const { setup } = started;
+    expect(setup.workspaceState).toBe('Pending');
+    expect(setup.externalId).toMatch(/^[\w+=,.@:/-]{32,}$/);
+    expect(setup.instructions.quickCreateUrl).toContain(
+      `${cloud.url}/console/cloudformation/quickcreate?`,
+    );
+    expect(setup.instructions.quickCreateUrl).toContain(
+      `param_ExternalId=${encodeURIComponent(setup.externalId)}`,
+    );
+    expect(setup.instructions.createStackCommand).toContain('aws cloudformation create-stack');
+    expect(setup.instructions.templateYaml).toContain('Custom::FerryPhoneHome');
+    // The ops team's link shows the same instructions without a session.
+    const link = await fetch(setup.setupLink);
+    expect(link.status).toBe(200);
+    expect(((await link.json()) as { externalId: string }).externalId).toBe(setup.externalId);
+
+    const active = await until(
+      'Active',
+      async () => {
+        const s = await getSetup(workspaceId);
+        if (s.status === 'failed') throw new Error(`setup failed: ${s.reason}`);
+        return s.workspaceState === 'Active' ? s : undefined;
+      },
+      90_000,
+    );
+    expect(active.stages.map((s: { stage: string }) => s.stage)).toEqual([...PHONE_HOME_STAGES]);
+    expect(active.accountId).toBe(customer.accountId);
+    const checks = active.checks as { name: string; outcome: string }[];
+    expect(checks.filter((c) => c.outcome === 'fail')).toEqual([]);
+    expect(checks.find((c) => c.name === 'Worker: s3:PutObject')?.outcome).toBe('pass');
+    expect(checks.find((c) => c.name === 'UserInitiated: ec2:RunInstances')?.outcome).toBe('pass');
+    expect(
+      checks.find((c) => c.name === 'UserInitiated: AssumeRole without the external ID is refused')
+        ?.outcome,
+    ).toBe('pass');
+    // Every AssumeRole is in the audit log with the session name.
+    const audit = await api('GET', `/api/v1/orgs/${orgId}/audit?action=aws.sts.*&limit=100`);
+    expect(audit.status).toBe(200);
+    const entries = audit.body.items as {
+      action: string;
+      outcome: string;
+      awsSessionName: string | null;
+      awsRoleArn: string | null;
+    }[];
+    const verifierSession = entries.find(
+      (e) => e.action === 'aws.sts.AssumeRole' && e.outcome === 'success',
+    );
+    expect(verifierSession?.awsSessionName).toBe('ferry-verifier');
+    expect(verifierSession?.awsRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\/ferry-/);
+    // The confused-deputy probes are refused, and recorded as such.
+    expect(entries.some((e) => e.outcome === 'denied')).toBe(true);
+  }, 120_000);
+
+  it('a trust policy without the ExternalId condition fails the confused-deputy check', async () => {
+    const iam = new IAMClient(customerConfig());
+    const roleName = `ferry-${workspaceId}-user-initiated`;
+    const role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    const original = decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '');
+    const trust = JSON.parse(original) as { Statement: { Condition?: Record<string, unknown> }[] };
+    for (const s of trust.Statement) {
+      const eq = s.Condition?.StringEquals as Record<string, unknown> | undefined;
+      if (eq && 'sts:ExternalId' in eq) delete s.Condition;
+    }
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: roleName,
+        PolicyDocument: JSON.stringify(trust),
+      }),
+    );
+    const verified = await api('POST', `/api/v1/workspaces/${workspaceId}/aws-setup/verify`);
+    expect(verified.status).toBe(200);
+    const failing = (
+      verified.body.checks as { name: string; outcome: string; message: string }[]
+    ).filter((c) => c.outcome === 'fail');
+    expect(failing.map((c) => c.name)).toContain(
+      'UserInitiated: AssumeRole without the external ID is refused',
+    );
+    expect(failing[0]?.message).toContain(CONFUSED_DEPUTY_MESSAGE);
+    expect(verified.body.workspaceState).not.toBe('Active');
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: original }),
+    );
+    const again = await api('POST', `/api/v1/workspaces/${workspaceId}/aws-setup/verify`);
+    expect(again.body.workspaceState).toBe('Active');
+    iam.destroy();
+  }, 60_000);
+
+  it('drift: a detached Worker policy → Degraded with the statement to restore → Active', async () => {
+    const iam = new IAMClient(customerConfig());
+    const roleName = `ferry-${workspaceId}-worker`;
+    const policyArn = `arn:aws:iam::${customer.accountId}:policy/${roleName}`;
+    await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+    const degraded = await until(
+      'Degraded',
+      async () => {
+        const s = await getSetup(workspaceId);
+        return s.workspaceState === 'Degraded' ? s : undefined;
+      },
+      30_000,
+    );
+    const put = (degraded.checks as { name: string; outcome: string; fixHint: string }[]).find(
+      (c) => c.name === 'Worker: s3:PutObject',
+    );
+    expect(put?.outcome).toBe('fail');
+    expect(put?.fixHint).toContain('s3:PutObject');
+    expect(put?.fixHint).toContain(`arn:aws:s3:::${bucket}/*`);
+    await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+    await until(
+      'Active again',
+      async () => ((await getSetup(workspaceId)).workspaceState === 'Active' ? true : undefined),
+      30_000,
+    );
+    iam.destroy();
+  }, 90_000);
+
+  it('reaches Active with 20 s of IAM propagation delay', async () => {
+    const fault = await fetch(`${cloud.url}/_localcloud/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'iam-propagation-delay', seconds: 20 }),
+    });
+    expect(fault.status).toBe(201);
+    try {
+      const { workspaceId: second } = await connectWorkspace('Delayed', bucket);
+      const active = await until(
+        'Active under propagation delay',
+        async () => {
+          const s = await getSetup(second);
+          if (s.status === 'failed') throw new Error(`setup failed: ${s.reason}`);
+          return s.workspaceState === 'Active' ? s : undefined;
+        },
+        100_000,
+      );
+      expect(active.checks.filter((c: { outcome: string }) => c.outcome === 'fail')).toEqual([]);
+    } finally {
+      await fetch(`${cloud.url}/_localcloud/faults`, { method: 'DELETE' });
+    }
+  }, 150_000);
+});
