@@ -1,7 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.ts';
 import { DEFAULT_PRICE_TABLE, mergePriceTables, priceOf } from './price-table.ts';
-import { LOCALCLOUD_CATALOG } from './test-catalog.fixture.ts';
+import { buildInstanceCatalog, type Ec2InstanceTypeInfo } from './instance-catalog.ts';
+
+// localcloud's catalog (real DescribeInstanceTypes entries): the shipped table must price it.
+const LOCALCLOUD_CATALOG = buildInstanceCatalog(
+  JSON.parse(
+    readFileSync(
+      new URL('../../../../apps/localcloud/src/services/ec2/instance-types.json', import.meta.url),
+      'utf8',
+    ),
+  ) as Ec2InstanceTypeInfo[],
+);
 
 describe('price table', () => {
   it('prices every type of the catalog in every shipped region', () => {
