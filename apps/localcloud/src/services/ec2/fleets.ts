@@ -250,7 +250,19 @@ export function createFleet(runtime: Ec2Runtime) {
     const now = cloud.now();
     const previous = recall<{ fleetId: string }>(state, call, now);
     const prior = previous && state.fleets[previous.fleetId];
-    if (prior) return Promise.resolve(createResult(prior));
+    if (prior) {
+      // A replay is still a request of this caller: it must be allowed to create the fleet.
+      const tags = readTagSpecifications(input, [
+        'fleet',
+        'instance',
+        'volume',
+        'network-interface',
+      ]).fleet;
+      authorizeAll(call, cloud, [
+        { arn: ec2Arn(call, 'fleet', '*'), context: requestTagContext(tags) },
+      ]);
+      return Promise.resolve(createResult(prior));
+    }
 
     const fleetTags = readTagSpecifications(input, [
       'fleet',

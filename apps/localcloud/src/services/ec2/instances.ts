@@ -1,4 +1,5 @@
 /** RunInstances, DescribeInstances, Terminate/Stop/StartInstances and instance attributes. */
+import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud } from '../../core/contract.ts';
 import { checkCapacity } from './capacity.ts';
 import { authorizeAll, ec2Arn, resourceTagContext, type ResourceCheck } from './authorize.ts';
@@ -202,7 +203,25 @@ export function runInstances(runtime: Ec2Runtime) {
       const insts = previous.instanceIds
         .map((id) => state.instances[id])
         .filter((x): x is InstanceRecord => !!x);
-      if (insts.length > 0) return Promise.resolve(reservationShape(call, state, insts));
+      if (insts.length > 0) {
+        // A replay is still a request of this caller: it must be allowed to make it.
+        try {
+          const m = mergeWithTemplate(
+            state,
+            call.input,
+            call.input.LaunchTemplate as Record<string, unknown> | undefined,
+          );
+          const again = planLaunch(call, cloud, state, m.data, m.template, m.fromTemplate);
+          authorizeAll(call, cloud, launchChecks(call, state, again, 'RunInstances'));
+        } catch (e) {
+          if (
+            e instanceof AwsError &&
+            (e.code === 'UnauthorizedOperation' || e.code === 'DryRunOperation')
+          )
+            throw e;
+        }
+        return Promise.resolve(reservationShape(call, state, insts));
+      }
     }
     const { data, template, fromTemplate } = mergeWithTemplate(
       state,
