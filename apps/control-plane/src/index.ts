@@ -14,3 +14,4 @@ export type { Config } from './config/config-schema.ts';
 export { SETTINGS } from './config/config-schema.ts';
 export { migrate } from './db/migrate.ts';
 export { migrations } from './migrations/index.ts';
+export * from './aws/index.ts';

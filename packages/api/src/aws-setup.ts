@@ -116,7 +116,7 @@ export const startedAwsSetupSchema = awsSetupSchema.extend({
   setupLinkExpiresAt: timestampSchema,
 });
 
-export const awsSetupLinkParamsSchema = z.strictObject({
+export const awsSetupLinkQuerySchema = z.strictObject({
   token: z
     .string()
     .regex(/^ferry_setup_[A-Za-z0-9_-]{20,100}$/, { error: 'must be a setup link token' }),
@@ -154,10 +154,10 @@ export const awsSetupContracts = {
   }),
   'awsSetup.link': defineContract({
     method: 'GET',
-    path: `${V1}/aws-setup-links/:token`,
+    path: `${V1}/aws-setup-link`,
     summary: 'The setup instructions behind an expiring setup link (for an ops team)',
     tag: 'aws',
-    params: awsSetupLinkParamsSchema,
+    query: awsSetupLinkQuerySchema,
     status: 200,
     response: awsSetupInstructionsSchema,
     public: true,

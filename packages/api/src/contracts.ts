@@ -47,6 +47,8 @@ import { auditEntrySchema, auditQuerySchema } from './audit-schemas.ts';
 import { pageQuerySchema, pageSchema } from './common.ts';
 import { defineContract } from './contract.ts';
 
+import { awsSetupContracts } from './aws-setup.ts';
+
 const V1 = '/api/v1';
 
 export const contracts = {
@@ -393,6 +395,7 @@ export const contracts = {
     status: 200,
     response: pageSchema(auditEntrySchema),
   }),
+  ...awsSetupContracts,
 } as const;
 
 /** The name of a route. */

@@ -3,6 +3,7 @@ export * from './auth-schemas.ts';
 export * from './org-schemas.ts';
 export * from './workspace-schemas.ts';
 export * from './audit-schemas.ts';
+export * from './aws-setup.ts';
 export * from './contract.ts';
 export * from './contracts.ts';
 export * from './ferry-api-error.ts';

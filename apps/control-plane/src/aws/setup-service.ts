@@ -158,7 +158,7 @@ export async function startAwsSetup(
   return {
     ...view,
     instructions,
-    setupLink: `${resources.config.publicUrl}/api/v1/aws-setup-links/${linkToken}`,
+    setupLink: `${resources.config.publicUrl}/api/v1/aws-setup-link?token=${linkToken}`,
     setupLinkExpiresAt: linkExpires.toISOString(),
   };
 }

@@ -54,8 +54,8 @@ export const awsSetupRoutes: readonly AnyRouteDefinition[] = [
     permission: null,
     scope: NO_SCOPE,
     callers: PUBLIC,
-    handle({ resources, params, now }) {
-      return setupFromLink(resources, params.token, now);
+    handle({ resources, query, now }) {
+      return setupFromLink(resources, query.token, now);
     },
   }),
 ];

@@ -26,4 +26,9 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
   'workspaces.update': { name: 'hijacked' },
   'workspaces.members.set': { role: 'admin' },
   'serviceAccounts.create': { name: 'backdoor' },
+  'awsSetup.start': {
+    region: 'us-east-1',
+    network: { kind: 'new' },
+    allowedClientCidr: '10.0.0.0/8',
+  },
 };

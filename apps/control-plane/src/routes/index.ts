@@ -1,6 +1,7 @@
 /** Every API route definition; the server registers exactly these, one per contract. */
 import type { AnyRouteDefinition } from '../http/define-route.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { awsSetupRoutes } from './aws-setup-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import { orgRoutes } from './org-routes.ts';
 import { userRoutes } from './user-routes.ts';
@@ -13,4 +14,5 @@ export const apiRoutes: readonly AnyRouteDefinition[] = [
   ...orgRoutes,
   ...workspaceRoutes,
   ...auditRoutes,
+  ...awsSetupRoutes,
 ];
