@@ -4,7 +4,13 @@
  */
 import type { CliCommand } from '../cli-command.ts';
 import { demoCommand } from './demo.ts';
+import { platformInitCommand } from './platform-init.ts';
 import { serverCommand } from './server.ts';
 import { templateCommand } from './template.ts';
 
-export const COMMANDS: readonly CliCommand[] = [demoCommand, serverCommand, templateCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  demoCommand,
+  platformInitCommand,
+  serverCommand,
+  templateCommand,
+];
