@@ -75,7 +75,7 @@ describe('normalizeComputeContext', () => {
     expect(fieldsOf(() => normalizeComputeContext({ instanceType: 'large' }))).toEqual([
       'instanceType',
     ]);
-    expect(fieldsOf(() => normalizeComputeContext({ bogus: 1 }))).toEqual(['context']);
+    expect(fieldsOf(() => normalizeComputeContext({ bogus: 1 }))).toEqual(['bogus']);
     expect(fieldsOf(() => normalizeComputeContext({ instanceType: 'm7i.large', cpus: 2 }))).toEqual(
       ['instanceType'],
     );

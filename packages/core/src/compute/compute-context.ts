@@ -132,10 +132,12 @@ export function normalizeComputeContext(
   const min = options.minIdleTimeoutMins ?? COMPUTE_LIMITS.minIdleTimeoutMins;
   const parsed = computeContextSchema(min).safeParse(input ?? {});
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => ({
-      path: i.path.map(String).join('.') || 'context',
-      message: i.message,
-    }));
+    const details = parsed.error.issues.flatMap((i) =>
+      // An unknown field is named itself, not its parent object.
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => ({ path: [...i.path, k].join('.'), message: 'unknown field' }))
+        : [{ path: i.path.map(String).join('.') || 'context', message: i.message }],
+    );
     throw new ValidationError(details.map((d) => `${d.path}: ${d.message}`).join('; '), {
       details,
     });
