@@ -9,7 +9,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+} from '@aws-sdk/client-cloudformation';
 import {
   AttachRolePolicyCommand,
   DetachRolePolicyCommand,
@@ -315,6 +319,26 @@ describe('connect a workspace to AWS', () => {
       30_000,
     );
     iam.destroy();
+  }, 90_000);
+
+  it('deleting the stack disconnects the workspace, with the reason', async () => {
+    const setup = await getSetup(workspaceId);
+    const cfn = new CloudFormationClient(customerConfig());
+    await cfn.send(
+      new DeleteStackCommand({ StackName: `ferry-${workspaceId.replace(/_/g, '-')}` }),
+    );
+    cfn.destroy();
+    const gone = await until(
+      'disconnected',
+      async () => {
+        const s = await getSetup(workspaceId);
+        return s.status === 'disconnected' ? s : undefined;
+      },
+      60_000,
+    );
+    expect(setup.status).toBe('active');
+    expect(gone.workspaceState).toBe('Failed');
+    expect(gone.reason).toMatch(/was deleted/);
   }, 90_000);
 
   it('reaches Active with 20 s of IAM propagation delay', async () => {
