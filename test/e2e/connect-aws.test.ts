@@ -24,6 +24,7 @@ import {
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { PHONE_HOME_STAGES } from '@ferry/aws-template';
 import {
+  awsServices,
   CONFUSED_DEPUTY_MESSAGE,
   initPlatform,
   loadConfig,
@@ -258,6 +259,29 @@ describe('connect a workspace to AWS', () => {
     // The confused-deputy probes are refused, and recorded as such.
     expect(entries.some((e) => e.outcome === 'denied')).toBe(true);
   }, 120_000);
+
+  it('the broker caches sessions and shares one refresh between concurrent callers', async () => {
+    const setup = await getSetup(workspaceId);
+    const roleArn = String(setup.outputs.UnattendedRoleArn);
+    const { broker } = awsServices(cp.resources);
+    const request = {
+      orgId,
+      workspaceId,
+      roleArn,
+      externalId: setup.externalId,
+      actor: { kind: 'system' as const, name: 'reaper' },
+      purpose: 'reap',
+    };
+    const count = async () =>
+      (
+        await api('GET', `/api/v1/orgs/${orgId}/audit?action=aws.sts.*&limit=100`)
+      ).body.items.filter((e) => e.awsSessionName === 'ferry-reaper').length;
+    const before = await count();
+    const sessions = await Promise.all(Array.from({ length: 5 }, () => broker.assume(request)));
+    expect(new Set(sessions.map((c) => c.accessKeyId)).size).toBe(1);
+    expect((await broker.assume(request)).accessKeyId).toBe(sessions[0]?.accessKeyId);
+    expect(await count()).toBe(before + 1);
+  });
 
   it('a trust policy without the ExternalId condition fails the confused-deputy check', async () => {
     const iam = new IAMClient(customerConfig());

@@ -291,7 +291,7 @@ export async function runChecks(
               role,
               outcome: code === 'AccessDenied' ? 'pass' : 'skipped',
               awsErrorCode: code,
-              message: code === 'AccessDenied' ? 'denied' : 'inconclusive',
+              message: code === 'AccessDenied' ? 'denied' : `inconclusive: AWS answered ${code}`,
             });
           }
           continue;
@@ -323,7 +323,7 @@ export async function runChecks(
               ? 'denied'
               : r.verdict === 'allowed'
                 ? 'ALLOWED'
-                : 'inconclusive',
+                : `inconclusive: AWS answered ${r.awsErrorCode ?? 'without an error'} before authorizing`,
           ...(r.verdict === 'allowed'
             ? {
                 fixHint: `The role allows ${sample.action} beyond ferry's template: remove the extra statement.`,
