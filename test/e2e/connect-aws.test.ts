@@ -211,11 +211,15 @@ describe('connect a workspace to AWS', () => {
     expect(setup.workspaceState).toBe('Pending');
     expect(setup.externalId).toMatch(/^[\w+=,.@:/-]{32,}$/);
     expect(setup.instructions.quickCreateUrl).toContain(
-      `${cloud.url}/console/cloudformation/quickcreate?`,
+      `${cloud.url}/console/cloudformation/home?region=us-east-1#/stacks/quickcreate?`,
     );
     expect(setup.instructions.quickCreateUrl).toContain(
       `param_ExternalId=${encodeURIComponent(setup.externalId)}`,
     );
+    // The console page behind the link answers (the fragment stays in the browser).
+    const page = await fetch(setup.instructions.quickCreateUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Quick create stack');
     expect(setup.instructions.createStackCommand).toContain('aws cloudformation create-stack');
     expect(setup.instructions.templateYaml).toContain('Custom::FerryPhoneHome');
     // The ops team's link shows the same instructions without a session.

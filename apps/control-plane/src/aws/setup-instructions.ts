@@ -72,9 +72,8 @@ export function templateTexts(
 }
 
 /**
- * The console's quick-create link. AWS: the regional console's CloudFormation page; with an
- * endpoint override, the same page under that endpoint's `/console` (the console base URL
- * is the only difference).
+ * The console's quick-create link, in AWS's format. Only the console base URL differs: the
+ * regional AWS console, or `<endpoint>/console` with an endpoint override.
  */
 export function quickCreateUrl(input: {
   endpointUrl: string | undefined;
@@ -88,11 +87,11 @@ export function quickCreateUrl(input: {
     stackName: input.stackName,
   });
   for (const p of input.parameters) query.set(`param_${p.ParameterKey}`, p.ParameterValue);
-  if (input.endpointUrl !== undefined) {
-    const base = input.endpointUrl.replace(/\/+$/, '');
-    return `${base}/console/cloudformation/quickcreate?region=${encodeURIComponent(input.region)}&${query.toString()}`;
-  }
-  return `https://${input.region}.console.aws.amazon.com/cloudformation/home?region=${encodeURIComponent(input.region)}#/stacks/quickcreate?${query.toString()}`;
+  const consoleBase =
+    input.endpointUrl !== undefined
+      ? `${input.endpointUrl.replace(/\/+$/, '')}/console`
+      : `https://${input.region}.console.aws.amazon.com`;
+  return `${consoleBase}/cloudformation/home?region=${encodeURIComponent(input.region)}#/stacks/quickcreate?${query.toString()}`;
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
