@@ -101,6 +101,8 @@ export async function handlePhoneHome(
     return fail(`This workspace is connected to account ${setup.account_id}, not ${account}.`);
   }
   const now = resources.clock.now();
+  // SQS may deliver a message twice, and an unanswered one comes back: record a stage once.
+  const seen = setup.stages.some((s) => s.stage === stage && s.requestType === request.RequestType);
   const record: AwsSetupStageRecord = {
     stage,
     at: now.toISOString(),
@@ -109,7 +111,10 @@ export async function handlePhoneHome(
   if (request.RequestType === 'Delete') {
     await db
       .updateTable('aws_setups')
-      .set({ stages: JSON.stringify([...setup.stages, record]), updated_at: now })
+      .set({
+        stages: JSON.stringify(seen ? setup.stages : [...setup.stages, record]),
+        updated_at: now,
+      })
       .where('workspace_id', '=', workspaceId)
       .execute();
     if (stage === 'Connected' && setup.connected_at !== null) {
@@ -132,7 +137,7 @@ export async function handlePhoneHome(
   await db
     .updateTable('aws_setups')
     .set({
-      stages: JSON.stringify([...setup.stages, record]),
+      stages: JSON.stringify(seen ? setup.stages : [...setup.stages, record]),
       account_id: account,
       outputs: JSON.stringify(outputs),
       ...(connected ? { status: 'connected' as const, connected_at: now, reason: null } : {}),
