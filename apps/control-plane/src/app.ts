@@ -4,7 +4,7 @@
  * It does not listen; `server.ts` does, and tests use `app.inject()`.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installApi } from './http/install.ts';
 import { registerHttpMetrics } from './ops/http-metrics.ts';
 import { createLifecycle, type Lifecycle } from './ops/lifecycle.ts';
@@ -32,7 +32,7 @@ export async function createApp(
     loggerInstance: resources.log as FastifyBaseLogger,
     bodyLimit: resources.config.http.bodyLimitBytes,
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
