@@ -118,8 +118,8 @@ async function connectWorkspace(name: string, bucket: string) {
   return { workspaceId, setup: setup.body };
 }
 
-const getSetup = async (workspaceId: string) =>
-  (await api('GET', `/api/v1/workspaces/${workspaceId}/aws-setup`)).body;
+const getSetup = async (workspaceId: string, query = '') =>
+  (await api('GET', `/api/v1/workspaces/${workspaceId}/aws-setup${query}`)).body;
 
 beforeAll(async () => {
   cloud = await startCloud({ port: 0, logLevel: 'warn' });
@@ -227,15 +227,14 @@ describe('connect a workspace to AWS', () => {
     expect(link.status).toBe(200);
     expect(((await link.json()) as { externalId: string }).externalId).toBe(setup.externalId);
 
-    const active = await until(
-      'Active',
-      async () => {
-        const s = await getSetup(workspaceId);
-        if (s.status === 'failed') throw new Error(`setup failed: ${s.reason}`);
-        return s.workspaceState === 'Active' ? s : undefined;
-      },
-      90_000,
-    );
+    // Follow progress by long-poll, as the dashboard and CLI do: each answer is news.
+    let active = await getSetup(workspaceId);
+    const deadline = Date.now() + 90_000;
+    while (active.workspaceState !== 'Active') {
+      if (active.status === 'failed') throw new Error(`setup failed: ${active.reason}`);
+      if (Date.now() > deadline) throw new Error('timed out waiting for Active');
+      active = await getSetup(workspaceId, `?after=${active.revision}&waitSeconds=10`);
+    }
     expect(active.stages.map((s: { stage: string }) => s.stage)).toEqual([...PHONE_HOME_STAGES]);
     expect(active.accountId).toBe(customer.accountId);
     const checks = active.checks as { name: string; outcome: string }[];
@@ -255,11 +254,15 @@ describe('connect a workspace to AWS', () => {
       awsSessionName: string | null;
       awsRoleArn: string | null;
     }[];
-    const verifierSession = entries.find(
+    // The verifier's sessions, and the drift job's once it has run, each named after its actor.
+    const assumed = entries.filter(
       (e) => e.action === 'aws.sts.AssumeRole' && e.outcome === 'success',
     );
-    expect(verifierSession?.awsSessionName).toBe('ferry-verifier');
-    expect(verifierSession?.awsRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\/ferry-/);
+    expect(assumed.map((e) => e.awsSessionName)).toContain('ferry-verifier');
+    for (const e of assumed) {
+      expect(['ferry-verifier', 'ferry-drift']).toContain(e.awsSessionName);
+      expect(e.awsRoleArn).toMatch(/^arn:aws:iam::\d{12}:role\/ferry-/);
+    }
     // The confused-deputy probes are refused, and recorded as such.
     expect(entries.some((e) => e.outcome === 'denied')).toBe(true);
   }, 120_000);
@@ -285,6 +288,25 @@ describe('connect a workspace to AWS', () => {
     expect(new Set(sessions.map((c) => c.accessKeyId)).size).toBe(1);
     expect((await broker.assume(request)).accessKeyId).toBe(sessions[0]?.accessKeyId);
     expect(await count()).toBe(before + 1);
+  });
+
+  it('long-polls the setup: waits while nothing changes, answers at once when something has', async () => {
+    const current = await getSetup(workspaceId);
+    const waitStarted = Date.now();
+    const unchanged = await getSetup(workspaceId, `?after=${current.revision}&waitSeconds=2`);
+    if (unchanged.revision === current.revision) {
+      expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(1_900);
+    } else {
+      // The periodic re-verification ran meanwhile: that is news, and the answer carries it.
+      expect(unchanged.verifiedAt).not.toBe(current.verifiedAt);
+    }
+    const staleStarted = Date.now();
+    const news = await getSetup(workspaceId, `?after=0000000000000000&waitSeconds=30`);
+    expect(news.revision).toMatch(/^[0-9a-f]{16}$/);
+    expect(Date.now() - staleStarted).toBeLessThan(20_000);
+    const bad = await api('GET', `/api/v1/workspaces/${workspaceId}/aws-setup?waitSeconds=31`);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('waitSeconds');
   });
 
   it('a trust policy without the ExternalId condition fails the confused-deputy check', async () => {

@@ -107,6 +107,17 @@ export const awsSetupSchema = z.object({
   outputs: z.record(z.string(), z.unknown()),
   checks: z.array(awsSetupCheckSchema),
   verifiedAt: timestampSchema.nullable(),
+  /** Changes whenever anything above changes; pass it back as `after` to wait for news. */
+  revision: z.string(),
+});
+
+/** Long-poll: answer once the setup's revision differs from `after`, or after `waitSeconds`. */
+export const awsSetupWaitQuerySchema = z.strictObject({
+  after: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, { error: 'must be a revision returned by this endpoint' })
+    .optional(),
+  waitSeconds: z.coerce.number().int().min(0).max(30).optional(),
 });
 
 export const startedAwsSetupSchema = awsSetupSchema.extend({
@@ -137,9 +148,11 @@ export const awsSetupContracts = {
   'awsSetup.get': defineContract({
     method: 'GET',
     path: `${V1}/workspaces/:workspaceId/aws-setup`,
-    summary: 'Status of the AWS connection: stages received and verification checks',
+    summary:
+      'Status of the AWS connection: stages received and verification checks (long-poll with after + waitSeconds)',
     tag: 'aws',
     params: workspaceParamsSchema,
+    query: awsSetupWaitQuerySchema,
     status: 200,
     response: awsSetupSchema,
   }),

@@ -196,7 +196,7 @@ export async function getAwsSetup(
     .where('aws_setups.workspace_id', '=', workspaceId)
     .executeTakeFirst();
   if (row === undefined) throw new NotFoundError('This workspace has no AWS setup yet.');
-  return {
+  const view = {
     workspaceId: row.workspace_id,
     workspaceState: row.workspace_state,
     status: row.status,
@@ -209,6 +209,32 @@ export async function getAwsSetup(
     checks: row.checks,
     verifiedAt: row.verified_at ? new Date(row.verified_at).toISOString() : null,
   };
+  const revision = createHash('sha256').update(JSON.stringify(view)).digest('hex').slice(0, 16);
+  return { ...view, revision };
+}
+
+const WAIT_POLL_MS = 500;
+
+/**
+ * Long-poll over the database (so it works behind any replica): returns as soon as the
+ * setup's revision differs from `after`, or when `waitSeconds` have passed.
+ */
+export async function waitForAwsSetup(
+  resources: Resources,
+  workspaceId: string,
+  wait: { after?: string | undefined; waitSeconds?: number | undefined },
+): Promise<AwsSetupView> {
+  const deadline = resources.clock.now().getTime() + (wait.waitSeconds ?? 0) * 1000;
+  let view = await getAwsSetup(resources, workspaceId);
+  while (
+    wait.after !== undefined &&
+    view.revision === wait.after &&
+    resources.clock.now().getTime() < deadline
+  ) {
+    await resources.clock.sleep(WAIT_POLL_MS);
+    view = await getAwsSetup(resources, workspaceId);
+  }
+  return view;
 }
 
 /** The instructions behind a setup link, while it is valid. */

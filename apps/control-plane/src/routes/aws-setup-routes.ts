@@ -1,7 +1,12 @@
 /** Routes of the AWS connection: start the setup, read it, verify it, the ops team's link. */
 import { WORKSPACE_SCOPE, NO_SCOPE } from '../authz/route-scope.ts';
 import { PUBLIC, USERS, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
-import { getAwsSetup, setupFromLink, startAwsSetup } from '../aws/setup-service.ts';
+import {
+  getAwsSetup,
+  setupFromLink,
+  startAwsSetup,
+  waitForAwsSetup,
+} from '../aws/setup-service.ts';
 import { verifyWorkspace } from '../aws/verifier.ts';
 import { userOf } from './route-helpers.ts';
 
@@ -31,8 +36,8 @@ export const awsSetupRoutes: readonly AnyRouteDefinition[] = [
     permission: 'workspace:read',
     scope: WORKSPACE_SCOPE,
     callers: USERS,
-    handle({ resources, params }) {
-      return getAwsSetup(resources, params.workspaceId);
+    handle({ resources, params, query }) {
+      return waitForAwsSetup(resources, params.workspaceId, query);
     },
   }),
   defineRoute({
