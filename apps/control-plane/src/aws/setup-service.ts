@@ -40,6 +40,8 @@ export interface AwsSetupView {
   outputs: Record<string, unknown>;
   checks: AwsSetupCheckRecord[];
   verifiedAt: string | null;
+  /** A digest of everything above: long-pollers wait until it changes. */
+  revision: string;
 }
 
 /** A started setup: the view plus how to deploy. */
