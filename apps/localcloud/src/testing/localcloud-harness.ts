@@ -40,6 +40,46 @@ export interface LocalCloudHarness {
   stop(): Promise<void>;
 }
 
+/** The admin API of a running localcloud: raw calls, and account creation. */
+export function createAdminClient(url: string): Pick<LocalCloudHarness, 'admin' | 'createAccount'> {
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+  return {
+    admin,
+    async createAccount(name?: string) {
+      const res = await admin('POST', '/_localcloud/accounts', name === undefined ? {} : { name });
+      if (res.status !== 201) throw new Error(`account creation failed: ${JSON.stringify(res)}`);
+      return res.body as TestAccount;
+    },
+  };
+}
+
+/** SDK v3 client config for a localcloud at `url`: no retries, path-style S3. */
+export function clientConfigFor(
+  url: string,
+  credentials: SdkCredentials,
+  region = 'us-east-1',
+): ClientConfig {
+  return {
+    endpoint: url,
+    region,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    },
+    maxAttempts: 1,
+    forcePathStyle: true,
+  };
+}
+
 /**
  * Starts localcloud on 127.0.0.1 and a free port. Logs are silent unless
  * LOCALCLOUD_LOG_LEVEL says otherwise. Call `stop()` in afterAll.
@@ -55,36 +95,10 @@ export async function startLocalCloudHarness(
     logLevel: level,
     seed: options.seed,
   });
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${cloud.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-  };
   return {
     url: cloud.url,
-    admin,
-    async createAccount(name?: string) {
-      const res = await admin('POST', '/_localcloud/accounts', name === undefined ? {} : { name });
-      if (res.status !== 201) throw new Error(`account creation failed: ${JSON.stringify(res)}`);
-      return res.body as TestAccount;
-    },
-    clientConfig(credentials, region = 'us-east-1') {
-      return {
-        endpoint: cloud.url,
-        region,
-        credentials: {
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: credentials.secretAccessKey,
-          sessionToken: credentials.sessionToken,
-        },
-        maxAttempts: 1,
-        forcePathStyle: true,
-      };
-    },
+    ...createAdminClient(cloud.url),
+    clientConfig: (credentials, region) => clientConfigFor(cloud.url, credentials, region),
     stop: () => cloud.stop(),
   };
 }

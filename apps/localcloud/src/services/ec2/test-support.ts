@@ -9,13 +9,13 @@ import { iamService } from '../iam/index.ts';
 import { stsService } from '../sts/index.ts';
 import { createEc2Service, type Ec2ServiceOptions } from './index.ts';
 import type { Supervisor } from './supervisor.ts';
+import {
+  clientConfigFor,
+  createAdminClient,
+  type TestAccount,
+} from '../../testing/localcloud-harness.ts';
 
-export interface TestAccount {
-  accountId: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { TestAccount };
 
 export interface Ec2TestCloud {
   url: string;
@@ -53,37 +53,14 @@ export async function startEc2TestCloud(
     services: [iamService, stsService, ...(options.extra ?? []), ec2],
     log: createLogger(process.env['LOCALCLOUD_TEST_LOG'] === 'debug' ? 'debug' : 'silent'),
   });
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-  };
+  const { admin, createAccount } = createAdminClient(server.url);
   return {
     url: server.url,
     server,
     supervisor: ec2.supervisor,
     admin,
-    async account(name) {
-      const res = await admin('POST', '/_localcloud/accounts', name === undefined ? {} : { name });
-      if (res.status !== 201) throw new Error(`account creation failed: ${JSON.stringify(res)}`);
-      return res.body as TestAccount;
-    },
-    config(c, region = 'us-east-1') {
-      return {
-        endpoint: server.url,
-        region,
-        credentials: {
-          accessKeyId: c.accessKeyId,
-          secretAccessKey: c.secretAccessKey,
-          sessionToken: c.sessionToken,
-        },
-        maxAttempts: 1,
-      };
-    },
+    account: createAccount,
+    config: (c, region) => clientConfigFor(server.url, c, region),
     stop: () => server.stop(),
   };
 }
