@@ -48,6 +48,7 @@ import { pageQuerySchema, pageSchema } from './common.ts';
 import { defineContract } from './contract.ts';
 
 import { awsSetupContracts } from './aws-setup.ts';
+import { computeContracts } from './compute.ts';
 
 const V1 = '/api/v1';
 
@@ -396,6 +397,7 @@ export const contracts = {
     response: pageSchema(auditEntrySchema),
   }),
   ...awsSetupContracts,
+  ...computeContracts,
 } as const;
 
 /** The name of a route. */

@@ -4,6 +4,7 @@ export * from './org-schemas.ts';
 export * from './workspace-schemas.ts';
 export * from './audit-schemas.ts';
 export * from './aws-setup.ts';
+export * from './compute.ts';
 export * from './contract.ts';
 export * from './contracts.ts';
 export * from './ferry-api-error.ts';

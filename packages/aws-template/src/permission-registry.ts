@@ -256,6 +256,13 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   },
   {
     role: 'UserInitiated',
+    action: 'ec2:DescribeImages',
+    why: 'Find the current worker image (AMI) of the region when the operator has not pinned one.',
+    scopes: anyInRegion,
+    probe: dryRun,
+  },
+  {
+    role: 'UserInitiated',
     action: 'ec2:DescribeSubnets',
     why: 'Map the stack’s subnets to their AZs to spread launches across them.',
     scopes: anyInRegion,

@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   audit: 'aud',
   setup: 'stp',
   request: 'req',
+  cluster: 'cl',
 } as const;
 
 /** A kind of id. */

@@ -13,3 +13,4 @@ export * from './compute/observed-instance.ts';
 export * from './compute/reconcile-plan.ts';
 export * from './compute/reap-plan.ts';
 export * from './compute/usage.ts';
+export * from './compute/worker-bootstrap.ts';

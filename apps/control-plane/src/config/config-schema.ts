@@ -48,6 +48,25 @@ export interface Config {
     /** How long `stop()` waits for running handlers before releasing their leases. */
     shutdownGraceMs: number;
   };
+  compute: {
+    /** Lowest idle timeout a cluster may ask for (10 in production; tests go lower). */
+    minIdleTimeoutMins: number;
+    /** How often worker nodes heartbeat. */
+    heartbeatSeconds: number;
+    /** The worker's start command on a node (the bootstrap script in the user-data execs it). */
+    workerCommand: string;
+    /** A pinned worker AMI; when absent the region's current image is looked up. */
+    imageId: string | undefined;
+    /** JSON file overriding or extending the shipped on-demand price table. */
+    pricesFile: string | undefined;
+    /** How long node logs and metric samples are kept. */
+    logRetentionHours: number;
+    /** How often the reconciler and the reaper run. */
+    reconcileEveryMs: number;
+    reapEveryMs: number;
+    /** How long a fresh launch may stay invisible to DescribeInstances. */
+    launchGraceMs: number;
+  };
 }
 
 /** How a raw string (flag or env) becomes a value before validation. */
@@ -280,5 +299,77 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'int',
     schema: positiveInt(600_000),
     default: 10_000,
+  },
+  {
+    path: 'compute.minIdleTimeoutMins',
+    env: 'FERRY_COMPUTE_MIN_IDLE_TIMEOUT_MINS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(10_080),
+    default: 10,
+  },
+  {
+    path: 'compute.heartbeatSeconds',
+    env: 'FERRY_COMPUTE_HEARTBEAT_SECONDS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(3600),
+    default: 15,
+  },
+  {
+    path: 'compute.workerCommand',
+    env: 'FERRY_COMPUTE_WORKER_COMMAND',
+    flag: 'workerCommand',
+    kind: 'string',
+    schema: text,
+    default: '/opt/ferry/bin/ferry-worker --shutdown=poweroff',
+  },
+  {
+    path: 'compute.imageId',
+    env: 'FERRY_COMPUTE_IMAGE_ID',
+    flag: 'imageId',
+    kind: 'string',
+    schema: z
+      .string()
+      .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, 'expected an AMI id like ami-0abc…'),
+  },
+  {
+    path: 'compute.pricesFile',
+    env: 'FERRY_COMPUTE_PRICES_FILE',
+    flag: 'pricesFile',
+    kind: 'string',
+    schema: text,
+  },
+  {
+    path: 'compute.logRetentionHours',
+    env: 'FERRY_COMPUTE_LOG_RETENTION_HOURS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(24 * 365),
+    default: 72,
+  },
+  {
+    path: 'compute.reconcileEveryMs',
+    env: 'FERRY_COMPUTE_RECONCILE_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(3_600_000),
+    default: 30_000,
+  },
+  {
+    path: 'compute.reapEveryMs',
+    env: 'FERRY_COMPUTE_REAP_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(3_600_000),
+    default: 60_000,
+  },
+  {
+    path: 'compute.launchGraceMs',
+    env: 'FERRY_COMPUTE_LAUNCH_GRACE_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(3_600_000),
+    default: 300_000,
   },
 ];

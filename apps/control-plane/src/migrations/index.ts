@@ -6,8 +6,9 @@ import type { Migration } from './migration.ts';
 import { platform } from './0001-platform.ts';
 import { domain } from './0002-domain.ts';
 import { awsSetup } from './0003-aws-setup.ts';
+import { compute } from './0004-compute.ts';
 
 export type { Migration } from './migration.ts';
 
 /** Every migration, oldest first. */
-export const migrations: readonly Migration[] = [platform, domain, awsSetup];
+export const migrations: readonly Migration[] = [platform, domain, awsSetup, compute];

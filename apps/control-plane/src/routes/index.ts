@@ -3,6 +3,8 @@ import type { AnyRouteDefinition } from '../http/define-route.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { awsSetupRoutes } from './aws-setup-routes.ts';
 import { authRoutes } from './auth-routes.ts';
+import { computeRoutes } from './compute-routes.ts';
+import { nodeRoutes } from './node-routes.ts';
 import { orgRoutes } from './org-routes.ts';
 import { userRoutes } from './user-routes.ts';
 import { workspaceRoutes } from './workspace-routes.ts';
@@ -15,4 +17,6 @@ export const apiRoutes: readonly AnyRouteDefinition[] = [
   ...workspaceRoutes,
   ...auditRoutes,
   ...awsSetupRoutes,
+  ...computeRoutes,
+  ...nodeRoutes,
 ];
