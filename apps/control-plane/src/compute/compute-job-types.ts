@@ -1,0 +1,50 @@
+/**
+ * The compute jobs of the control plane's job catalog. Types are plain data so any module
+ * can enqueue them; `compute-jobs.ts` registers the handlers and schedules the periodic ones.
+ */
+import { z } from 'zod';
+import { defineJob } from '../jobs/job-type.ts';
+
+const cluster = z.object({ clusterId: z.string() });
+
+/** Selects the type and launches a Starting cluster (idempotent: ClientToken per attempt). */
+export const launchClusterJob = defineJob({
+  name: 'compute.launch',
+  payload: cluster,
+  leaseMs: 120_000,
+  maxAttempts: 10,
+  retry: { initialDelayMs: 500, maxDelayMs: 30_000 },
+});
+
+/** Terminates a Stopping cluster's instances (as the user who stopped it, or the reaper). */
+export const stopClusterJob = defineJob({
+  name: 'compute.stop',
+  payload: cluster.extend({ role: z.enum(['UserInitiated', 'Unattended']) }),
+  leaseMs: 120_000,
+  maxAttempts: 10,
+  retry: { initialDelayMs: 500, maxDelayMs: 30_000 },
+});
+
+/** One reconcile cycle over every workspace with clusters. */
+export const reconcileJob = defineJob({
+  name: 'compute.reconcile',
+  payload: z.object({}),
+  leaseMs: 300_000,
+  maxAttempts: 1,
+});
+
+/** One reaper cycle over every connected workspace (Unattended role only). */
+export const reapJob = defineJob({
+  name: 'compute.reap',
+  payload: z.object({}),
+  leaseMs: 300_000,
+  maxAttempts: 1,
+});
+
+/** Deletes node logs and samples older than the retention. */
+export const purgeTelemetryJob = defineJob({
+  name: 'compute.telemetry.purge',
+  payload: z.object({}),
+  leaseMs: 120_000,
+  maxAttempts: 1,
+});
