@@ -7,6 +7,7 @@ import {
   CreateLaunchTemplateCommand,
   CreateTagsCommand,
   DescribeFleetsCommand,
+  DescribeImagesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
@@ -108,6 +109,8 @@ export function ec2ProbeFor(action: string, target: ProbeTarget): Ec2Probe | und
       return send(new DescribeFleetsCommand({ DryRun: true }));
     case 'ec2:DescribeLaunchTemplates':
       return send(new DescribeLaunchTemplatesCommand({ DryRun: true }));
+    case 'ec2:DescribeImages':
+      return send(new DescribeImagesCommand({ DryRun: true, Owners: ['amazon'] }));
     case 'ec2:CreateLaunchTemplate':
       return send(
         new CreateLaunchTemplateCommand({

@@ -1,9 +1,15 @@
 import {
   CreateFleetCommand,
   CreateLaunchTemplateCommand,
+  CreateTagsCommand,
+  DeleteFleetsCommand,
+  DeleteLaunchTemplateCommand,
   DescribeInstancesCommand,
   EC2Client,
+  GetConsoleOutputCommand,
+  ModifyLaunchTemplateCommand,
   RunInstancesCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
@@ -339,5 +345,120 @@ describe('EC2 authorization per resource, as the service authorization reference
       full.send(new CreateFleetCommand({ ...input, TagSpecifications: [] })),
     );
     expect(untaggedFleet.name).toBe('UnauthorizedOperation');
+  });
+
+  it('authorizes before reporting NotFound: missing ids are checked by their ARN alone', async () => {
+    const MISSING_I = 'i-0123456789abcdef0';
+    const MISSING_FLEET = 'fleet-01234567-89ab-cdef-0123-456789abcdef';
+    const MISSING_LT = 'lt-0123456789abcdef0';
+    const MISSING_SUBNET = 'subnet-0badbadbadbadbad0';
+    const scoped = {
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:ResourceTag/ferry:managed': 'true' } },
+    };
+    const tagScoped = await user(
+      'tag-scoped',
+      doc(
+        {
+          Effect: 'Allow',
+          Action: [
+            'ec2:TerminateInstances',
+            'ec2:StopInstances',
+            'ec2:GetConsoleOutput',
+            'ec2:DeleteFleets',
+            'ec2:DeleteLaunchTemplate',
+            'ec2:ModifyLaunchTemplate',
+            'ec2:CreateTags',
+          ],
+          ...scoped,
+        },
+        {
+          Effect: 'Allow',
+          Action: 'ec2:RunInstances',
+          Resource: 'arn:aws:ec2:*:*:subnet/*',
+          Condition: { StringEquals: { 'ec2:Vpc': 'arn:aws:ec2:*:*:vpc/vpc-00000000000000000' } },
+        },
+      ),
+    );
+    const unscoped = await user(
+      'unscoped',
+      doc({ Effect: 'Allow', Action: ['ec2:*'], Resource: '*' }),
+    );
+    const requests: [string, (c: EC2Client, dry: boolean) => Promise<unknown>, string][] = [
+      [
+        'TerminateInstances',
+        (c, DryRun) => c.send(new TerminateInstancesCommand({ InstanceIds: [MISSING_I], DryRun })),
+        'InvalidInstanceID.NotFound',
+      ],
+      [
+        'StopInstances',
+        (c, DryRun) => c.send(new StopInstancesCommand({ InstanceIds: [MISSING_I], DryRun })),
+        'InvalidInstanceID.NotFound',
+      ],
+      [
+        'GetConsoleOutput',
+        (c, DryRun) => c.send(new GetConsoleOutputCommand({ InstanceId: MISSING_I, DryRun })),
+        'InvalidInstanceID.NotFound',
+      ],
+      [
+        'CreateTags',
+        (c, DryRun) =>
+          c.send(
+            new CreateTagsCommand({
+              Resources: [MISSING_I],
+              Tags: [{ Key: 'ferry:managed', Value: 'true' }],
+              DryRun,
+            }),
+          ),
+        'InvalidInstanceID.NotFound',
+      ],
+      [
+        'DeleteLaunchTemplate',
+        (c, DryRun) =>
+          c.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: MISSING_LT, DryRun })),
+        'InvalidLaunchTemplateId.NotFound',
+      ],
+      [
+        'ModifyLaunchTemplate by name',
+        (c, DryRun) =>
+          c.send(
+            new ModifyLaunchTemplateCommand({
+              LaunchTemplateName: 'nobody',
+              DefaultVersion: '1',
+              DryRun,
+            }),
+          ),
+        'InvalidLaunchTemplateName.NotFoundException',
+      ],
+      [
+        'RunInstances into a missing subnet',
+        (c, DryRun) => run(c, { SubnetId: MISSING_SUBNET, DryRun }),
+        'InvalidSubnetID.NotFound',
+      ],
+    ];
+    for (const [name, send, notFound] of requests) {
+      for (const dry of [false, true]) {
+        const denied = await errorOf(send(tagScoped, dry));
+        expect(`${name} dry=${dry}: ${denied.name}`).toBe(
+          `${name} dry=${dry}: UnauthorizedOperation`,
+        );
+        // An authorized caller learns the id does not exist, DryRun or not.
+        const missingErr = await errorOf(send(unscoped, dry));
+        expect(`${name} dry=${dry}: ${missingErr.name}`).toBe(`${name} dry=${dry}: ${notFound}`);
+      }
+    }
+    // DeleteFleets reports missing fleets per fleet, but only to an authorized caller.
+    for (const DryRun of [false, true]) {
+      const denied = await errorOf(
+        tagScoped.send(
+          new DeleteFleetsCommand({ FleetIds: [MISSING_FLEET], TerminateInstances: true, DryRun }),
+        ),
+      );
+      expect(denied.name).toBe('UnauthorizedOperation');
+    }
+    const perFleet = await unscoped.send(
+      new DeleteFleetsCommand({ FleetIds: [MISSING_FLEET], TerminateInstances: true }),
+    );
+    expect(perFleet.UnsuccessfulFleetDeletions?.[0]?.Error?.Code).toBe('fleetIdDoesNotExist');
   });
 });

@@ -61,10 +61,25 @@ export function dryRunSucceeded(): Error {
  * checks pass, throws `DryRunOperation` so nothing is changed.
  */
 export function authorizeAll(call: Call<unknown>, cloud: Cloud, checks: ResourceCheck[]): void {
+  authorizeChecks(call, cloud, checks);
+  if (isDryRun(call)) throw dryRunSucceeded();
+}
+
+/**
+ * Authorizes each check without the DryRun answer, for actions that must authorize before
+ * they look their resources up: EC2 answers a caller without permission
+ * `UnauthorizedOperation` even for an id that does not exist (the ARN is built from the id),
+ * and only an authorized caller learns `…NotFound`. The caller then calls `endDryRun`.
+ */
+export function authorizeChecks(call: Call<unknown>, cloud: Cloud, checks: ResourceCheck[]): void {
   for (const check of checks) {
     cloud.authorize(call, check.action ?? `ec2:${call.action}`, check.arn, {
       context: { 'ec2:Region': call.region, ...check.context },
     });
   }
+}
+
+/** After `authorizeChecks` and the lookups: a DryRun request ends here. */
+export function endDryRun(call: Call<unknown>): void {
   if (isDryRun(call)) throw dryRunSucceeded();
 }

@@ -420,13 +420,14 @@ export function deleteFleets(runtime: Ec2Runtime) {
     if (ids.length === 0) throw missing('FleetId');
     if (call.input.TerminateInstances === undefined) throw missing('TerminateInstances');
     const terminate = call.input.TerminateInstances === true;
-    const existing = ids.flatMap((id) => (state.fleets[id] ? [state.fleets[id]] : []));
+    // Every id is authorized, found or not (a missing fleet has no tags to match), so a
+    // caller without permission gets UnauthorizedOperation rather than per-fleet errors.
     authorizeAll(
       call,
       cloud,
-      existing.map((f) => ({
-        arn: ec2Arn(call, 'fleet', f.fleetId),
-        context: resourceTagContext(state.tags[f.fleetId]),
+      ids.map((id) => ({
+        arn: ec2Arn(call, 'fleet', id),
+        context: resourceTagContext(state.tags[id]),
       })),
     );
     const ok: Data[] = [];

@@ -3,15 +3,16 @@
  * run as local processes with their own metadata service, and instant fleets.
  */
 import type { Call, Cloud, Handler, RawResponse, ServiceDefinition } from '../../core/contract.ts';
-import { authorizeAll } from './authorize.ts';
-import { notFound, requireString } from './errors.ts';
+import { endDryRun } from './authorize.ts';
+import { requireString } from './errors.ts';
 import { createFleet, deleteFleets, describeFleets } from './fleets.ts';
+import { describeImages } from './images.ts';
 import { describeInstanceTypeOfferings, describeInstanceTypes } from './instance-types.ts';
 import {
   describeInstanceAttribute,
   describeInstanceStatus,
+  authorizedInstances,
   describeInstances,
-  instanceCheck,
   modifyInstanceAttribute,
   runInstances,
   startInstances,
@@ -111,9 +112,8 @@ const scoped =
 function getConsoleOutput(supervisor: Supervisor): ScopedHandler {
   return (call, cloud, state) => {
     const id = requireString(call.input, 'InstanceId');
-    const inst = state.instances[id];
-    if (!inst) throw notFound('InvalidInstanceID.NotFound', 'instance ID', id);
-    authorizeAll(call, cloud, [instanceCheck(call, state, inst)]);
+    authorizedInstances(call, cloud, state, [id]);
+    endDryRun(call);
     const text = supervisor.consoleOutput(id) ?? '';
     return Promise.resolve({
       InstanceId: id,
@@ -168,6 +168,7 @@ export function createEc2Service(
     // catalog
     DescribeInstanceTypes: (call, cloud) => describeInstanceTypes(call, cloud),
     DescribeInstanceTypeOfferings: (call, cloud) => describeInstanceTypeOfferings(call, cloud),
+    DescribeImages: (call, cloud) => describeImages(call, cloud),
     // tags
     CreateTags: scoped(createTags),
     DeleteTags: scoped(deleteTags),

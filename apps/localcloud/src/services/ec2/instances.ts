@@ -2,7 +2,14 @@
 import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud } from '../../core/contract.ts';
 import { checkCapacity } from './capacity.ts';
-import { authorizeAll, ec2Arn, resourceTagContext, type ResourceCheck } from './authorize.ts';
+import {
+  authorizeAll,
+  authorizeChecks,
+  ec2Arn,
+  endDryRun,
+  resourceTagContext,
+  type ResourceCheck,
+} from './authorize.ts';
 import { ec2Error, invalidValue, missing, optStrings, requireString } from './errors.ts';
 import { matchesFilters, readFilters, tagFilterValues } from './filters.ts';
 import { newId } from './ids.ts';
@@ -241,12 +248,16 @@ export function runInstances(runtime: Ec2Runtime) {
   };
 }
 
-function assertIds(state: Ec2State, ids: string[]): InstanceRecord[] {
+function assertWellFormed(ids: string[]): void {
   for (const id of ids) {
     if (!/^i-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id)) {
       throw ec2Error('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
     }
   }
+}
+
+function assertIds(state: Ec2State, ids: string[]): InstanceRecord[] {
+  assertWellFormed(ids);
   const missingIds = ids.filter((id) => !state.instances[id]);
   if (missingIds.length === 1) {
     throw ec2Error(
@@ -374,22 +385,47 @@ export function instanceCheck(
   };
 }
 
+/**
+ * Authorizes the action on each instance id before looking any up, as EC2 does: a missing or
+ * another account's id is checked by its ARN alone (no tags, so tag-scoped policies deny it),
+ * and only an authorized caller learns `InvalidInstanceID.NotFound`.
+ */
+export function authorizedInstances(
+  call: Call,
+  cloud: Cloud,
+  state: Ec2State,
+  ids: string[],
+): InstanceRecord[] {
+  assertWellFormed(ids);
+  authorizeChecks(
+    call,
+    cloud,
+    ids.map((id) => {
+      const i = state.instances[id];
+      return i
+        ? instanceCheck(call, state, i)
+        : { arn: ec2Arn(call, 'instance', id), context: { 'ec2:InstanceID': id } };
+    }),
+  );
+  return assertIds(state, ids);
+}
+
+/** The InstanceIds of a state-change request, authorized and found. */
+function requestedInstances(call: Call, cloud: Cloud, state: Ec2State): InstanceRecord[] {
+  const ids = optStrings(call.input, 'InstanceIds');
+  if (ids.length === 0) throw missing('InstanceId');
+  return authorizedInstances(call, cloud, state, ids);
+}
+
 function stateChanges(
   call: Call,
   cloud: Cloud,
   runtime: Ec2Runtime,
-  state: Ec2State,
+  insts: InstanceRecord[],
   member: string,
   change: (i: InstanceRecord, now: number) => void,
 ): Out {
-  const ids = optStrings(call.input, 'InstanceIds');
-  if (ids.length === 0) throw missing('InstanceId');
-  const insts = assertIds(state, ids);
-  authorizeAll(
-    call,
-    cloud,
-    insts.map((i) => instanceCheck(call, state, i)),
-  );
+  endDryRun(call);
   const now = cloud.now();
   const rows = insts.map((i) => {
     const previous = stateShape(i.state);
@@ -402,8 +438,8 @@ function stateChanges(
 
 export function terminateInstances(runtime: Ec2Runtime) {
   return (call: Call, cloud: Cloud, state: Ec2State): Out => {
-    const ids = optStrings(call.input, 'InstanceIds');
-    for (const i of assertIds(state, ids)) {
+    const insts = requestedInstances(call, cloud, state);
+    for (const i of insts) {
       if (i.disableApiTermination && i.state !== 'terminated') {
         throw ec2Error(
           'OperationNotPermitted',
@@ -411,7 +447,7 @@ export function terminateInstances(runtime: Ec2Runtime) {
         );
       }
     }
-    return stateChanges(call, cloud, runtime, state, 'TerminatingInstances', (i, now) => {
+    return stateChanges(call, cloud, runtime, insts, 'TerminatingInstances', (i, now) => {
       beginTermination(i, now, runtime.timings, REASONS.userShutdown, 'User initiated');
     });
   };
@@ -419,7 +455,8 @@ export function terminateInstances(runtime: Ec2Runtime) {
 
 export function stopInstances(runtime: Ec2Runtime) {
   return (call: Call, cloud: Cloud, state: Ec2State): Out => {
-    for (const i of assertIds(state, optStrings(call.input, 'InstanceIds'))) {
+    const insts = requestedInstances(call, cloud, state);
+    for (const i of insts) {
       if (i.state === 'terminated' || i.state === 'shutting-down') {
         throw ec2Error(
           'IncorrectInstanceState',
@@ -427,7 +464,7 @@ export function stopInstances(runtime: Ec2Runtime) {
         );
       }
     }
-    return stateChanges(call, cloud, runtime, state, 'StoppingInstances', (i, now) => {
+    return stateChanges(call, cloud, runtime, insts, 'StoppingInstances', (i, now) => {
       beginStop(i, now, runtime.timings, REASONS.userShutdown, 'User initiated');
     });
   };
@@ -435,7 +472,8 @@ export function stopInstances(runtime: Ec2Runtime) {
 
 export function startInstances(runtime: Ec2Runtime) {
   return (call: Call, cloud: Cloud, state: Ec2State): Out => {
-    for (const i of assertIds(state, optStrings(call.input, 'InstanceIds'))) {
+    const insts = requestedInstances(call, cloud, state);
+    for (const i of insts) {
       if (i.state === 'terminated' || i.state === 'shutting-down' || i.state === 'stopping') {
         throw ec2Error(
           'IncorrectInstanceState',
@@ -443,7 +481,7 @@ export function startInstances(runtime: Ec2Runtime) {
         );
       }
     }
-    return stateChanges(call, cloud, runtime, state, 'StartingInstances', (i, now) => {
+    return stateChanges(call, cloud, runtime, insts, 'StartingInstances', (i, now) => {
       beginStart(i, now, runtime.timings, bootDelayMs(cloud));
     });
   };
@@ -490,9 +528,9 @@ export function describeInstanceStatus(call: Call, cloud: Cloud, state: Ec2State
 export function describeInstanceAttribute(call: Call, cloud: Cloud, state: Ec2State): Out {
   const id = requireString(call.input, 'InstanceId');
   const attribute = requireString(call.input, 'Attribute');
-  const [i] = assertIds(state, [id]);
+  const [i] = authorizedInstances(call, cloud, state, [id]);
   if (!i) throw missing('InstanceId');
-  authorizeAll(call, cloud, [instanceCheck(call, state, i)]);
+  endDryRun(call);
   const out: Record<string, unknown> = { InstanceId: i.instanceId };
   switch (attribute) {
     case 'instanceType':
@@ -524,9 +562,9 @@ export function describeInstanceAttribute(call: Call, cloud: Cloud, state: Ec2St
 
 export function modifyInstanceAttribute(call: Call, cloud: Cloud, state: Ec2State): Out {
   const id = requireString(call.input, 'InstanceId');
-  const [i] = assertIds(state, [id]);
+  const [i] = authorizedInstances(call, cloud, state, [id]);
   if (!i) throw missing('InstanceId');
-  authorizeAll(call, cloud, [instanceCheck(call, state, i)]);
+  endDryRun(call);
   const value = (member: string): unknown =>
     (call.input[member] as { Value?: unknown } | undefined)?.Value;
   const shutdown = value('InstanceInitiatedShutdownBehavior');

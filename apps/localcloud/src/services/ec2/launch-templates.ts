@@ -1,6 +1,13 @@
 /** Launch templates and their versions. */
 import type { Call, Cloud } from '../../core/contract.ts';
-import { authorizeAll, ec2Arn, requestTagContext, resourceTagContext } from './authorize.ts';
+import {
+  authorizeAll,
+  authorizeChecks,
+  ec2Arn,
+  endDryRun,
+  requestTagContext,
+  resourceTagContext,
+} from './authorize.ts';
 import { ec2Error, missing, optString, optStrings } from './errors.ts';
 import { matchesFilters, readFilters, tagFilterValues } from './filters.ts';
 import { newId } from './ids.ts';
@@ -181,10 +188,30 @@ function templateCheck(call: Call, state: Ec2State, t: LaunchTemplateRecord) {
   };
 }
 
+/**
+ * Authorizes the action on the template the request names, then looks it up: a caller without
+ * permission gets UnauthorizedOperation for a template that does not exist too (checked by
+ * its id's ARN, or `launch-template/*` for an unknown name), as EC2 answers.
+ */
+function authorizedTemplate(call: Call, cloud: Cloud, state: Ec2State): LaunchTemplateRecord {
+  const id = optString(call.input, 'LaunchTemplateId');
+  const name = optString(call.input, 'LaunchTemplateName');
+  if (id === undefined || name === undefined) {
+    const found = id
+      ? state.launchTemplates[id]
+      : Object.values(state.launchTemplates).find((x) => x.launchTemplateName === name);
+    if (found) authorizeChecks(call, cloud, [templateCheck(call, state, found)]);
+    else if (id && /^lt-[0-9a-f]{17}$/.test(id))
+      authorizeChecks(call, cloud, [{ arn: ec2Arn(call, 'launch-template', id) }]);
+    else if (name) authorizeChecks(call, cloud, [{ arn: ec2Arn(call, 'launch-template', '*') }]);
+  }
+  return findLaunchTemplate(state, call.input);
+}
+
 export function createLaunchTemplateVersion(call: Call, cloud: Cloud, state: Ec2State): Out {
-  const t = findLaunchTemplate(state, call.input);
+  const t = authorizedTemplate(call, cloud, state);
   const data = templateData(call.input);
-  authorizeAll(call, cloud, [templateCheck(call, state, t)]);
+  endDryRun(call);
   const now = cloud.now();
   const previous = recall<{ launchTemplateId: string; versionNumber: number }>(state, call, now);
   if (previous) {
@@ -292,17 +319,17 @@ export function describeLaunchTemplateVersions(call: Call, cloud: Cloud, state: 
 }
 
 export function modifyLaunchTemplate(call: Call, cloud: Cloud, state: Ec2State): Out {
-  const t = findLaunchTemplate(state, call.input);
+  const t = authorizedTemplate(call, cloud, state);
   const wanted = optString(call.input, 'DefaultVersion');
   const v = wanted !== undefined ? findVersion(t, wanted) : undefined;
-  authorizeAll(call, cloud, [templateCheck(call, state, t)]);
+  endDryRun(call);
   if (v) t.defaultVersion = v.versionNumber;
   return Promise.resolve({ LaunchTemplate: templateShape(state, t) });
 }
 
 export function deleteLaunchTemplate(call: Call, cloud: Cloud, state: Ec2State): Out {
-  const t = findLaunchTemplate(state, call.input);
-  authorizeAll(call, cloud, [templateCheck(call, state, t)]);
+  const t = authorizedTemplate(call, cloud, state);
+  endDryRun(call);
   const shape = templateShape(state, t);
   delete state.launchTemplates[t.launchTemplateId];
   delete state.tags[t.launchTemplateId];
@@ -310,10 +337,10 @@ export function deleteLaunchTemplate(call: Call, cloud: Cloud, state: Ec2State):
 }
 
 export function deleteLaunchTemplateVersions(call: Call, cloud: Cloud, state: Ec2State): Out {
-  const t = findLaunchTemplate(state, call.input);
+  const t = authorizedTemplate(call, cloud, state);
   const versions = optStrings(call.input, 'Versions');
   if (versions.length === 0) throw missing('LaunchTemplateVersion');
-  authorizeAll(call, cloud, [templateCheck(call, state, t)]);
+  endDryRun(call);
   const ok: Record<string, unknown>[] = [];
   const failed: Record<string, unknown>[] = [];
   for (const raw of versions) {

@@ -5,6 +5,7 @@
 import type { Call, Cloud } from '../../core/contract.ts';
 import { findInstanceProfile, roleOfInstanceProfile } from '../iam/iam-lookups.ts';
 import {
+  authorizeChecks,
   ec2Arn,
   imageArn,
   requestTagContext,
@@ -159,6 +160,12 @@ export function planLaunch(
   const subnetId = str(data, 'SubnetId') ?? (nic ? str(nic, 'SubnetId') : undefined);
   let subnet: SubnetRecord;
   if (subnetId) {
+    if (!state.subnets[subnetId]) {
+      // EC2 authorizes the subnet (by its id's ARN) before it reports it missing.
+      authorizeChecks(call, cloud, [
+        { arn: ec2Arn(call, 'subnet', subnetId), context: { 'ec2:SubnetID': subnetId } },
+      ]);
+    }
     subnet = getSubnet(state, subnetId);
     const zone = str(placement, 'AvailabilityZone');
     if (zone && zone !== subnet.availabilityZone) {

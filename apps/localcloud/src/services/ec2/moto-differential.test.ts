@@ -12,6 +12,7 @@ import {
   DeleteFleetsCommand,
   DeleteLaunchTemplateCommand,
   DescribeFleetsCommand,
+  DescribeImagesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
@@ -82,6 +83,34 @@ const steps: Step[] = [
         }),
       ),
     pick: (o) => ({ first: first(o.InstanceTypeOfferings) }),
+  },
+  {
+    name: 'DescribeImages amazon x86_64',
+    run: (e) =>
+      e.send(
+        new DescribeImagesCommand({
+          Owners: ['amazon'],
+          Filters: [
+            { Name: 'architecture', Values: ['x86_64'] },
+            { Name: 'state', Values: ['available'] },
+          ],
+        }),
+      ),
+    pick: (o) =>
+      only(first(o.Images), [
+        'ImageId',
+        'Name',
+        'Architecture',
+        'State',
+        'OwnerId',
+        'CreationDate',
+        'Public',
+        'RootDeviceType',
+      ]),
+  },
+  {
+    name: 'DescribeImages missing',
+    run: (e) => e.send(new DescribeImagesCommand({ ImageIds: ['ami-0123456789abcdef0'] })),
   },
   {
     name: 'DescribeSubnets',
@@ -358,10 +387,12 @@ describe('EC2 against moto_server', { timeout: 120_000 }, () => {
       'CreateFleet',
       'DescribeInstances by tag',
       'DeleteFleets',
+      'DescribeImages amazon x86_64',
     ]) {
       expect(ours[name]).toHaveProperty('ok');
     }
     expect(ours['RunInstances DryRun']).toEqual({ error: 'DryRunOperation' });
     expect(ours['DescribeInstances missing']).toEqual({ error: 'InvalidInstanceID.NotFound' });
+    expect(ours['DescribeImages missing']).toEqual({ error: 'InvalidAMIID.NotFound' });
   });
 });

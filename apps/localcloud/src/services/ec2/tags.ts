@@ -1,6 +1,13 @@
 /** Tags: TagSpecifications at creation, CreateTags/DeleteTags/DescribeTags. */
 import type { Call, Cloud } from '../../core/contract.ts';
-import { authorizeAll, ec2Arn, requestTagContext, resourceTagContext } from './authorize.ts';
+import {
+  authorizeAll,
+  authorizeChecks,
+  ec2Arn,
+  endDryRun,
+  requestTagContext,
+  resourceTagContext,
+} from './authorize.ts';
 import { ec2Error, missing, optStrings } from './errors.ts';
 import { matchesFilters, readFilters } from './filters.ts';
 import { resourceTypeOf } from './ids.ts';
@@ -158,14 +165,18 @@ export function resourceExists(state: Ec2State, id: string): boolean {
   }
 }
 
-function assertTaggable(state: Ec2State, id: string): string {
+function typeOfTaggable(id: string): string {
   const type = resourceTypeOf(id);
   if (!type) throw ec2Error('InvalidID', `The ID '${id}' is not valid`);
+  return type;
+}
+
+/** After authorization (a missing id is authorized by its ARN alone): `…NotFound`. */
+function assertExists(state: Ec2State, id: string, type: string): void {
   if (!resourceExists(state, id)) {
     const [code, what] = NOT_FOUND[type] ?? ['InvalidID', 'ID'];
     throw ec2Error(code, `The ${what} '${id}' does not exist`);
   }
-  return type;
 }
 
 export function createTags(
@@ -177,8 +188,8 @@ export function createTags(
   if (resources.length === 0) throw missing('ResourceId');
   if (!Array.isArray(call.input.Tags)) throw missing('Tag');
   const tags = tagsFromList(call.input.Tags);
-  const types = resources.map((id) => assertTaggable(state, id));
-  authorizeAll(
+  const types = resources.map(typeOfTaggable);
+  authorizeChecks(
     call,
     cloud,
     resources.map((id, i) => ({
@@ -186,6 +197,8 @@ export function createTags(
       context: { ...resourceTagContext(state.tags[id]), ...requestTagContext(tags) },
     })),
   );
+  resources.forEach((id, i) => assertExists(state, id, types[i] ?? 'instance'));
+  endDryRun(call);
   for (const id of resources) {
     const merged = { ...state.tags[id], ...tags };
     if (Object.keys(merged).length > 50) {
@@ -204,9 +217,9 @@ export function deleteTags(
   const resources = optStrings(call.input, 'Resources');
   if (resources.length === 0) throw missing('ResourceId');
   const raw = Array.isArray(call.input.Tags) ? (call.input.Tags as TagInput[]) : [];
-  const types = resources.map((id) => assertTaggable(state, id));
+  const types = resources.map(typeOfTaggable);
   const keys = raw.map((t) => t.Key).filter((k): k is string => typeof k === 'string');
-  authorizeAll(
+  authorizeChecks(
     call,
     cloud,
     resources.map((id, i) => ({
@@ -217,6 +230,8 @@ export function deleteTags(
       },
     })),
   );
+  resources.forEach((id, i) => assertExists(state, id, types[i] ?? 'instance'));
+  endDryRun(call);
   for (const id of resources) {
     const current = { ...state.tags[id] };
     if (raw.length === 0) {
