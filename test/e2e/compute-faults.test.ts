@@ -1,0 +1,149 @@
+/**
+ * Compute under AWS faults, end to end on localcloud: with 30% of EC2 calls answered
+ * RequestLimitExceeded, start, stop and the reconciler all still complete; with
+ * InsufficientInstanceCapacity injected in the zone a launch would use, it lands in
+ * another zone (or the next-cheapest type).
+ */
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { FERRY_TAGS } from '@ferry/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cheapestFit,
+  clusters,
+  customerInstances,
+  workspaceZones,
+  type Cluster,
+} from './fixtures/compute-helpers.ts';
+import {
+  REGION,
+  startConnectedWorkspace,
+  type ConnectedWorkspace,
+} from './fixtures/connected-workspace.ts';
+
+let f: ConnectedWorkspace;
+let api: ReturnType<typeof clusters>;
+/** A customer client that rides out throttling, as a careful user's scripts do. */
+let patient: EC2Client;
+
+beforeAll(async () => {
+  f = await startConnectedWorkspace({
+    // The reconciler runs often; the reaper only once at start, so what the reconciler
+    // does is its own.
+    compute: { reconcileEveryMs: 1000, reapEveryMs: 3_600_000, launchGraceMs: 5000 },
+  });
+  api = clusters(f);
+  patient = new EC2Client({ ...f.customerConfig(), maxAttempts: 20 });
+}, 90_000);
+
+afterAll(async () => {
+  patient?.destroy();
+  await f?.clearFaults();
+  await f?.stop();
+});
+
+const CONTEXT = { cpus: 2, memory: 4 };
+
+describe('compute under faults', () => {
+  let throttled: Cluster;
+
+  it('30% RequestLimitExceeded on EC2: start, stop and reconcile still complete', async () => {
+    await f.faults({ service: 'ec2', error: 'RequestLimitExceeded', rate: 0.3 });
+    // The fault is live: a client that does not retry sees it.
+    const impatient = f.customerEc2();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, () => impatient.send(new DescribeInstancesCommand({}))),
+    );
+    const refused = outcomes.filter(
+      (o) =>
+        o.status === 'rejected' && (o.reason as { name?: string }).name === 'RequestLimitExceeded',
+    );
+    expect(refused.length).toBeGreaterThan(0);
+
+    const started = await api.start(CONTEXT);
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    throttled = await api.waitFor(started.body.id, ['Idle'], 60_000);
+    expect(throttled.nodes).toHaveLength(1);
+
+    const stopped = await api.stop(throttled.id);
+    expect(stopped.status).toBe(200);
+    const done = await api.waitFor(throttled.id, ['Stopped'], 60_000);
+    expect(done.nodes.every((n) => n.ec2State === 'terminated')).toBe(true);
+    const instanceId = throttled.nodes[0]?.instanceId ?? '';
+    const [inst] = await customerInstances(patient, [
+      { Name: 'instance-id', Values: [instanceId] },
+    ]);
+    expect(inst?.State?.Name).toBe('terminated');
+
+    // The reconciler, still throttled, terminates an instance tagged for the stopped
+    // cluster (a straggler nobody wants).
+    const run = await patient.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-0abcdef1234567890',
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: FERRY_TAGS.managed, Value: 'true' },
+              { Key: FERRY_TAGS.workspace, Value: f.workspaceId },
+              { Key: FERRY_TAGS.cluster, Value: throttled.id },
+            ],
+          },
+        ],
+      }),
+    );
+    const stray = run.Instances?.[0]?.InstanceId ?? '';
+    try {
+      await f.until(
+        'the reconciler to terminate the straggler',
+        async () => {
+          const [i] = (await f.instances()).filter((x) => x.instanceId === stray);
+          return i && ['shutting-down', 'terminated'].includes(i.state) ? true : undefined;
+        },
+        30_000,
+      );
+    } finally {
+      await patient.send(new TerminateInstancesCommand({ InstanceIds: [stray] }));
+    }
+    await f.clearFaults();
+  }, 90_000);
+
+  it('InsufficientInstanceCapacity in the zone a launch uses → launched in another zone', async () => {
+    const zones = await workspaceZones(f, patient);
+    const fit = await cheapestFit(patient, REGION, zones, CONTEXT.cpus, CONTEXT.memory);
+    const type = throttled.instanceType ?? '';
+    const usedZone = throttled.nodes[0]?.availabilityZone ?? '';
+    expect(zones).toContain(usedZone);
+    await f.faults({
+      service: 'ec2',
+      error: 'InsufficientInstanceCapacity',
+      availabilityZone: usedZone,
+    });
+    try {
+      const started = await api.start(CONTEXT);
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      // Same context, same selection: it would have gone to the same zone first.
+      expect(started.body.instanceType).toBe(type);
+      const idle = await api.waitFor(started.body.id, ['Idle'], 60_000);
+      const node = idle.nodes[0];
+      expect(node?.availabilityZone).not.toBe(usedZone);
+      expect(zones).toContain(node?.availabilityZone);
+      if ((fit.zones[type] ?? []).filter((z) => z !== usedZone).length > 0) {
+        expect(node?.instanceType).toBe(type);
+      } else {
+        expect(fit.fitting.map((t) => t.instanceType)).toContain(node?.instanceType);
+      }
+      expect((await api.stop(idle.id)).status).toBe(200);
+      await api.waitFor(idle.id, ['Stopped'], 60_000);
+    } finally {
+      await f.clearFaults();
+    }
+  }, 90_000);
+});
