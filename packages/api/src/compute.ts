@@ -401,3 +401,18 @@ export const computeContracts = {
     public: true,
   }),
 } as const;
+
+/** A cluster as the API returns it. */
+export type Cluster = z.infer<typeof clusterSchema>;
+/** One node of a cluster. */
+export type ClusterNode = z.infer<typeof clusterNodeSchema>;
+/** One state change of a cluster. */
+export type ClusterEventEntry = z.infer<typeof clusterEventSchema>;
+/** A registered manifest. */
+export type Manifest = z.infer<typeof manifestSchema>;
+/** One log line of a node. */
+export type LogLine = z.infer<typeof logLineSchema>;
+/** One metric sample of a node. */
+export type MetricSample = z.infer<typeof metricSampleSchema>;
+/** A workspace's usage over a period. */
+export type UsageReport = z.infer<typeof usageSchema>;

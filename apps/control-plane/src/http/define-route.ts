@@ -56,6 +56,13 @@ export interface RouteDefinition<N extends RouteName = RouteName> {
   readonly callers: readonly CallerKind[];
   /** Audit action of a mutating route (defaults to the route name). */
   readonly action?: string;
+  /** False for high-frequency machine calls (node heartbeats) the audit log should not hold. */
+  readonly audited?: boolean;
+  /**
+   * Public routes only: the rate-limit bucket of a caller the handler authenticates itself
+   * (e.g. a worker node), instead of its address. Undefined falls back to the address.
+   */
+  readonly rateLimitKey?: (request: FastifyRequest) => string | undefined;
   handle(ctx: RouteContext<N>): Promise<CallOutput<N>>;
 }
 

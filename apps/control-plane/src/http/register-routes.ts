@@ -126,7 +126,12 @@ async function run(
       });
     }
   }
-  options.rateLimiter.take(principal ? principalKey(principal) : `ip:${request.ip}`, now);
+  options.rateLimiter.take(
+    principal
+      ? principalKey(principal)
+      : (definition.rateLimitKey?.(request) ?? `ip:${request.ip}`),
+    now,
+  );
 
   const params = parsePart('params', contract.params, request.params);
   const query = parsePart('query', contract.query, request.query);
@@ -142,7 +147,7 @@ async function run(
     outcome: 'success' | 'denied' | 'failed',
     error?: FerryError,
   ): Promise<void> => {
-    if (!mutating) return;
+    if (!mutating || definition.audited === false) return;
     const actor = actorOf(principal);
     await recordAudit(resources, {
       ...actor,

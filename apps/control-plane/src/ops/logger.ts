@@ -12,6 +12,8 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'req.headers["x-amz-security-token"]',
+  'req.headers["x-ferry-node-token"]',
+  'headers["x-ferry-node-token"]',
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
@@ -33,6 +35,8 @@ export const REDACT_PATHS = [
     'cookie',
     'authorization',
     'setupToken',
+    'bootstrapToken',
+    'nodeToken',
   ].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
   'database.url',
   '*.database.url',
@@ -42,6 +46,8 @@ export const REDACT_PATHS = [
 const AWS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
 /** Bearer credentials in free text. */
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+/** Worker nodes' bootstrap and node tokens in free text. */
+const NODE_TOKEN = /\bferry_(boot|node)_[A-Za-z0-9_-]+/g;
 /** Passwords inside connection strings. */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi;
 
@@ -61,6 +67,7 @@ export function scrubSecrets(line: string, secrets: readonly string[]): string {
   return out
     .replace(AWS_KEY_ID, '[Redacted]')
     .replace(BEARER, '$1 [Redacted]')
+    .replace(NODE_TOKEN, 'ferry_$1_[Redacted]')
     .replace(URL_PASSWORD, '$1[Redacted]@');
 }
 

@@ -1,0 +1,91 @@
+/**
+ * Node logs and metric samples as the API serves them (oldest first, after a time, of one
+ * node or all), and their retention: rows older than `compute.logRetentionHours` are
+ * deleted by the purge job.
+ */
+import type { LogLine, MetricSample } from '@ferry/api';
+import type { Resources } from '../resources.ts';
+import { findClusterRow } from './cluster-queries.ts';
+import { computeDb } from './compute-db.ts';
+
+/** Filters of {@link clusterLogs} and {@link clusterMetrics}. */
+export interface TelemetryQuery {
+  /** ISO time: only rows after it. */
+  readonly since?: string | undefined;
+  readonly instanceId?: string | undefined;
+  readonly limit?: number | undefined;
+}
+
+const DEFAULT_LIMIT = 500;
+
+/** A cluster's log lines, oldest first. */
+export async function clusterLogs(
+  resources: Pick<Resources, 'db'>,
+  workspaceId: string,
+  clusterId: string,
+  query: TelemetryQuery,
+): Promise<{ items: LogLine[] }> {
+  await findClusterRow(resources, workspaceId, clusterId);
+  let q = computeDb(resources.db)
+    .selectFrom('node_logs')
+    .selectAll()
+    .where('cluster_id', '=', clusterId);
+  if (query.since !== undefined) q = q.where('at', '>', new Date(query.since));
+  if (query.instanceId !== undefined) q = q.where('instance_id', '=', query.instanceId);
+  const rows = await q
+    .orderBy('at', 'asc')
+    .orderBy('id', 'asc')
+    .limit(query.limit ?? DEFAULT_LIMIT)
+    .execute();
+  return {
+    items: rows.map((r) => ({
+      at: r.at.toISOString(),
+      instanceId: r.instance_id,
+      stream: r.stream,
+      line: r.line,
+    })),
+  };
+}
+
+/** A cluster's CPU, memory and disk samples, oldest first. */
+export async function clusterMetrics(
+  resources: Pick<Resources, 'db'>,
+  workspaceId: string,
+  clusterId: string,
+  query: TelemetryQuery,
+): Promise<{ items: MetricSample[] }> {
+  await findClusterRow(resources, workspaceId, clusterId);
+  let q = computeDb(resources.db)
+    .selectFrom('node_samples')
+    .selectAll()
+    .where('cluster_id', '=', clusterId);
+  if (query.since !== undefined) q = q.where('at', '>', new Date(query.since));
+  if (query.instanceId !== undefined) q = q.where('instance_id', '=', query.instanceId);
+  const rows = await q
+    .orderBy('at', 'asc')
+    .orderBy('id', 'asc')
+    .limit(query.limit ?? DEFAULT_LIMIT)
+    .execute();
+  return {
+    items: rows.map((r) => ({
+      at: r.at.toISOString(),
+      instanceId: r.instance_id,
+      cpuPercent: r.cpu_percent,
+      memoryPercent: r.memory_percent,
+      diskPercent: r.disk_percent,
+    })),
+  };
+}
+
+/** Deletes log lines and samples older than the retention; returns how many of each. */
+export async function purgeTelemetry(
+  resources: Pick<Resources, 'db' | 'clock' | 'config'>,
+): Promise<{ logs: number; samples: number }> {
+  const cutoff = new Date(
+    resources.clock.now().getTime() - resources.config.compute.logRetentionHours * 3_600_000,
+  );
+  const db = computeDb(resources.db);
+  const logs = await db.deleteFrom('node_logs').where('at', '<', cutoff).executeTakeFirst();
+  const samples = await db.deleteFrom('node_samples').where('at', '<', cutoff).executeTakeFirst();
+  return { logs: Number(logs.numDeletedRows), samples: Number(samples.numDeletedRows) };
+}
