@@ -21,7 +21,24 @@ interface Account {
 export interface ConnectDemo {
   controlPlaneUrl: string;
   cloudUrl: string;
+  workspaceId: string;
+  /** The admin's browser session: the cookie and the CSRF token mutating calls need. */
+  session: { cookie: string; csrfToken: string };
+  /** AWS SDK client config acting as the customer's administrator. */
+  customerConfig: {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
   stop(): Promise<void>;
+}
+
+/** Options of the connect flow. */
+export interface ConnectDemoOptions {
+  /** How long the workspace may take to become Active. */
+  timeoutMs?: number;
+  /** More control-plane settings as FERRY_* variables (e.g. the compute ones). */
+  env?: Readonly<Record<string, string>>;
 }
 
 const REGION = 'us-east-1';
@@ -36,7 +53,11 @@ interface SetupView {
 }
 
 /** Runs the connect flow; throws with a clear message when a step fails. */
-export async function runConnectDemo(io: CliIo, timeoutMs = 120_000): Promise<ConnectDemo> {
+export async function runConnectDemo(
+  io: CliIo,
+  options: ConnectDemoOptions = {},
+): Promise<ConnectDemo> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const { start: startCloud } = await import('@ferry/localcloud');
   const cp = await import('@ferry/control-plane');
   const cloud = await startCloud({ port: 0, logLevel: 'warn' });
@@ -72,6 +93,7 @@ export async function runConnectDemo(io: CliIo, timeoutMs = 120_000): Promise<Co
         FERRY_AWS_ACCESS_KEY_ID: platform.accessKeyId,
         FERRY_AWS_SECRET_ACCESS_KEY: platform.secretAccessKey,
         FERRY_JOBS_POLL_INTERVAL_MS: '200',
+        ...options.env,
       },
     });
     server = await cp.start({
@@ -190,7 +212,14 @@ export async function runConnectDemo(io: CliIo, timeoutMs = 120_000): Promise<Co
     if (view.workspaceState !== 'Active')
       throw new Error(`verification failed: ${view.reason ?? ''}`);
     io.stdout(`workspace ${ws.id} is Active\n`);
-    return { controlPlaneUrl: base, cloudUrl: cloud.url, stop };
+    return {
+      controlPlaneUrl: base,
+      cloudUrl: cloud.url,
+      workspaceId: ws.id,
+      session: { cookie, csrfToken },
+      customerConfig,
+      stop,
+    };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

@@ -11,7 +11,7 @@ export const demoCommand: CliCommand = {
     program
       .command('demo')
       .description(
-        'Run the end-to-end demo on embedded defaults: generate and validate the customer template and evaluate every role’s policies, then start localcloud and the control plane, connect a workspace to a customer account and wait until it is Active.',
+        'Run the end-to-end demo on embedded defaults: generate and validate the customer template and evaluate every role’s policies, then start localcloud and the control plane, connect a workspace to a customer account and wait until it is Active, start a cluster and wait until it is Idle (its instance type and why), stop it and check the customer account has no instance left running.',
       )
       .option('--exit', 'stop everything the demo started and exit when it is done')
       .action(async (flags: DemoFlags) => {
@@ -22,20 +22,40 @@ export const demoCommand: CliCommand = {
           return;
         }
         const { runConnectDemo } = await import('./demo-connect.ts');
+        const { demoComputeEnv, runComputeDemo } = await import('./demo-compute.ts');
         let demo;
+        let compute;
         try {
-          demo = await runConnectDemo(context.io);
+          demo = await runConnectDemo(context.io, { env: demoComputeEnv() });
+          try {
+            compute = await runComputeDemo(context.io, demo);
+          } catch (err) {
+            await demo.stop();
+            throw err;
+          }
         } catch (err) {
-          context.io.stderr(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+          const { FerryApiError } = await import('@ferry/api');
+          const { formatApiError } = await import('./compute-connection.ts');
+          context.io.stderr(
+            err instanceof FerryApiError
+              ? `demo: ${formatApiError(err).replace(/^ferry: /, '')}`
+              : `demo: ${err instanceof Error ? err.message : String(err)}\n`,
+          );
           context.exitCode = 1;
           return;
         }
-        if (flags.exit === true) {
+        const stopAll = async () => {
+          await compute.stop();
           await demo.stop();
+        };
+        if (flags.exit === true) {
+          await stopAll();
+          context.io.stdout('demo done: everything it started is stopped.\n');
           return;
         }
         context.io.stdout(
-          `demo running: control plane ${demo.controlPlaneUrl}, localcloud ${demo.cloudUrl}. Ctrl-C stops it.\n`,
+          `demo running: control plane ${demo.controlPlaneUrl}, localcloud ${demo.cloudUrl}. Ctrl-C stops it.\n` +
+            `try the CLI against it: source ${compute.envFile} && npx ferry compute list\n`,
         );
         await new Promise<void>((resolve) => {
           const onSignal = () => {
@@ -46,7 +66,7 @@ export const demoCommand: CliCommand = {
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
         });
-        await demo.stop();
+        await stopAll();
       });
   },
 };
