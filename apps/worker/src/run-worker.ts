@@ -1,0 +1,55 @@
+/**
+ * Wires the agent to the real world: configuration from the environment and flags, IMDS,
+ * the control plane over HTTP, samples of this machine, stdout, signals, and the shutdown.
+ */
+import packageJson from '../package.json' with { type: 'json' };
+import { startAgent } from './agent.ts';
+import { loadWorkerConfig } from './config.ts';
+import { createControlPlaneClient } from './control-plane-client.ts';
+import { imdsEndpoint, readInstanceIdentity } from './imds.ts';
+import { createLogBuffer } from './log-buffer.ts';
+import { createSampler } from './samples.ts';
+import { shutdownNode } from './shutdown.ts';
+
+/** Runs the agent until the node should end; returns the exit status (unless powered off). */
+export async function runWorker(
+  env: Readonly<Record<string, string | undefined>>,
+  argv: readonly string[],
+): Promise<number> {
+  const config = loadWorkerConfig(env, argv);
+  const now = () => Date.now();
+  const logs = createLogBuffer({ now });
+  const endpoint = imdsEndpoint(env);
+  const agent = startAgent({
+    settings: config,
+    identity: () => readInstanceIdentity({ endpoint }),
+    client: createControlPlaneClient({ baseUrl: config.controlPlaneUrl }),
+    sampler: createSampler({ dir: process.cwd(), now }),
+    logs,
+    now,
+    agentVersion: packageJson.version,
+  });
+
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled = true;
+    agent.stop(`received ${signal}`);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  const stop = await agent.done;
+  let exitCode = stop.exitCode;
+  await shutdownNode({
+    // A signal means the machine (or its operator) is already ending the agent.
+    mode: signalled ? 'exit' : config.shutdown,
+    reason: stop.reason,
+    exitCode: stop.exitCode,
+    flush: () => agent.flush(),
+    log: (m) => logs.log(m),
+    exit: (code) => {
+      exitCode = code;
+    },
+  });
+  return exitCode;
+}
