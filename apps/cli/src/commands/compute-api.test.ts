@@ -1,0 +1,203 @@
+/**
+ * `ferry compute` against a real control plane in process (embedded PGlite): manifests,
+ * list, status, usage, and how API errors reach the terminal — everything that needs no
+ * AWS account (starting compute does: see test/e2e/cli-compute.test.ts).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFerryClient } from '@ferry/api';
+import type { RunningServer } from '@ferry/control-plane';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBufferIo } from '../cli-io.ts';
+import { runCli } from '../run-cli.ts';
+
+const PASSWORD = 'a long enough password';
+const UNKNOWN_CLUSTER = 'cl_0123456789abcdefghjkmnpqrs';
+
+describe('ferry compute against a control plane', { timeout: 120_000 }, () => {
+  let server: RunningServer;
+  let dataDir: string;
+  let workspaceId: string;
+  let token: string;
+  let readOnlyToken: string;
+  let robotToken: string;
+
+  beforeAll(async () => {
+    const { start } = await import('@ferry/control-plane');
+    dataDir = await mkdtemp(join(tmpdir(), 'ferry-cli-compute-'));
+    let setupToken = '';
+    server = await start({
+      env: { FERRY_LOG_LEVEL: 'silent', FERRY_LISTEN_PORT: '0', FERRY_JOBS_ENABLED: 'false' },
+      flags: { dataDir, listenHost: '127.0.0.1' },
+      bootstrapAdminEmail: 'admin@example.com',
+      print: (line) => (setupToken = /#token=(\S+)/.exec(line)?.[1] ?? setupToken),
+    });
+    const anon = createFerryClient({ baseUrl: server.url });
+    await anon.call('auth.setup', {
+      body: { token: setupToken, name: 'Admin', password: PASSWORD },
+    });
+    let cookie = '';
+    const login = await createFerryClient({
+      baseUrl: server.url,
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        cookie = res.headers.get('set-cookie')?.split(';')[0] ?? cookie;
+        return res;
+      },
+    }).call('auth.login', { body: { email: 'admin@example.com', password: PASSWORD } });
+    const session = createFerryClient({
+      baseUrl: server.url,
+      headers: { cookie, 'x-csrf-token': login.csrfToken },
+    });
+    const pat = async (
+      scopes: Parameters<typeof session.call<'tokens.create'>>[1]['body']['scopes'],
+    ) =>
+      (await session.call('tokens.create', { body: { name: 'cli', scopes, expiresInDays: 1 } }))
+        .secret;
+    token = await pat([
+      'org:read',
+      'workspace:create',
+      'workspace:read',
+      'compute:read',
+      'compute:start',
+      'service-accounts:manage',
+    ]);
+    readOnlyToken = await pat(['workspace:read', 'compute:read']);
+    const admin = createFerryClient({ baseUrl: server.url, token });
+    const org = await admin.call('orgs.create', { body: { name: 'CLI' } });
+    workspaceId = (
+      await admin.call('workspaces.create', {
+        params: { orgId: org.id },
+        body: { name: 'analytics' },
+      })
+    ).id;
+    const sa = await admin.call('serviceAccounts.create', {
+      params: { workspaceId },
+      body: { name: 'etl' },
+    });
+    robotToken = (
+      await anon.call('auth.token', {
+        body: {
+          grant_type: 'client_credentials',
+          client_id: sa.clientId,
+          client_secret: sa.clientSecret,
+        },
+      })
+    ).access_token;
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function ferry(argv: string[], as: string = token) {
+    const io = createBufferIo();
+    const code = await runCli(
+      ['compute', ...argv, '--url', server.url, '--token', as, '--workspace', workspaceId],
+      io,
+    );
+    const out = io.out();
+    const err = io.err();
+    // Whatever happens, the token never reaches the terminal.
+    for (const t of [token, readOnlyToken, robotToken]) expect(out + err).not.toContain(t);
+    return { code, out, err };
+  }
+
+  it('lists no clusters in a fresh workspace, as text and as JSON', async () => {
+    expect(await ferry(['list'])).toEqual({ code: 0, out: 'no clusters\n', err: '' });
+    const json = await ferry(['list', '--json']);
+    expect(JSON.parse(json.out)).toEqual([]);
+  });
+
+  it('registers, shows, lists and deletes a manifest', async () => {
+    const put = await ferry([
+      'manifest',
+      'put',
+      'nightly',
+      '--cpus',
+      '4',
+      '--memory',
+      '16',
+      '--label',
+      'team=data',
+      '--idle-timeout',
+      '30',
+    ]);
+    expect(put.err).toBe('');
+    expect(put.code).toBe(0);
+    expect(put.out).toContain('manifest nightly');
+    expect(put.out).toMatch(/spec:\s+cpus=4 memory=16 idleTimeoutMins=30 labels=team:data/);
+    expect(put.out).toMatch(/live cluster:\s+-/);
+
+    const list = await ferry(['manifest', 'list']);
+    expect(list.out).toMatch(/^NAME\s+LIVE CLUSTER\s+SPEC\s+UPDATED\nnightly\s+-\s+cpus=4/);
+    const got = JSON.parse((await ferry(['manifest', 'get', 'nightly', '--json'])).out) as {
+      name: string;
+      spec: unknown;
+      liveClusterId: unknown;
+    };
+    expect(got).toMatchObject({
+      name: 'nightly',
+      spec: { cpus: 4, memory: 16, idleTimeoutMins: 30, labels: { team: 'data' } },
+      liveClusterId: null,
+    });
+
+    expect(await ferry(['manifest', 'delete', 'nightly'])).toMatchObject({
+      code: 0,
+      out: 'manifest nightly deleted\n',
+    });
+    const gone = await ferry(['manifest', 'get', 'nightly']);
+    expect(gone.code).toBe(1);
+    expect(gone.err).toMatch(/^ferry: not_found \(404\): .*nightly/);
+  });
+
+  it('prints a bad field with its path, and exits 1', async () => {
+    const r = await ferry(['manifest', 'put', 'big', '--cpus', '0', '--storage', '2']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^ferry: validation_failed \(400\): /);
+    expect(r.err).toMatch(/\n {2}body\.cpus: /);
+    expect(r.err).toMatch(/\n {2}body\.storage: /);
+    expect(r.err).toMatch(/\n {2}request id: \S+/);
+  });
+
+  it('refuses to start compute in a workspace that is not connected to AWS', async () => {
+    const r = await ferry(['start', '--cpus', '2', '--memory', '4', '--wait']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ferry: workspace_not_connected \(409\): /);
+    expect((await ferry(['list'])).out).toBe('no clusters\n');
+  });
+
+  it('answers 404 for an unknown cluster and 400 naming a malformed id', async () => {
+    const missing = await ferry(['status', UNKNOWN_CLUSTER]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^ferry: not_found \(404\)/);
+    const bad = await ferry(['logs', 'not-a-cluster']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^ferry: validation_failed \(400\)/);
+    expect(bad.err).toMatch(/\n {2}params\.clusterId: must be a cluster id/);
+    expect((await ferry(['stop', UNKNOWN_CLUSTER])).err).toMatch(/not_found \(404\)/);
+  });
+
+  it('reports usage, zero for a workspace that never ran anything', async () => {
+    const r = await ferry(['usage']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^usage of ${workspaceId} from \\S+ to \\S+\\n`));
+    expect(r.out).toMatch(/vCPU-hours:\s+0\.000/);
+    expect(r.out).toMatch(/cost:\s+\$0\.0000/);
+  });
+
+  it('works with a service account token; a token without compute:start is forbidden to start', async () => {
+    expect(await ferry(['list'], robotToken)).toMatchObject({ code: 0, out: 'no clusters\n' });
+    const forbidden = await ferry(['manifest', 'put', 'x', '--cpus', '2'], readOnlyToken);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.err).toMatch(/^ferry: forbidden \(403\)/);
+    expect(await ferry(['manifest', 'list'], readOnlyToken)).toMatchObject({ code: 0 });
+    const nobody = await ferry(['list'], 'ferry_pat_not_a_real_token');
+    expect(nobody.code).toBe(1);
+    expect(nobody.err).toMatch(/^ferry: unauthenticated \(401\)/);
+    expect(nobody.err).not.toContain('ferry_pat_not_a_real_token');
+  });
+});
