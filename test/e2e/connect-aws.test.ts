@@ -4,7 +4,8 @@
  * credentials and the endpoint override; the customer deploys the template the API
  * returns; stages arrive in order; verification makes the workspace Active. Then the
  * confused-deputy check, drift (a detached policy → Degraded → reattached → Active), and a
- * setup under injected IAM propagation delay.
+ * setup under injected IAM propagation delay. The platform acts as a role of its account
+ * (`aws.roleArn`): its user only assumes that role, and customers' stacks trust the role.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,12 +17,15 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import {
   AttachRolePolicyCommand,
+  CreateRoleCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
   IAMClient,
+  PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { PHONE_HOME_STAGES } from '@ferry/aws-template';
 import {
   awsServices,
@@ -47,6 +51,8 @@ let cloud: LocalCloud;
 let cp: RunningServer;
 let dataDir: string;
 let customer: Account;
+/** The platform's role: every platform-side call is made with a session of it. */
+let platformRoleArn: string;
 /** A JSON answer of the API, loosely typed (tests read what they assert). */
 type Body = z.infer<typeof startedAwsSetupSchema> & {
   id: string;
@@ -93,6 +99,74 @@ async function until<T>(
   }
 }
 
+/**
+ * A role of the platform account that the platform's user may assume, allowed exactly what
+ * the platform does: its phone-home topic, queue and template bucket, and AssumeRole into
+ * customers' roles.
+ */
+async function createPlatformRole(platform: Account): Promise<string> {
+  const iam = new IAMClient({
+    endpoint: cloud.url,
+    region: REGION,
+    credentials: { accessKeyId: platform.accessKeyId, secretAccessKey: platform.secretAccessKey },
+    maxAttempts: 1,
+  });
+  try {
+    const role = await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'ferry-control-plane',
+        Path: '/ferry/',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${platform.accountId}:root` },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'ferry-control-plane',
+        PolicyName: 'platform',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                'sns:CreateTopic',
+                'sns:SetTopicAttributes',
+                'sns:Subscribe',
+                'sqs:CreateQueue',
+                'sqs:GetQueueAttributes',
+                'sqs:SetQueueAttributes',
+                'sqs:ReceiveMessage',
+                'sqs:DeleteMessage',
+                's3:CreateBucket',
+                's3:PutObject',
+                's3:GetObject',
+              ],
+              Resource: '*',
+            },
+            {
+              Effect: 'Allow',
+              Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+              Resource: 'arn:aws:iam::*:role/ferry-*',
+            },
+          ],
+        }),
+      }),
+    );
+    return role.Role?.Arn ?? '';
+  } finally {
+    iam.destroy();
+  }
+}
+
 /** Creates a workspace, starts its setup and deploys the stack as the customer. */
 async function connectWorkspace(name: string, bucket: string) {
   const ws = await api('POST', `/api/v1/orgs/${orgId}/workspaces`, { name });
@@ -125,6 +199,7 @@ beforeAll(async () => {
   cloud = await startCloud({ port: 0, logLevel: 'warn' });
   const platform = await account('platform');
   customer = await account('customer');
+  platformRoleArn = await createPlatformRole(platform);
   dataDir = await mkdtemp(join(tmpdir(), 'ferry-connect-aws-'));
   let setupUrl = '';
   const config = loadConfig({
@@ -134,6 +209,7 @@ beforeAll(async () => {
       FERRY_AWS_ENDPOINT_URL: cloud.url,
       FERRY_AWS_ACCESS_KEY_ID: platform.accessKeyId,
       FERRY_AWS_SECRET_ACCESS_KEY: platform.secretAccessKey,
+      FERRY_AWS_ROLE_ARN: platformRoleArn,
       FERRY_JOBS_POLL_INTERVAL_MS: '100',
       FERRY_LOG_LEVEL: 'warn',
       FERRY_RATE_LIMIT_PER_MINUTE: '100000',
@@ -155,6 +231,8 @@ beforeAll(async () => {
   });
   const created = await initPlatform(cp.resources);
   expect(created.topicArn).toMatch(/^arn:aws:sns:us-east-1:\d{12}:ferry-phone-home$/);
+  // Customers' trust policies name the platform role, with its path.
+  expect(created.principalArn).toBe(platformRoleArn);
   // Idempotent: a second run finds the same resources.
   expect(await initPlatform(cp.resources)).toEqual(created);
 
@@ -265,6 +343,35 @@ describe('connect a workspace to AWS', () => {
     }
     // The confused-deputy probes are refused, and recorded as such.
     expect(entries.some((e) => e.outcome === 'denied')).toBe(true);
+    // Every must-deny probe EC2 can answer is conclusive: denied before any NotFound.
+    const mustNot = checks.filter((c) => c.name.includes(': must not ec2:'));
+    expect(mustNot.length).toBeGreaterThanOrEqual(6);
+    expect(mustNot.filter((c) => c.outcome !== 'pass')).toEqual([]);
+    expect(checks.find((c) => c.name === 'UserInitiated: ec2:DescribeImages')?.outcome).toBe(
+      'pass',
+    );
+    // The template names the platform role as the only principal that may assume the roles.
+    expect(setup.instructions.templateYaml).toContain(platformRoleArn);
+    // Platform-side calls are made with the role's session, assumed once and then cached.
+    const { broker, clients } = awsServices(cp.resources);
+    const session = await broker.platformSession();
+    expect((await broker.platformSession()).accessKeyId).toBe(session.accessKeyId);
+    const sts = clients.sts();
+    const me = await sts.send(new GetCallerIdentityCommand({}));
+    sts.destroy();
+    expect(me.Arn).toMatch(/:assumed-role\/ferry-control-plane\/ferry-platform$/);
+    const metrics = await (await fetch(`${cp.url}/metrics`)).text();
+    const assumeCount = (service: string, operation: string, outcome: string) =>
+      Number(
+        new RegExp(
+          `^ferry_aws_requests_total\\{(?=[^}]*operation="${operation}")(?=[^}]*outcome="${outcome}")(?=[^}]*service="${service}")[^}]*\\} (\\d+)$`,
+          'm',
+        ).exec(metrics)?.[1] ?? 0,
+      );
+    expect(assumeCount('sts', 'AssumeRole', 'success')).toBeGreaterThan(3);
+    expect(assumeCount('sqs', 'ReceiveMessage', 'success')).toBeGreaterThan(0);
+    expect(assumeCount('ec2', 'RunInstances', 'DryRunOperation')).toBeGreaterThan(0);
+    expect(assumeCount('sts', 'AssumeRole', 'AccessDenied')).toBeGreaterThan(0);
   }, 120_000);
 
   it('the broker caches sessions and shares one refresh between concurrent callers', async () => {

@@ -20,7 +20,7 @@ export const platformInitCommand: CliCommand = {
     platform
       .command('init')
       .description(
-        'Create (or find) the phone-home SNS topic and SQS queue and the template bucket with the platform’s AWS credentials (FERRY_AWS_*), and record them. Safe to run again.',
+        'Create (or find) the phone-home SNS topic and SQS queue and the template bucket with the platform’s AWS credentials (FERRY_AWS_*; with FERRY_AWS_ROLE_ARN, as a session of that role, which customers’ roles then trust), and record them. Safe to run again.',
       )
       .option('--data-dir <dir>', 'embedded database and generated key (default ./.ferry/data)')
       .option('--config <file>', 'JSON config file')
@@ -44,6 +44,9 @@ export const platformInitCommand: CliCommand = {
             [
               'ferry: platform AWS resources ready',
               `  principal (customers' roles trust it): ${p.principalArn}`,
+              ...(config.aws.roleArn !== undefined
+                ? [`  acting as role:   ${config.aws.roleArn} (session ferry-platform)`]
+                : []),
               `  phone-home topic: ${p.topicArn}`,
               `  phone-home queue: ${p.queueUrl}`,
               `  subscription:     ${p.subscriptionArn}`,

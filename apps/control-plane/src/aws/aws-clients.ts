@@ -1,7 +1,9 @@
 /**
  * AWS SDK v3 clients of the control plane, all built here: the configured region and
  * endpoint override (the same code reaches AWS or any compatible endpoint), and either the
- * platform's own credentials or a session the credential broker issued.
+ * platform's own credentials — its base credentials, or a session of its role when
+ * `aws.roleArn` is set — or a session the credential broker issued. Every request is
+ * counted in `ferry_aws_requests_total`.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -10,6 +12,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Config } from '../config/config-schema.ts';
+import type { Counter, MetricsRegistry } from '../ops/metrics-registry.ts';
 
 /** Credentials an SDK client signs with. */
 export interface AwsCredentials {
@@ -29,17 +32,73 @@ export interface AwsClientFactory {
   s3(credentials?: AwsCredentials, region?: string): S3Client;
   ec2(credentials?: AwsCredentials, region?: string): EC2Client;
   cloudformation(credentials?: AwsCredentials, region?: string): CloudFormationClient;
+  /**
+   * STS with the platform's base credentials, never its role: only the credential broker
+   * uses it, to assume the platform role itself.
+   */
+  baseSts(region?: string): STSClient;
+}
+
+/** Options of {@link createAwsClientFactory}. */
+export interface AwsClientFactoryOptions {
+  /** The platform role's session (set when `aws.roleArn` is): every platform-side call uses it. */
+  platformSession?: () => Promise<AwsCredentials>;
+  /** Where `ferry_aws_requests_total` is counted. */
+  metrics?: MetricsRegistry;
 }
 
 type ClientOptions = {
   region: string;
   endpoint?: string;
-  credentials?: AwsCredentials;
+  credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
   maxAttempts: number;
 };
 
+/** The smallest view of an SDK client the request counter needs. */
+interface CountableClient {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void;
+  };
+}
+
+/**
+ * Counts each call (one per `send`, after the SDK's own retries) by service, operation and
+ * outcome (`success` or AWS's error code).
+ */
+function counted<C>(client: C, service: string, counter: Counter | undefined): C {
+  if (counter === undefined) return client;
+  (client as unknown as CountableClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      try {
+        const out = await next(args);
+        counter.inc({ service, operation, outcome: 'success' });
+        return out;
+      } catch (err) {
+        counter.inc({ service, operation, outcome: awsErrorCode(err) });
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'ferryRequestCounter' },
+  );
+  return client;
+}
+
 /** Creates the factory from the `aws` section of the configuration. */
-export function createAwsClientFactory(aws: Config['aws']): AwsClientFactory {
+export function createAwsClientFactory(
+  aws: Config['aws'],
+  factoryOptions: AwsClientFactoryOptions = {},
+): AwsClientFactory {
+  const counter = factoryOptions.metrics?.counter(
+    'ferry_aws_requests_total',
+    'AWS API calls made by the control plane, by service, operation and outcome.',
+  );
   const platform: AwsCredentials | undefined =
     aws.accessKeyId !== undefined && aws.secretAccessKey !== undefined
       ? {
@@ -48,24 +107,33 @@ export function createAwsClientFactory(aws: Config['aws']): AwsClientFactory {
           ...(aws.sessionToken !== undefined ? { sessionToken: aws.sessionToken } : {}),
         }
       : undefined;
-  const options = (credentials?: AwsCredentials, region?: string): ClientOptions => {
-    const creds = credentials ?? platform;
-    return {
-      region: region ?? aws.region,
-      ...(aws.endpointUrl !== undefined ? { endpoint: aws.endpointUrl } : {}),
-      // Without explicit credentials the SDK's default provider chain applies (instance role…).
-      ...(creds !== undefined ? { credentials: creds } : {}),
-      maxAttempts: 3,
-    };
-  };
+  const base = (
+    creds: AwsCredentials | (() => Promise<AwsCredentials>) | undefined,
+    region?: string,
+  ): ClientOptions => ({
+    region: region ?? aws.region,
+    ...(aws.endpointUrl !== undefined ? { endpoint: aws.endpointUrl } : {}),
+    // Without explicit credentials the SDK's default provider chain applies (instance role…).
+    ...(creds !== undefined ? { credentials: creds } : {}),
+    maxAttempts: 3,
+  });
+  const options = (credentials?: AwsCredentials, region?: string): ClientOptions =>
+    base(credentials ?? factoryOptions.platformSession ?? platform, region);
   return {
     region: aws.region,
-    sts: (c, r) => new STSClient(options(c, r)),
-    sns: (c, r) => new SNSClient(options(c, r)),
-    sqs: (c, r) => new SQSClient(options(c, r)),
-    s3: (c, r) => new S3Client({ ...options(c, r), forcePathStyle: aws.endpointUrl !== undefined }),
-    ec2: (c, r) => new EC2Client(options(c, r)),
-    cloudformation: (c, r) => new CloudFormationClient(options(c, r)),
+    sts: (c, r) => counted(new STSClient(options(c, r)), 'sts', counter),
+    sns: (c, r) => counted(new SNSClient(options(c, r)), 'sns', counter),
+    sqs: (c, r) => counted(new SQSClient(options(c, r)), 'sqs', counter),
+    s3: (c, r) =>
+      counted(
+        new S3Client({ ...options(c, r), forcePathStyle: aws.endpointUrl !== undefined }),
+        's3',
+        counter,
+      ),
+    ec2: (c, r) => counted(new EC2Client(options(c, r)), 'ec2', counter),
+    cloudformation: (c, r) =>
+      counted(new CloudFormationClient(options(c, r)), 'cloudformation', counter),
+    baseSts: (r) => counted(new STSClient(base(platform, r)), 'sts', counter),
   };
 }
 

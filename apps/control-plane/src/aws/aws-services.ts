@@ -61,9 +61,16 @@ export function awsServices(resources: Resources): AwsServices {
 
 function create(resources: Resources, options: Partial<AwsSetupOptions>): AwsServices {
   const opts: AwsSetupOptions = { ...DEFAULT_AWS_SETUP_OPTIONS, ...options };
-  const clients = createAwsClientFactory(resources.config.aws);
-  const broker = createCredentialBroker(resources, {
+  const roleArn = resources.config.aws.roleArn;
+  // The factory signs platform-side calls with the broker's platform session (when the
+  // platform is a role); the broker assumes that role with the factory's base credentials.
+  const clients = createAwsClientFactory(resources.config.aws, {
+    metrics: resources.metrics,
+    ...(roleArn !== undefined ? { platformSession: () => broker.platformSession() } : {}),
+  });
+  const broker: CredentialBroker = createCredentialBroker(resources, {
     clients,
+    ...(roleArn !== undefined ? { platformRoleArn: roleArn } : {}),
     get propagationWindowMs() {
       return opts.propagationWindowMs;
     },

@@ -5,6 +5,10 @@
  * in memory until five minutes before they expire (one refresh shared by concurrent
  * callers), retries AccessDenied on a freshly created role while IAM propagates, and writes
  * every AssumeRole to the audit log. Credentials are never persisted or logged.
+ *
+ * When the platform acts as a role (`aws.roleArn`), the broker also holds the platform's own
+ * session of that role, assumed with the platform's base credentials and cached the same
+ * way; every platform-side client (and so every AssumeRole into a customer role) signs with it.
  */
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { TAG_WORKSPACE } from '@ferry/aws-template';
@@ -56,6 +60,8 @@ export interface CredentialBrokerOptions {
   retryDelayMs?: number;
   /** Session length asked for (default 3600 s). */
   durationSeconds?: number;
+  /** The platform's role (`aws.roleArn`); undefined: the platform uses its base credentials. */
+  platformRoleArn?: string;
 }
 
 export interface CredentialBroker {
@@ -65,7 +71,15 @@ export interface CredentialBroker {
   sessionName(actor: BrokerActor): string;
   /** Forgets every cached session (e.g. after a workspace is disconnected). */
   clear(): void;
+  /**
+   * The platform role's session (cached until five minutes before expiry, one refresh shared
+   * by concurrent callers). Fails when no platform role is configured.
+   */
+  platformSession(): Promise<AwsCredentials>;
 }
+
+/** The session name of the platform's own role session. */
+export const PLATFORM_SESSION_NAME = 'ferry-platform';
 
 const REFRESH_BEFORE_MS = 5 * 60_000;
 /** RoleSessionName and SourceIdentity: `[\w+=,.@-]`, 2–64 characters. */
@@ -98,6 +112,7 @@ export function createCredentialBroker(
   const inFlight = new Map<string, Promise<AwsCredentials>>();
 
   async function callOnce(request: AssumeRequest, name: string): Promise<AwsCredentials> {
+    // The platform's client: its role session when `aws.roleArn` is set.
     const sts = options.clients.sts();
     try {
       const out = await sts.send(
@@ -110,19 +125,92 @@ export function createCredentialBroker(
           ...(request.externalId !== null ? { ExternalId: request.externalId } : {}),
         }),
       );
-      const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
-        throw new Error('AssumeRole returned no credentials');
-      }
-      return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
-      };
+      return credentialsOf(out.Credentials);
     } finally {
       sts.destroy();
     }
+  }
+
+  /** The platform role's session, from the base credentials (never from itself). */
+  async function platformOnce(roleArn: string): Promise<AwsCredentials> {
+    const sts = options.clients.baseSts();
+    try {
+      const out = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: PLATFORM_SESSION_NAME,
+          DurationSeconds: duration,
+        }),
+      );
+      const creds = credentialsOf(out.Credentials);
+      await recordAudit(resources, {
+        actorType: 'system',
+        actorId: PLATFORM_SESSION_NAME,
+        action: 'aws.sts.AssumeRole',
+        targetType: 'aws-role',
+        targetId: roleArn,
+        outcome: 'success',
+        awsRoleArn: roleArn,
+        awsSessionName: PLATFORM_SESSION_NAME,
+        details: { purpose: 'platform identity' },
+      });
+      return creds;
+    } catch (err) {
+      const code = awsErrorCode(err);
+      await recordAudit(resources, {
+        actorType: 'system',
+        actorId: PLATFORM_SESSION_NAME,
+        action: 'aws.sts.AssumeRole',
+        targetType: 'aws-role',
+        targetId: roleArn,
+        outcome: code === 'AccessDenied' ? 'denied' : 'failed',
+        awsRoleArn: roleArn,
+        awsSessionName: PLATFORM_SESSION_NAME,
+        details: { purpose: 'platform identity', awsErrorCode: code },
+      });
+      throw new AssumeRoleError(roleArn, code, err);
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  /** Cached credentials per key, refreshed five minutes before expiry, one refresh at a time. */
+  function cached(key: string, fetch: () => Promise<AwsCredentials>): Promise<AwsCredentials> {
+    const hit = cache.get(key);
+    const now = resources.clock.now().getTime();
+    if (hit?.expiration && hit.expiration.getTime() - REFRESH_BEFORE_MS > now)
+      return Promise.resolve(hit);
+    const running = inFlight.get(key);
+    if (running) return running;
+    const refresh = fetch()
+      .then((creds) => {
+        cache.set(key, creds);
+        return creds;
+      })
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, refresh);
+    return refresh;
+  }
+
+  function credentialsOf(
+    c:
+      | {
+          AccessKeyId?: string;
+          SecretAccessKey?: string;
+          SessionToken?: string;
+          Expiration?: Date;
+        }
+      | undefined,
+  ): AwsCredentials {
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
+      throw new Error('AssumeRole returned no credentials');
+    }
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
+    };
   }
 
   async function assumeNow(request: AssumeRequest, name: string): Promise<AwsCredentials> {
@@ -183,20 +271,13 @@ export function createCredentialBroker(
       const name = sessionNameFor(request.actor);
       if (request.noCache === true) return assumeNow(request, name);
       const key = `${request.roleArn}\n${request.externalId ?? ''}\n${request.purpose ?? name}`;
-      const cached = cache.get(key);
-      const now = resources.clock.now().getTime();
-      if (cached?.expiration && cached.expiration.getTime() - REFRESH_BEFORE_MS > now)
-        return cached;
-      const running = inFlight.get(key);
-      if (running) return running;
-      const refresh = assumeNow(request, name)
-        .then((creds) => {
-          cache.set(key, creds);
-          return creds;
-        })
-        .finally(() => inFlight.delete(key));
-      inFlight.set(key, refresh);
-      return refresh;
+      return cached(key, () => assumeNow(request, name));
+    },
+    platformSession() {
+      const roleArn = options.platformRoleArn;
+      if (roleArn === undefined)
+        return Promise.reject(new Error('no platform role is configured (aws.roleArn)'));
+      return cached(`platform\n${roleArn}`, () => platformOnce(roleArn));
     },
   };
 }

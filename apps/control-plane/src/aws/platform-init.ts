@@ -115,7 +115,12 @@ export async function initPlatform(
   try {
     const identity = await sts.send(new GetCallerIdentityCommand({}));
     const accountId = identity.Account ?? '';
-    const principalArn = resources.config.aws.principalArn ?? principalForTrust(identity.Arn ?? '');
+    // The principal customers' trust policies name: explicit, else the platform role (its
+    // full ARN, path included, which the assumed-role ARN would lose), else the caller.
+    const principalArn =
+      resources.config.aws.principalArn ??
+      resources.config.aws.roleArn ??
+      principalForTrust(identity.Arn ?? '');
     const topic = await sns.send(new CreateTopicCommand({ Name: PHONE_HOME_TOPIC_NAME }));
     const topicArn = topic.TopicArn ?? '';
     await sns.send(
