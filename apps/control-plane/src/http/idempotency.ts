@@ -2,7 +2,7 @@
  * `Idempotency-Key` on creating POSTs, stored per principal for a day: the same key with
  * the same request replays the first response; with a different request it is a 409. A
  * key whose first request is still running is a retryable 409; a failed first request
- * frees the key.
+ * frees the key, and so does a claim left unfinished for a minute (its process died).
  */
 import { createHash } from 'node:crypto';
 import { ConflictError, ValidationError } from '@ferry/core';
@@ -11,6 +11,9 @@ import type { Database } from '../db/database.ts';
 
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** How long an unfinished claim holds the key: longer than any request runs. */
+export const IDEMPOTENCY_CLAIM_MS = 60 * 1000;
 
 /** A stored response to replay. */
 export interface StoredResponse {
@@ -58,7 +61,15 @@ export async function claimIdempotencyKey(
     .deleteFrom('idempotency_keys')
     .where('principal_key', '=', principalKey)
     .where('key', '=', key)
-    .where('created_at', '<', new Date(now.getTime() - IDEMPOTENCY_TTL_MS))
+    .where((eb) =>
+      eb.or([
+        eb('created_at', '<', new Date(now.getTime() - IDEMPOTENCY_TTL_MS)),
+        eb.and([
+          eb('status_code', 'is', null),
+          eb('created_at', '<', new Date(now.getTime() - IDEMPOTENCY_CLAIM_MS)),
+        ]),
+      ]),
+    )
     .execute();
   const inserted = await db
     .insertInto('idempotency_keys')
