@@ -18,6 +18,8 @@ export interface Activity {
   /** Epoch ms of the last start or end of a query or client (or the agent's start). */
   readonly lastActivityAt: number;
   readonly state: AgentState;
+  /** Counts as activity now (the node became ready: idleness starts at registration). */
+  touch(): void;
   /** How long the node has been idle at `now` (0 while busy). */
   idleForMs(now: number): number;
 }
@@ -56,6 +58,9 @@ export function createActivity(now: () => number): Activity {
     },
     get state(): AgentState {
       return queries > 0 || clients > 0 ? 'busy' : 'idle';
+    },
+    touch() {
+      last = now();
     },
     idleForMs(at: number) {
       if (queries > 0 || clients > 0) return 0;

@@ -224,6 +224,8 @@ export function startAgent(options: AgentOptions): Agent {
     }
     if (finished) return;
     logs.redact(registration.nodeToken);
+    // Ready only now: however long registration took, the idle timeout counts from here.
+    activity.touch();
     logs.log(
       `registered: heartbeat every ${registration.heartbeatSeconds} s, idle timeout ${registration.idleTimeoutMins} min`,
     );

@@ -45,6 +45,9 @@ describe('activity', () => {
     expect(a.lastActivityAt).toBe(clock.now());
     clock.advance(3000);
     expect(a.idleForMs(clock.now())).toBe(3000);
+    a.touch();
+    expect(a.idleForMs(clock.now())).toBe(0);
+    expect(a.state).toBe('idle');
   });
 });
 

@@ -1,0 +1,209 @@
+/**
+ * The worker agent on a real localcloud instance: EC2 runs the user-data from
+ * `workerUserData`, the agent reads who it is from the instance's IMDSv2 (tokens required),
+ * registers with a server playing the control plane's node routes (retrying while the
+ * instance is not recorded yet), heartbeats with samples and logs, and — idle past the
+ * timeout the register answer set — ends its process, which EC2 reports as the instance
+ * shutting itself down: terminated, Client.InstanceInitiatedShutdown.
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { newId, shellQuote, workerUserData } from '@ferry/core';
+import { start as startCloud, type LocalCloud } from '@ferry/localcloud';
+import { startNodeRoutesServer, type NodeRoutesServer } from '@ferry/worker/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REGION = 'us-east-1';
+const MAIN = fileURLToPath(new URL('../../apps/worker/src/main.ts', import.meta.url));
+/** One idle-timeout minute of the agent lasts this many seconds here. */
+const MINUTE_SECONDS = 3;
+
+let cloud: LocalCloud;
+let server: NodeRoutesServer;
+let ec2: EC2Client;
+let iam: IAMClient;
+const clusterId = newId('cluster');
+const bootstrapToken = `ferry_boot_${randomBytes(24).toString('base64url')}`;
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  cloud = await startCloud({ port: 0, logLevel: 'warn' });
+  const res = await fetch(`${cloud.url}/_localcloud/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'customer' }),
+  });
+  expect(res.status).toBe(201);
+  const admin = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
+  const config = {
+    endpoint: cloud.url,
+    region: REGION,
+    credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
+    maxAttempts: 1,
+  };
+  ec2 = new EC2Client(config);
+  iam = new IAMClient(config);
+  // The node's role: only EC2 may assume it. The agent needs no permission to end itself.
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'ferry-worker',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'ec2.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      }),
+    }),
+  );
+  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'ferry-worker' }));
+  await iam.send(
+    new AddRoleToInstanceProfileCommand({
+      InstanceProfileName: 'ferry-worker',
+      RoleName: 'ferry-worker',
+    }),
+  );
+  server = await startNodeRoutesServer({
+    clusterId,
+    bootstrapToken,
+    // The register answer overrides the bootstrap's timings below.
+    heartbeatSeconds: 1,
+    idleTimeoutMins: 1,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  ec2?.destroy();
+  iam?.destroy();
+  await server?.close();
+  await cloud?.stop();
+});
+
+describe('the worker agent on a localcloud instance', () => {
+  it('registers as its instance, heartbeats, and terminates the instance when idle', async () => {
+    const workerCommand = [
+      // The instance's process gets a minimal environment: the test knobs ride on env(1).
+      'env',
+      `FERRY_IDLE_MINUTE_SECONDS=${MINUTE_SECONDS}`,
+      'FERRY_IDLE_CHECK_SECONDS=0.25',
+      shellQuote(process.execPath),
+      shellQuote(MAIN),
+      '--shutdown=exit',
+    ].join(' ');
+    const userData = workerUserData({
+      controlPlaneUrl: server.url,
+      clusterId,
+      bootstrapToken,
+      workerCommand,
+      heartbeatSeconds: 30,
+      idleTimeoutMins: 60,
+    });
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-0abcdef1234567890',
+        InstanceType: 'm7i.large',
+        MinCount: 1,
+        MaxCount: 1,
+        IamInstanceProfile: { Name: 'ferry-worker' },
+        InstanceInitiatedShutdownBehavior: 'terminate',
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+        UserData: Buffer.from(userData).toString('base64'),
+      }),
+    );
+    const launched = run.Instances?.[0];
+    const instanceId = launched?.InstanceId ?? '';
+    expect(instanceId).toMatch(/^i-[0-9a-f]+$/);
+
+    // As the real launcher may: the node asks before its record exists, and is told to retry.
+    await until('a first registration attempt', () => Promise.resolve(server.registers[0]), 30_000);
+    expect(server.registers[0]?.status).toBe(409);
+    server.record(instanceId);
+
+    const registered = await until(
+      'the registration',
+      () => Promise.resolve(server.registers.find((r) => r.status === 200)),
+      20_000,
+    );
+    const registeredAt = registered.at;
+    expect(registered.body).toEqual({
+      bootstrapToken,
+      clusterId,
+      instanceId,
+      privateIp: launched?.PrivateIpAddress,
+      agentVersion: '0.1.0',
+    });
+    const nodeToken = server.nodeTokens.get(instanceId);
+
+    const gone = await until(
+      'the instance to terminate itself',
+      async () => {
+        const i = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
+          .Reservations?.[0]?.Instances?.[0];
+        return i?.State?.Name === 'terminated' ? i : undefined;
+      },
+      30_000,
+    );
+    expect(gone.StateReason?.Code).toBe('Client.InstanceInitiatedShutdown');
+
+    // Heartbeats every second (the register answer, not the bootstrap's 30 s), each with a sample.
+    const beats = server.heartbeats;
+    expect(beats.length).toBeGreaterThanOrEqual(MINUTE_SECONDS);
+    for (const h of beats) {
+      expect(h.status).toBe(200);
+      expect(h.token).toBe(nodeToken);
+      expect(h.body).toMatchObject({ state: 'idle', activeQueries: 0, connectedClients: 0 });
+      expect(h.body?.samples.length).toBeGreaterThanOrEqual(1);
+      for (const s of h.body?.samples ?? []) {
+        for (const v of [s.cpuPercent, s.memoryPercent, s.diskPercent]) {
+          expect(v).toBeGreaterThanOrEqual(0);
+          expect(v).toBeLessThanOrEqual(100);
+        }
+      }
+    }
+    const gaps = beats.slice(1).map((h, i) => h.at - (beats[i]?.at ?? 0));
+    expect(Math.max(...gaps.slice(0, -1))).toBeLessThan(2500);
+
+    // The idle timeout of the register answer (1 minute of 3 s) was honoured: not earlier.
+    const lastBeat = beats.at(-1);
+    expect((lastBeat?.at ?? 0) - registeredAt).toBeGreaterThanOrEqual(MINUTE_SECONDS * 1000 - 300);
+
+    const lines = beats.flatMap((h) => h.body?.logs.map((l) => l.line) ?? []);
+    expect(lines).toContain(
+      `instance ${instanceId} (m7i.large) in ${launched?.Placement?.AvailabilityZone}, ${launched?.PrivateIpAddress}`,
+    );
+    expect(lines.some((l) => /^register attempt 1 failed \(409 node_not_recorded/.test(l))).toBe(
+      true,
+    );
+    expect(lines).toContain('registered: heartbeat every 1 s, idle timeout 1 min');
+    // The last heartbeat, flushed before the process ended, says why.
+    expect(lastBeat?.body?.logs.map((l) => l.line)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^shutting down \(exit\): idle for \d+ s with no query and no client \(timeout 1 min\)$/,
+        ),
+      ]),
+    );
+    const everything = JSON.stringify(beats.map((h) => h.raw));
+    expect(everything).not.toContain(bootstrapToken);
+    expect(everything).not.toContain(nodeToken);
+  }, 60_000);
+});
