@@ -4,8 +4,9 @@
  */
 import type { PolicyDocument, Statement, PrincipalElement } from '@ferry/iam';
 import {
-  entriesForRole,
+  PERMISSIONS,
   trustForRole,
+  type PermissionEntry,
   type ConditionSpec,
   type CustomerRole,
   type RoleName,
@@ -47,9 +48,12 @@ function uniqueSid(base: string, used: Set<string>): string {
  * The role's statements: every (action, scope) of the registry, merged where resources and
  * conditions are identical so the policy stays well under IAM's size limit.
  */
-export function roleStatements(role: RoleName): AbstractStatement[] {
+export function roleStatements(
+  role: RoleName,
+  permissions: readonly PermissionEntry[] = PERMISSIONS,
+): AbstractStatement[] {
   const byScope = new Map<string, AbstractStatement & { label: string }>();
-  for (const entry of entriesForRole(role)) {
+  for (const entry of permissions.filter((e) => e.role === role)) {
     for (const scope of entry.scopes) {
       const key = JSON.stringify([scope.resources, scope.conditions ?? null]);
       const found = byScope.get(key);

@@ -17,7 +17,7 @@ import {
   type CfnTemplate,
 } from './template-builder.ts';
 import { renderTemplate, type TemplateFormat } from './template-render.ts';
-import { TEMPLATE_VERSION } from './template-version.ts';
+import { LATEST_TEMPLATE_VERSION, TEMPLATE_VERSION } from './template-version.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-template-'));
 // The validator's WASM engine is slow to start: one per file.
@@ -169,7 +169,8 @@ describe.each(variants)('the %s-network template', (network) => {
       if (o !== 'SubnetIds') expect(connected[o], o).toBe(stack.outputs[o]);
     }
     expect(connected.SubnetIds).toEqual(stack.outputs.SubnetIds.split(','));
-    expect(connected.TemplateVersion).toBe(TEMPLATE_VERSION);
+    expect(connected.TemplateVersion).toBe(LATEST_TEMPLATE_VERSION);
+    expect(LATEST_TEMPLATE_VERSION.startsWith(`${TEMPLATE_VERSION}+p`)).toBe(true);
     expect(connected.AccountId).toBe(stack.facts.accountId);
     expect(stack.outputs.WorkerRoleArn).toBe('arn:aws:iam::111122223333:role/ferry-ws-demo-worker');
     if (network === 'existing') {

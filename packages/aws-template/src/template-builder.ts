@@ -12,9 +12,15 @@ import {
   type CfnValue,
   type NetworkVariant,
 } from './cfn-value.ts';
-import { CUSTOMER_ROLES, TAG_WORKSPACE, type CustomerRole } from './permission-registry.ts';
+import {
+  CUSTOMER_ROLES,
+  PERMISSIONS,
+  TAG_WORKSPACE,
+  type CustomerRole,
+  type PermissionEntry,
+} from './permission-registry.ts';
 import { roleStatements, trustStatements } from './role-policy.ts';
-import { TEMPLATE_VERSION } from './template-version.ts';
+import { templateVersion } from './template-version.ts';
 
 /** TCP port the worker listens on in direct mode. */
 export const WORKER_PORT = 5051;
@@ -112,6 +118,11 @@ export interface TemplateOptions {
   network: NetworkVariant;
   /** Parameter defaults, e.g. pre-filled by the platform for one workspace. */
   defaults?: Partial<Record<ParameterName, string>>;
+  /**
+   * The permission registry the roles' policies come from (default: the current one); an
+   * older registry builds the template an older release shipped, e.g. to diff against it.
+   */
+  permissions?: readonly PermissionEntry[];
 }
 
 /** A CloudFormation template as a JSON-compatible object. */
@@ -155,6 +166,8 @@ const getAtt = (r: string, a: string): CfnValue => ({ 'Fn::GetAtt': [r, a] });
 export function buildTemplate(options: TemplateOptions): CfnTemplate {
   const { network } = options;
   const defaults = options.defaults ?? {};
+  const permissions = options.permissions ?? PERMISSIONS;
+  const version = templateVersion(permissions);
   const render = createCfnValueRenderer(network);
   const tags = (name: string): CfnValue => [
     { Key: 'Name', Value: sub(`ferry-\${WorkspaceId}-${name}`) },
@@ -340,7 +353,7 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
         Roles: [ref(`${role}Role`)],
         PolicyDocument: {
           Version: '2012-10-17',
-          Statement: roleStatements(role).map((s): CfnValue => ({
+          Statement: roleStatements(role, permissions).map((s): CfnValue => ({
             Sid: s.sid,
             Effect: 'Allow',
             Action: s.actions,
@@ -361,7 +374,7 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
 
   const outputs: Record<StackOutput, { Description: string; Value: CfnValue }> = {
     WorkspaceId: { Description: 'The workspace this stack connects', Value: ref('WorkspaceId') },
-    TemplateVersion: { Description: 'Version of the ferry template', Value: TEMPLATE_VERSION },
+    TemplateVersion: { Description: 'Version of the ferry template', Value: version },
     VpcId: { Description: 'VPC the workers run in', Value: vpcId },
     SubnetIds: {
       Description: 'Subnets the workers run in, comma-separated',
@@ -398,7 +411,7 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
     ServiceToken: ref('PhoneHomeTopicArn'),
     WorkspaceId: ref('WorkspaceId'),
     ExternalId: ref('ExternalId'),
-    TemplateVersion: TEMPLATE_VERSION,
+    TemplateVersion: version,
     AccountId: ref('AWS::AccountId'),
     Region: ref('AWS::Region'),
   };
@@ -444,9 +457,9 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
   const networkParams = network === 'existing' ? ['VpcId', 'SubnetIds'] : [];
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: `ferry workspace connection, template ${TEMPLATE_VERSION} (${network === 'new' ? 'new VPC' : 'existing VPC'}): security groups, three least-privilege roles, progress reports to the platform.`,
+    Description: `ferry workspace connection, template ${version} (${network === 'new' ? 'new VPC' : 'existing VPC'}): security groups, three least-privilege roles, progress reports to the platform.`,
     Metadata: {
-      FerryTemplateVersion: TEMPLATE_VERSION,
+      FerryTemplateVersion: version,
       FerryNetwork: network,
       'AWS::CloudFormation::Interface': {
         ParameterGroups: [

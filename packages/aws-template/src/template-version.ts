@@ -1,5 +1,26 @@
 /**
- * Version of the customer template. Bump it whenever the generated template changes, so the
- * platform can tell which stacks need an update.
+ * Version of the customer template: a release number (bump it when the template's shape
+ * changes) plus a digest of the permission set it grants (every customer role's rendered
+ * statements and trust), so adding or changing a registry entry yields a new version without
+ * anyone remembering to bump. The platform compares a stack's version with the latest to
+ * offer updates.
  */
+import { createHash } from 'node:crypto';
+import { CUSTOMER_ROLES, PERMISSIONS, type PermissionEntry } from './permission-registry.ts';
+import { roleStatements, trustStatements } from './role-policy.ts';
+
 export const TEMPLATE_VERSION = '1.0.0';
+
+/** `1.0.0+p<10 hex digits>`: the release and the digest of the permission set. */
+export function templateVersion(permissions: readonly PermissionEntry[] = PERMISSIONS): string {
+  const set = CUSTOMER_ROLES.map((role) => [
+    role,
+    roleStatements(role, permissions),
+    trustStatements(role),
+  ]);
+  const digest = createHash('sha256').update(JSON.stringify(set)).digest('hex').slice(0, 10);
+  return `${TEMPLATE_VERSION}+p${digest}`;
+}
+
+/** The version the current registry builds. */
+export const LATEST_TEMPLATE_VERSION = templateVersion();
