@@ -13,7 +13,16 @@ import {
 } from '@ferry/core';
 import type { FastifyInstance } from 'fastify';
 import type { Resources } from '../resources.ts';
-import { sessionUser, type TestCaller } from '../routes/api-test-kit.ts';
+import { createUser } from '../identity/users.ts';
+import { createOrg } from '../orgs/orgs.ts';
+import {
+  sessionUser,
+  TEST_PASSWORD,
+  TEST_SCRYPT,
+  testEmail,
+  type TestCaller,
+} from '../routes/api-test-kit.ts';
+import { createWorkspace } from '../workspaces/workspaces.ts';
 import type { ClusterRow } from './cluster-transitions.ts';
 import { computeDb } from './compute-db.ts';
 import { recordStartingCluster, type StartActor } from './start-cluster.ts';
@@ -134,4 +143,28 @@ export async function ownerWithWorkspace(
     body: { name: `compute-${fixtureInstanceId().slice(-8)}` },
   });
   return { owner, orgId, workspaceId: (ws.body as { id: string }).id };
+}
+
+/** A user, organization and workspace written directly (for tests without the HTTP app). */
+export async function workspaceRows(
+  resources: Pick<Resources, 'db' | 'clock'>,
+): Promise<{ userId: string; orgId: string; workspaceId: string }> {
+  const now = resources.clock.now();
+  const user = await createUser(resources.db, {
+    email: testEmail('compute'),
+    name: 'Compute',
+    password: TEST_PASSWORD,
+    instanceAdmin: false,
+    now,
+    scrypt: TEST_SCRYPT,
+  });
+  const org = await createOrg(resources.db, user.id, 'Compute Org', now);
+  const ws = await createWorkspace(resources.db, {
+    orgId: org.id,
+    userId: user.id,
+    orgRole: 'admin',
+    settings: { name: `compute-${fixtureInstanceId().slice(-8)}` },
+    now,
+  });
+  return { userId: user.id, orgId: org.id, workspaceId: ws.id };
 }
