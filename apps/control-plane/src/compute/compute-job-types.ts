@@ -19,7 +19,17 @@ export const launchClusterJob = defineJob({
 /** Terminates a Stopping cluster's instances (as the user who stopped it, or the reaper). */
 export const stopClusterJob = defineJob({
   name: 'compute.stop',
-  payload: cluster.extend({ role: z.enum(['UserInitiated', 'Unattended']) }),
+  payload: cluster.extend({
+    role: z.enum(['UserInitiated', 'Unattended']),
+    /** Who acts (default: the cluster's starter, or `system:reaper` for Unattended). */
+    actor: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('user'), id: z.string() }),
+        z.object({ kind: z.literal('service-account'), id: z.string() }),
+        z.object({ kind: z.literal('system'), name: z.string() }),
+      ])
+      .optional(),
+  }),
   leaseMs: 120_000,
   maxAttempts: 10,
   retry: { initialDelayMs: 500, maxDelayMs: 30_000 },
