@@ -14,7 +14,8 @@ import { createApp } from '../app.ts';
 import { OPENAPI_PATH, installedRoutes } from '../http/install.ts';
 import { apiRoutes } from './index.ts';
 import { describeEachBackend } from '../testing/backends.ts';
-import { EXAMPLE_BODIES } from './example-bodies.ts';
+import { insertCluster, recordNode } from '../compute/cluster-fixture.ts';
+import { EXAMPLE_BODIES, EXAMPLE_QUERIES } from './example-bodies.ts';
 import {
   bearerCaller,
   injectCall,
@@ -52,6 +53,16 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     const pat = await owner.call('tokens.create', {
       body: { name: 'own', scopes: ['org:read'], expiresInDays: 1 },
     });
+    const manifest = await owner.call('manifests.put', {
+      params: { workspaceId: ws.body.id, name: 'secret-manifest' },
+      body: { cpus: 4, memory: 16 },
+    });
+    const { cluster } = await insertCluster(resources, {
+      workspaceId: ws.body.id,
+      orgId: org.body.id,
+      manifest: 'secret-manifest',
+    });
+    const instanceId = await recordNode(resources, cluster);
     Object.assign(victim, {
       orgId: org.body.id,
       workspaceId: ws.body.id,
@@ -59,6 +70,9 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       serviceAccountId: sa.body.clientId,
       invitationId: inv.body.invitation.id,
       tokenId: pat.body.token.id,
+      clusterId: cluster.id,
+      name: manifest.body.name,
+      instanceId,
     });
     victim.email = owner.email;
 
@@ -109,7 +123,12 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       params[key as string] = value;
     }
     const body = EXAMPLE_BODIES[name];
-    return { params, ...(body !== undefined ? { body } : {}) };
+    const query = EXAMPLE_QUERIES[name];
+    return {
+      params,
+      ...(body !== undefined ? { body } : {}),
+      ...(query !== undefined ? { query } : {}),
+    };
   }
 
   it('every registered route is a contract route with a definition (or a known public one)', () => {
@@ -174,6 +193,17 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       expect(invitations.body.items[0].revokedAt).toBeNull();
       const tokens = await owner.call('tokens.list');
       expect(tokens.body.items[0].revokedAt).toBeNull();
+      const cluster = await owner.call('compute.get', {
+        params: { workspaceId: victim.workspaceId!, clusterId: victim.clusterId! },
+      });
+      expect(cluster.body).toMatchObject({ state: 'Starting', revision: 0 });
+      const manifest = await owner.call('manifests.get', {
+        params: { workspaceId: victim.workspaceId!, name: victim.name! },
+      });
+      expect(manifest.body).toMatchObject({
+        spec: { cpus: 4, memory: 16 },
+        liveClusterId: victim.clusterId,
+      });
     },
   );
 

@@ -26,9 +26,27 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
   'workspaces.update': { name: 'hijacked' },
   'workspaces.members.set': { role: 'admin' },
   'serviceAccounts.create': { name: 'backdoor' },
+  'compute.start': { cpus: 2, memory: 8, labels: { team: 'walk' } },
+  'manifests.put': { cpus: 2, memory: 8 },
+  'nodes.register': {
+    bootstrapToken: 'ferry_boot_not_a_real_token_xxxxxxxx',
+    clusterId: 'cl_00000000000000000000000000',
+    instanceId: 'i-0123456789abcdef0',
+  },
+  'nodes.heartbeat': {
+    state: 'idle',
+    activeQueries: 0,
+    connectedClients: 0,
+    lastActivityAt: '2030-01-01T00:00:00.000Z',
+  },
   'awsSetup.start': {
     region: 'us-east-1',
     network: { kind: 'new' },
     allowedClientCidr: '10.0.0.0/8',
   },
+};
+
+/** Query parameters a route cannot do without (the rest take none or only optional ones). */
+export const EXAMPLE_QUERIES: Partial<Record<RouteName, Record<string, string>>> = {
+  'compute.wait': { state: 'Idle' },
 };
