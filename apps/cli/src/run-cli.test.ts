@@ -103,7 +103,7 @@ describe('ferry', () => {
 });
 
 describe('ferry demo', () => {
-  it('validates the template and evaluates every role, and says all checks passed', async () => {
+  it('validates the template, evaluates every role, connects a workspace, starts and stops a cluster, leaves nothing running', async () => {
     const { code, out } = await run('demo', '--exit');
     expect(out).toMatch(/✓ new VPC\s+json \d+ resources, 0 errors/);
     expect(out).toMatch(/✓ existing VPC yaml \d+ resources, 0 errors/);
@@ -113,6 +113,18 @@ describe('ferry demo', () => {
     );
     expect(out).not.toContain('✗');
     expect(out).toContain('All checks passed.');
+    // The compute part: a cluster Idle with its type and why, stopped, nothing left running.
+    expect(out).toMatch(
+      /instance type: \S+ at \$[\d.]+\/hour per node\n\s+why: +\S+ at \$[\d.]+\/hour in us-east-1 is the cheapest of \d+ types with ≥ 2 vCPUs and ≥ 4 GiB/,
+    );
+    expect(out).toMatch(/cluster cl_\w+ is Idle: /);
+    expect(out).toMatch(/first log lines \([1-9]\d* so far\)/);
+    expect(out).toMatch(/Stopped \(StoppedByUser\) after/);
+    expect(out).toMatch(
+      /customer account \(DescribeInstances as the customer\): [1-9]\d* instance\(s\), 0 not terminated/,
+    );
+    expect(out).toContain('no instance is left running in the customer account');
+    expect(out).toContain('demo done: everything it started is stopped.');
     expect(code).toBe(0);
-  }, 180_000);
+  }, 240_000);
 });

@@ -124,9 +124,10 @@ export async function runComputeDemo(
 
     io.stdout(`\n$ ferry compute stop ${cluster.id} --wait\n`);
     const t1 = Date.now();
-    await wc.client.call('compute.stop', {
+    const stopping = await wc.client.call('compute.stop', {
       params: { workspaceId: wc.workspaceId, clusterId: cluster.id },
     });
+    io.stdout(`  ${stopping.state}: terminating ${stopping.nodes.length} instance(s)\n`);
     cluster = await waitForState(wc, cluster.id, FINAL_STATES, {
       timeoutMs,
       onState: (c) =>
