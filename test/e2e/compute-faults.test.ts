@@ -38,7 +38,7 @@ beforeAll(async () => {
   });
   api = clusters(f);
   patient = new EC2Client({ ...f.customerConfig(), maxAttempts: 20 });
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   patient?.destroy();

@@ -40,7 +40,7 @@ beforeAll(async () => {
   });
   api = clusters(f);
   ec2 = f.customerEc2();
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.stop();

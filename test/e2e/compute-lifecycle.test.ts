@@ -33,7 +33,7 @@ beforeAll(async () => {
   f = await startConnectedWorkspace();
   ec2 = f.customerEc2();
   api = clusters(f);
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.stop();
