@@ -15,3 +15,21 @@ export { SETTINGS } from './config/config-schema.ts';
 export { migrate } from './db/migrate.ts';
 export { migrations } from './migrations/index.ts';
 export * from './aws/index.ts';
+export { registerComputeJobs } from './compute/compute-jobs.ts';
+export type { ComputeJobsOptions } from './compute/compute-jobs.ts';
+export { launchCluster, launchTemplateName, tokenHash } from './compute/launcher.ts';
+export type { LaunchOutcome } from './compute/launcher.ts';
+export { stopClusterInstances } from './compute/stopper.ts';
+export { reconcile } from './compute/reconciler.ts';
+export type { ReconcileReport } from './compute/reconciler.ts';
+export { reap } from './compute/reaper.ts';
+export type { ReapReport } from './compute/reaper.ts';
+export {
+  chooseInstanceType,
+  loadPlacement,
+  clearInstanceChoiceCache,
+} from './compute/instance-choice.ts';
+export { computeDb } from './compute/compute-db.ts';
+export { loadWorkspaceAws, ec2As } from './compute/workspace-aws.ts';
+export type { WorkspaceAws } from './compute/workspace-aws.ts';
+export { applyClusterEvent } from './compute/cluster-transitions.ts';

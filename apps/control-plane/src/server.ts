@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createApp } from './app.ts';
 import { registerAwsSetupJobs } from './aws/aws-setup-jobs.ts';
+import { registerComputeJobs } from './compute/compute-jobs.ts';
 import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
 import { migrate } from './db/migrate.ts';
@@ -93,6 +94,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       bootstrapAdminEmail: options.bootstrapAdminEmail,
     });
     registerAwsSetupJobs(resources);
+    registerComputeJobs(resources);
     app = await createApp(resources, { lifecycle });
     await options.configureApp?.(app, resources);
     await app.listen({ host: config.listen.host, port: config.listen.port });
