@@ -14,6 +14,7 @@ import {
   CloudFormationClient,
   CreateStackCommand,
   DeleteStackCommand,
+  UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
   AttachRolePolicyCommand,
@@ -26,9 +27,15 @@ import {
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { PHONE_HOME_STAGES } from '@ferry/aws-template';
+import {
+  LATEST_TEMPLATE_VERSION,
+  PERMISSIONS,
+  PHONE_HOME_STAGES,
+  templateVersion,
+} from '@ferry/aws-template';
 import {
   awsServices,
+  configureAwsServices,
   CONFUSED_DEPUTY_MESSAGE,
   initPlatform,
   loadConfig,
@@ -477,6 +484,107 @@ describe('connect a workspace to AWS', () => {
     );
     iam.destroy();
   }, 90_000);
+
+  it('offers a stack update with the permission diff; after update-stack the stack is current', async () => {
+    // A stack deployed from an older release's template: one registry entry fewer.
+    const older = PERMISSIONS.filter(
+      (e) => !(e.role === 'Unattended' && e.action === 'ec2:DeleteLaunchTemplateVersions'),
+    );
+    const updatesBucket = `${bucket}-updates`;
+    const s3 = new S3Client({ ...customerConfig(), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: updatesBucket }));
+    s3.destroy();
+    configureAwsServices(cp.resources, { templatePermissions: older });
+    let updates: string;
+    try {
+      ({ workspaceId: updates } = await connectWorkspace('Updates', updatesBucket));
+    } finally {
+      configureAwsServices(cp.resources, { templatePermissions: undefined });
+    }
+    await until(
+      'Active on the older template',
+      async () => {
+        const s = await getSetup(updates);
+        if (s.status === 'failed') throw new Error(`setup failed: ${s.reason}`);
+        return s.workspaceState === 'Active' ? s : undefined;
+      },
+      60_000,
+    );
+    type Update = {
+      deployedVersion: string;
+      latestVersion: string;
+      upToDate: boolean;
+      iamChanges: { rows: string[][]; text: string; added: unknown[]; removed: unknown[] };
+      resourceChanges: { logicalId: string; change: string }[];
+      templateUrl: string | null;
+      updateStackCommand: string | null;
+      updateUrl: string | null;
+    };
+    const offered = (await api('GET', `/api/v1/workspaces/${updates}/aws-setup/update`)) as {
+      status: number;
+      body: unknown;
+    };
+    expect(offered.status, JSON.stringify(offered.body)).toBe(200);
+    const update = offered.body as Update;
+    expect(update.deployedVersion).toBe(templateVersion(older));
+    expect(update.latestVersion).toBe(LATEST_TEMPLATE_VERSION);
+    expect(update.upToDate).toBe(false);
+    expect(update.iamChanges.added).toEqual([
+      { principal: 'AWS:${UnattendedRole}', action: 'ec2:DeleteLaunchTemplateVersions' },
+    ]);
+    expect(update.iamChanges.removed).toEqual([]);
+    expect(update.iamChanges.text).toContain('ec2:DeleteLaunchTemplateVersions');
+    expect(update.resourceChanges).toContainEqual({
+      logicalId: 'UnattendedPolicy',
+      resourceType: 'AWS::IAM::ManagedPolicy',
+      change: 'updated',
+    });
+    expect(update.updateStackCommand).toContain('aws cloudformation update-stack');
+    expect(update.updateStackCommand).toContain('UsePreviousValue=true');
+    expect(update.updateUrl).toContain(
+      `${cloud.url}/console/cloudformation/home?region=us-east-1#/stacks/update/template?`,
+    );
+    expect((await fetch(update.updateUrl ?? '')).status).toBe(200);
+
+    // The customer updates the stack with the offered template, keeping every parameter.
+    const setup = await getSetup(updates);
+    const cfn = new CloudFormationClient(customerConfig());
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: `ferry-${updates.replace(/_/g, '-')}`,
+        TemplateURL: update.templateUrl ?? '',
+        Parameters: Object.keys(setup.outputs).length
+          ? [
+              'WorkspaceId',
+              'PlatformPrincipalArn',
+              'ExternalId',
+              'PhoneHomeTopicArn',
+              'AllowedClientCidr',
+              'WorkerBuckets',
+            ].map((ParameterKey) => ({ ParameterKey, UsePreviousValue: true }))
+          : [],
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+      }),
+    );
+    cfn.destroy();
+    const current = await until(
+      'the stack reports the latest template',
+      async () => {
+        const r = await api('GET', `/api/v1/workspaces/${updates}/aws-setup/update`);
+        const u = r.body as unknown as Update;
+        return u.upToDate ? u : undefined;
+      },
+      60_000,
+    );
+    expect(current.deployedVersion).toBe(LATEST_TEMPLATE_VERSION);
+    expect(current.iamChanges.rows).toEqual([]);
+    expect(current.updateUrl).toBeNull();
+    await until(
+      'Active on the latest template',
+      async () => ((await getSetup(updates)).workspaceState === 'Active' ? true : undefined),
+      60_000,
+    );
+  }, 180_000);
 
   it('deleting the stack disconnects the workspace, with the reason', async () => {
     const setup = await getSetup(workspaceId);

@@ -133,6 +133,43 @@ export const awsSetupLinkQuerySchema = z.strictObject({
     .regex(/^ferry_setup_[A-Za-z0-9_-]{20,100}$/, { error: 'must be a setup link token' }),
 });
 
+/** One permission a stack update grants or takes away. */
+export const awsPermissionChangeSchema = z.object({
+  /** The principal column of the IAM table, e.g. `AWS:${UserInitiatedRole}`. */
+  principal: z.string(),
+  action: z.string(),
+});
+
+/** A newer template than the workspace's stack, and what updating to it changes. */
+export const awsStackUpdateSchema = z.object({
+  workspaceId: z.string(),
+  stackName: z.string(),
+  /** The version the stack reported when it last phoned home. */
+  deployedVersion: z.string(),
+  latestVersion: z.string(),
+  upToDate: z.boolean(),
+  /** The permission/security table of `@aws-cdk/cloudformation-diff`, as rows and as text. */
+  iamChanges: z.object({
+    rows: z.array(z.array(z.string())),
+    text: z.string(),
+    added: z.array(awsPermissionChangeSchema),
+    removed: z.array(awsPermissionChangeSchema),
+  }),
+  resourceChanges: z.array(
+    z.object({
+      logicalId: z.string(),
+      resourceType: z.string(),
+      change: z.enum(['added', 'removed', 'updated']),
+    }),
+  ),
+  /** The latest template (presigned); null when the stack is up to date. */
+  templateUrl: z.string().nullable(),
+  /** `aws cloudformation update-stack …` keeping every parameter; null when up to date. */
+  updateStackCommand: z.string().nullable(),
+  /** The console's update-stack page with the new template; null when up to date. */
+  updateUrl: z.string().nullable(),
+});
+
 /** The contracts of the AWS setup routes. */
 export const awsSetupContracts = {
   'awsSetup.start': defineContract({
@@ -164,6 +201,16 @@ export const awsSetupContracts = {
     params: workspaceParamsSchema,
     status: 200,
     response: awsSetupSchema,
+  }),
+  'awsSetup.update': defineContract({
+    method: 'GET',
+    path: `${V1}/workspaces/:workspaceId/aws-setup/update`,
+    summary:
+      'Whether a newer template is available for the workspace’s stack, the permission and resource diff, and how to update',
+    tag: 'aws',
+    params: workspaceParamsSchema,
+    status: 200,
+    response: awsStackUpdateSchema,
   }),
   'awsSetup.link': defineContract({
     method: 'GET',

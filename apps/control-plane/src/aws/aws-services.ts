@@ -3,6 +3,7 @@
  * timings of setup, phone-home and verification. Created once per resources object; tests
  * and the demo shorten the timings with {@link configureAwsServices} before first use.
  */
+import type { PermissionEntry } from '@ferry/aws-template';
 import type { Resources } from '../resources.ts';
 import { createAwsClientFactory, type AwsClientFactory } from './aws-clients.ts';
 import { createCredentialBroker, type CredentialBroker } from './credential-broker.ts';
@@ -23,6 +24,11 @@ export interface AwsSetupOptions {
   driftEveryMs: number;
   /** How long a setup link stays valid (default 7 days). */
   setupLinkTtlMs: number;
+  /**
+   * The permission registry templates are built from (default: the current one). Tests
+   * build an older release's template with it, to exercise stack updates.
+   */
+  templatePermissions?: readonly PermissionEntry[];
 }
 
 export const DEFAULT_AWS_SETUP_OPTIONS: AwsSetupOptions = {

@@ -129,10 +129,14 @@ export async function handlePhoneHome(
     return { status: 'SUCCESS', workspaceId, stage, connected: false };
   }
   const connected = stage === 'Connected';
+  // The stack's id is kept beside its outputs: the update-stack link names it.
   const outputs = connected
-    ? Object.fromEntries(
-        Object.entries(props).filter(([k]) => k !== 'ServiceToken' && k !== 'ExternalId'),
-      )
+    ? {
+        ...Object.fromEntries(
+          Object.entries(props).filter(([k]) => k !== 'ServiceToken' && k !== 'ExternalId'),
+        ),
+        StackId: request.StackId,
+      }
     : setup.outputs;
   await db
     .updateTable('aws_setups')

@@ -2,7 +2,12 @@
  * How an admin deploys the stack: the template with the workspace's values, its presigned
  * URL, the quick-create console link and the equivalent `aws cloudformation create-stack`.
  */
-import { buildTemplate, renderTemplate, type ParameterName } from '@ferry/aws-template';
+import {
+  buildTemplate,
+  renderTemplate,
+  type ParameterName,
+  type PermissionEntry,
+} from '@ferry/aws-template';
 
 /** One CloudFormation parameter value. */
 export interface StackParameter {
@@ -61,13 +66,18 @@ export function stackParameters(input: {
 export function templateTexts(
   request: SetupRequest,
   parameters: StackParameter[],
+  permissions?: readonly PermissionEntry[],
 ): { json: string; yaml: string } {
   const defaults = Object.fromEntries(
     parameters
       .filter((p) => p.ParameterKey !== 'VpcId' && p.ParameterKey !== 'SubnetIds')
       .map((p) => [p.ParameterKey, p.ParameterValue]),
   ) as Partial<Record<ParameterName, string>>;
-  const template = buildTemplate({ network: request.network.kind, defaults });
+  const template = buildTemplate({
+    network: request.network.kind,
+    defaults,
+    ...(permissions !== undefined ? { permissions } : {}),
+  });
   return { json: renderTemplate(template, 'json'), yaml: renderTemplate(template, 'yaml') };
 }
 
@@ -87,11 +97,47 @@ export function quickCreateUrl(input: {
     stackName: input.stackName,
   });
   for (const p of input.parameters) query.set(`param_${p.ParameterKey}`, p.ParameterValue);
-  const consoleBase =
-    input.endpointUrl !== undefined
-      ? `${input.endpointUrl.replace(/\/+$/, '')}/console`
-      : `https://${input.region}.console.aws.amazon.com`;
-  return `${consoleBase}/cloudformation/home?region=${encodeURIComponent(input.region)}#/stacks/quickcreate?${query.toString()}`;
+  return `${consoleBase(input)}/cloudformation/home?region=${encodeURIComponent(input.region)}#/stacks/quickcreate?${query.toString()}`;
+}
+
+/** The regional AWS console, or `<endpoint>/console` with an endpoint override. */
+function consoleBase(input: { endpointUrl: string | undefined; region: string }): string {
+  return input.endpointUrl !== undefined
+    ? `${input.endpointUrl.replace(/\/+$/, '')}/console`
+    : `https://${input.region}.console.aws.amazon.com`;
+}
+
+/** The console's update-stack page with a new template, in AWS's format. */
+export function updateStackUrl(input: {
+  endpointUrl: string | undefined;
+  region: string;
+  stackId: string;
+  templateUrl: string;
+}): string {
+  const query = new URLSearchParams({ stackId: input.stackId, templateURL: input.templateUrl });
+  return `${consoleBase(input)}/cloudformation/home?region=${encodeURIComponent(input.region)}#/stacks/update/template?${query.toString()}`;
+}
+
+/** `aws cloudformation update-stack` with the new template, keeping every parameter's value. */
+export function updateStackCommand(input: {
+  endpointUrl: string | undefined;
+  region: string;
+  templateUrl: string;
+  stackName: string;
+  parameters: StackParameter[];
+}): string {
+  const params = input.parameters
+    .map((p) => shellQuote(`ParameterKey=${p.ParameterKey},UsePreviousValue=true`))
+    .join(' ');
+  return [
+    'aws cloudformation update-stack',
+    ...(input.endpointUrl !== undefined ? [`--endpoint-url ${shellQuote(input.endpointUrl)}`] : []),
+    `--region ${input.region}`,
+    `--stack-name ${shellQuote(input.stackName)}`,
+    `--template-url ${shellQuote(input.templateUrl)}`,
+    '--capabilities CAPABILITY_NAMED_IAM',
+    `--parameters ${params}`,
+  ].join(' ');
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;

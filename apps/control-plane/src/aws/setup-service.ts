@@ -83,7 +83,11 @@ export async function startAwsSetup(
     topicArn: platform.topicArn,
     request: input.request,
   });
-  const texts = templateTexts(input.request, parameters);
+  const texts = templateTexts(
+    input.request,
+    parameters,
+    awsServices(resources).options.templatePermissions,
+  );
   const key = `workspaces/${input.workspaceId}/${hashToken(externalId).slice(0, 16)}.json`;
   const s3 = clients.s3();
   let templateUrl: string;

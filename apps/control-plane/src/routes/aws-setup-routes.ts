@@ -1,4 +1,7 @@
-/** Routes of the AWS connection: start the setup, read it, verify it, the ops team's link. */
+/**
+ * Routes of the AWS connection: start the setup, read it, verify it, offer a stack update,
+ * the ops team's link.
+ */
 import { WORKSPACE_SCOPE, NO_SCOPE } from '../authz/route-scope.ts';
 import { PUBLIC, USERS, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
 import {
@@ -7,6 +10,7 @@ import {
   startAwsSetup,
   waitForAwsSetup,
 } from '../aws/setup-service.ts';
+import { stackUpdate } from '../aws/stack-update.ts';
 import { verifyWorkspace } from '../aws/verifier.ts';
 import { userOf } from './route-helpers.ts';
 
@@ -52,6 +56,15 @@ export const awsSetupRoutes: readonly AnyRouteDefinition[] = [
         mode: 'manual',
       });
       return getAwsSetup(resources, params.workspaceId);
+    },
+  }),
+  defineRoute({
+    name: 'awsSetup.update',
+    permission: 'workspace:manage',
+    scope: WORKSPACE_SCOPE,
+    callers: USERS,
+    handle({ resources, params }) {
+      return stackUpdate(resources, params.workspaceId);
     },
   }),
   defineRoute({
