@@ -126,5 +126,5 @@ describe('ferry demo', () => {
     expect(out).toContain('no instance is left running in the customer account');
     expect(out).toContain('demo done: everything it started is stopped.');
     expect(code).toBe(0);
-  }, 240_000);
+  }, 300_000);
 });
