@@ -26,7 +26,7 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   token = String(created.body.secret);
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await f?.stop();
