@@ -198,7 +198,15 @@ describe('the agent', () => {
     const ats = second?.body?.samples.map((s) => Date.parse(s.at)) ?? [];
     expect([...ats].sort((a, b) => a - b)).toEqual(ats);
     const lines = second?.body?.logs.map((l) => l.line) ?? [];
-    expect(lines.filter((l) => /^heartbeat failed \(503 unavailable/.test(l))).toHaveLength(3);
+    // One line for the outage, not one per beat, and one when it ends.
+    expect(lines.filter((l) => /^heartbeat failed \(503 unavailable/.test(l))).toEqual([
+      'heartbeat failed (503 unavailable: Injected.); will retry [1 in a row]',
+    ]);
+    await until(
+      'the heartbeat after',
+      () => server.heartbeats.filter((h) => h.status === 200).length >= 3,
+    );
+    expect(shipped(server)).toContain('heartbeats delivered again after 3 failed');
     expect(first?.body?.logs.map((l) => l.line)).toContain(
       'registered: heartbeat every 1 s, idle timeout 60 min',
     );

@@ -89,6 +89,9 @@ export function startAgent(options: AgentOptions): Agent {
   let inFlight: Promise<void> = Promise.resolve();
   let samples: Sample[] = [];
   let authFailures = 0;
+  /** Heartbeats failed in a row (network, 5xx): logged once per kind, not once per beat. */
+  let failures = 0;
+  let lastFailure = '';
 
   const finish = (stop: AgentStop) => {
     if (finished) return;
@@ -139,6 +142,9 @@ export function startAgent(options: AgentOptions): Agent {
       logs.ack(batch);
       samples = samples.slice(sent);
       authFailures = 0;
+      if (failures > 0) logs.log(`heartbeats delivered again after ${failures} failed`);
+      failures = 0;
+      lastFailure = '';
       onAnswer(answer);
     } catch (e) {
       const why = describeError(e);
@@ -157,7 +163,12 @@ export function startAgent(options: AgentOptions): Agent {
         samples = samples.slice(sent);
         logs.log(`heartbeat rejected (${why}); its logs and samples were dropped`);
       } else {
-        logs.log(`heartbeat failed (${why}); will retry`);
+        failures += 1;
+        // An outage must not fill the log buffer with one line per beat.
+        const kind = e instanceof FerryApiError ? `${e.status} ${e.code}` : why;
+        if (kind !== lastFailure || failures % 60 === 0)
+          logs.log(`heartbeat failed (${why}); will retry [${failures} in a row]`);
+        lastFailure = kind;
       }
     }
   };
@@ -224,6 +235,10 @@ export function startAgent(options: AgentOptions): Agent {
     }
     if (finished) return;
     logs.redact(registration.nodeToken);
+    if (!Number.isInteger(registration.heartbeatSeconds) || registration.heartbeatSeconds < 1)
+      registration = { ...registration, heartbeatSeconds: 1 };
+    if (!Number.isInteger(registration.idleTimeoutMins) || registration.idleTimeoutMins < 1)
+      registration = { ...registration, idleTimeoutMins: 1 };
     // Ready only now: however long registration took, the idle timeout counts from here.
     activity.touch();
     logs.log(
