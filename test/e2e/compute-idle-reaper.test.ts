@@ -2,9 +2,11 @@
  * Idle termination twice over, end to end on localcloud: (a) a node whose idle timeout
  * passes shuts itself down (EC2 says Client.InstanceInitiatedShutdown) and its cluster
  * ends Stopped; (b) the reaper, with the Unattended role only, terminates an instance
- * tagged as this workspace's but belonging to no cluster, and cannot terminate an
- * untagged instance — the Unattended role's IAM policy denies it.
+ * tagged as this workspace's but belonging to no cluster — even with the UserInitiated
+ * role broken — and cannot terminate an untagged instance: the Unattended role's IAM
+ * policy denies it.
  */
+import { AttachRolePolicyCommand, DetachRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   EC2Client,
@@ -73,7 +75,12 @@ describe('idle termination and the reaper', () => {
     expect(idle.nodes).toHaveLength(1);
   }, 60_000);
 
-  it('the reaper terminates an orphan: tagged as this workspace’s, in no cluster record', async () => {
+  it('with UserInitiated broken, the reaper terminates an orphan (tagged as this workspace’s, in no cluster record) and not an untagged instance', async () => {
+    // Break the UserInitiated role: the reaper must not need it.
+    const iam = new IAMClient(f.customerConfig());
+    const roleName = `ferry-${f.workspaceId}-user-initiated`;
+    const policyArn = `arn:aws:iam::${f.customer.accountId}:policy/${roleName}`;
+    await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
     const orphan = await runAsCustomer([
       { Key: FERRY_TAGS.managed, Value: 'true' },
       { Key: FERRY_TAGS.workspace, Value: f.workspaceId },
@@ -140,8 +147,17 @@ describe('idle termination and the reaper', () => {
       asReaper.destroy();
       expect(denied?.name).toBe('UnauthorizedOperation');
       expect(await ec2State(untagged)).toBe('running');
+
+      // And the UserInitiated role is really broken: a launch now fails with AWS's error.
+      const started = await api.start({ cpus: 1, memory: 1 });
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      const failed = await api.waitFor(started.body.id, ['Failed'], 30_000);
+      expect(failed.error?.code).toMatch(/UnauthorizedOperation|AccessDenied/);
+      expect(failed.nodes).toEqual([]);
     } finally {
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: [orphan, untagged] }));
+      await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+      iam.destroy();
     }
   }, 60_000);
 
