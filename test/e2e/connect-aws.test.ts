@@ -25,6 +25,7 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
@@ -357,6 +358,21 @@ describe('connect a workspace to AWS', () => {
     expect(checks.find((c) => c.name === 'UserInitiated: ec2:DescribeImages')?.outcome).toBe(
       'pass',
     );
+    // Probes that need a ferry launch template run against a real one, deleted afterwards.
+    for (const action of [
+      'ec2:CreateFleet',
+      'ec2:CreateLaunchTemplateVersion',
+      'ec2:DeleteLaunchTemplate',
+      'ec2:DeleteLaunchTemplate (the probe template)',
+    ]) {
+      expect(checks.find((c) => c.name === `UserInitiated: ${action}`)?.outcome, action).toBe(
+        'pass',
+      );
+    }
+    const ec2 = new EC2Client(customerConfig());
+    const left = await ec2.send(new DescribeLaunchTemplatesCommand({}));
+    ec2.destroy();
+    expect(left.LaunchTemplates ?? []).toEqual([]);
     // The template names the platform role as the only principal that may assume the roles.
     expect(setup.instructions.templateYaml).toContain(platformRoleArn);
     // Platform-side calls are made with the role's session, assumed once and then cached.

@@ -1,5 +1,6 @@
 import {
   DENIED_SAMPLES,
+  entriesForRole,
   EXTERNAL_ID_PATTERN,
   findEntry,
   PERMISSION_FREE,
@@ -29,14 +30,26 @@ describe('AWS actions of the control plane', () => {
       subnetIds: ['subnet-0123456789abcdef0'],
       directSecurityGroupId: 'sg-0123456789abcdef0',
       workerInstanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/p',
+      launchTemplateId: 'lt-0123456789abcdef0',
     };
     for (const role of ['UserInitiated', 'Unattended'] as const) {
-      for (const action of CALLED_ACTIONS.filter(
-        (c) => c.role === role && c.action.startsWith('ec2:'),
-      )) {
-        expect(ec2ProbeFor(action.action, target), action.action).toBeDefined();
+      // Every action the registry says is dry-run probed (without a note) has a probe …
+      for (const entry of entriesForRole(role)) {
+        if (entry.probe.kind !== 'dry-run' || entry.probe.note !== undefined) continue;
+        expect(ec2ProbeFor(entry.action, target), `${role} ${entry.action}`).toBeDefined();
+      }
+      // … and every probe sent is a declared call of that role.
+      for (const entry of entriesForRole(role)) {
+        if (ec2ProbeFor(entry.action, target) === undefined) continue;
+        expect(
+          CALLED_ACTIONS.some((c) => c.role === role && c.action === entry.action),
+          `${role} ${entry.action}`,
+        ).toBe(true);
       }
     }
+    // Without a probe template, the probes that need one are not sent.
+    const { launchTemplateId: _, ...bare } = target;
+    expect(ec2ProbeFor('ec2:CreateFleet', bare)).toBeUndefined();
     // Must-deny samples are requests, not calls the product relies on.
     expect(DENIED_SAMPLES.length).toBeGreaterThan(0);
   });

@@ -36,6 +36,18 @@ export const CALLED_ACTIONS: readonly { role: RoleName; action: string; by: stri
   { role: 'Unattended', action: 'ec2:DescribeFleets', by: 'role-probes.ts (dry run)' },
   { role: 'Unattended', action: 'ec2:DescribeLaunchTemplates', by: 'role-probes.ts (dry run)' },
   { role: 'UserInitiated', action: 'ec2:DescribeImages', by: 'compute/launcher.ts (worker AMI)' },
+  { role: 'UserInitiated', action: 'ec2:DescribeImages', by: 'role-probes.ts (dry run)' },
+  { role: 'UserInitiated', action: 'ec2:CreateFleet', by: 'role-probes.ts (dry run)' },
+  {
+    role: 'UserInitiated',
+    action: 'ec2:CreateLaunchTemplateVersion',
+    by: 'role-probes.ts (dry run)',
+  },
+  {
+    role: 'UserInitiated',
+    action: 'ec2:DeleteLaunchTemplate',
+    by: 'role-probes.ts (probe template)',
+  },
   { role: 'UserInitiated', action: 'ec2:CreateFleet', by: 'compute/launcher.ts' },
   { role: 'UserInitiated', action: 'ec2:CreateTags', by: 'compute/launcher.ts (tags on create)' },
   { role: 'UserInitiated', action: 'iam:PassRole', by: 'compute/launcher.ts (Worker profile)' },

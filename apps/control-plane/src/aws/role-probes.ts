@@ -4,7 +4,10 @@
  * prefix. Each probe names the registry action it checks.
  */
 import {
+  CreateFleetCommand,
   CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
+  DeleteLaunchTemplateCommand,
   CreateTagsCommand,
   DescribeFleetsCommand,
   DescribeImagesCommand,
@@ -27,6 +30,8 @@ export interface ProbeTarget {
   subnetIds: string[];
   directSecurityGroupId: string;
   workerInstanceProfileArn: string;
+  /** A ferry-tagged launch template the verifier created for the probes that need one. */
+  launchTemplateId?: string;
 }
 
 /** Result of one probe: allowed, denied, or inconclusive (any other error). */
@@ -87,6 +92,72 @@ export function launchProbe(target: ProbeTarget): RunInstancesCommand {
   });
 }
 
+/**
+ * Creates a real, ferry-tagged launch template shaped like the launcher's (image, Worker
+ * profile, security group, IMDSv2, tags for what it launches): CreateFleet, and writes on a
+ * launch template, can only be dry-run against one. Returns its id, or AWS's error code.
+ */
+export async function createProbeTemplate(
+  ec2: EC2Client,
+  target: ProbeTarget,
+): Promise<{ id: string } | { error: string }> {
+  try {
+    const out = await ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: `ferry-verify-${target.workspaceId.replace(/_/g, '-')}-${Date.now().toString(36)}`,
+        LaunchTemplateData: {
+          ImageId: PROBE_IMAGE,
+          InstanceType: 't3.micro',
+          IamInstanceProfile: { Arn: target.workerInstanceProfileArn },
+          SecurityGroupIds: [target.directSecurityGroupId],
+          MetadataOptions: { HttpTokens: 'required' },
+          InstanceInitiatedShutdownBehavior: 'terminate',
+          TagSpecifications: ferryTags(target.workspaceId, ['instance', 'volume']).map((t) => ({
+            ResourceType: t.ResourceType as 'instance' | 'volume',
+            Tags: t.Tags,
+          })),
+        },
+        TagSpecifications: ferryTags(target.workspaceId, ['launch-template']),
+      }),
+    );
+    const id = out.LaunchTemplate?.LaunchTemplateId;
+    return id ? { id } : { error: 'NoLaunchTemplateId' };
+  } catch (err) {
+    return { error: awsErrorCode(err) };
+  }
+}
+
+/** Deletes the probe template; returns AWS's error code when that fails. */
+export async function deleteProbeTemplate(ec2: EC2Client, id: string): Promise<string | null> {
+  try {
+    await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id }));
+    return null;
+  } catch (err) {
+    return awsErrorCode(err);
+  }
+}
+
+/** An instant fleet of one node from the probe template in the stack's first subnet. */
+function fleetProbe(target: ProbeTarget, launchTemplateId: string): CreateFleetCommand {
+  return new CreateFleetCommand({
+    DryRun: true,
+    Type: 'instant',
+    LaunchTemplateConfigs: [
+      {
+        LaunchTemplateSpecification: { LaunchTemplateId: launchTemplateId, Version: '$Latest' },
+        Overrides: [
+          {
+            InstanceType: 't3.micro',
+            ...(target.subnetIds[0] !== undefined ? { SubnetId: target.subnetIds[0] } : {}),
+          },
+        ],
+      },
+    ],
+    TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: 'on-demand' },
+    TagSpecifications: ferryTags(target.workspaceId, ['fleet']),
+  });
+}
+
 /** Wraps one command as a probe. */
 const send =
   (command: object): Ec2Probe =>
@@ -122,6 +193,31 @@ export function ec2ProbeFor(action: string, target: ProbeTarget): Ec2Probe | und
       );
     case 'ec2:RunInstances':
       return send(launchProbe(target));
+    // These need an existing ferry launch template (the verifier's probe template).
+    case 'ec2:CreateFleet':
+      return target.launchTemplateId === undefined
+        ? undefined
+        : send(fleetProbe(target, target.launchTemplateId));
+    case 'ec2:CreateLaunchTemplateVersion':
+      return target.launchTemplateId === undefined
+        ? undefined
+        : send(
+            new CreateLaunchTemplateVersionCommand({
+              DryRun: true,
+              LaunchTemplateId: target.launchTemplateId,
+              SourceVersion: '1',
+              LaunchTemplateData: { InstanceType: 't3.small' },
+            }),
+          );
+    case 'ec2:DeleteLaunchTemplate':
+      return target.launchTemplateId === undefined
+        ? undefined
+        : send(
+            new DeleteLaunchTemplateCommand({
+              DryRun: true,
+              LaunchTemplateId: target.launchTemplateId,
+            }),
+          );
     default:
       return undefined;
   }

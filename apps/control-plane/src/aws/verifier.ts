@@ -32,7 +32,14 @@ import { awsErrorCode, type AwsCredentials } from './aws-clients.ts';
 import { awsDb } from './aws-db.ts';
 import { awsServices } from './aws-services.ts';
 import { AssumeRoleError, type BrokerActor } from './credential-broker.ts';
-import { deniedProbeFor, dryRun, ec2ProbeFor, type ProbeTarget } from './role-probes.ts';
+import {
+  createProbeTemplate,
+  deleteProbeTemplate,
+  deniedProbeFor,
+  dryRun,
+  ec2ProbeFor,
+  type ProbeTarget,
+} from './role-probes.ts';
 import { moveWorkspace } from './setup-service.ts';
 
 /** How a verification was started. */
@@ -225,18 +232,31 @@ export async function runChecks(
     }
     const ec2 = clients.ec2(creds, setup.region);
     const s3 = clients.s3(creds, setup.region);
+    // The role that launches gets a real, ferry-tagged launch template for the probes that
+    // need one (CreateFleet, template writes); it is deleted below.
+    const probeTemplate =
+      role === 'UserInitiated' ? await createProbeTemplate(ec2, target) : undefined;
+    const roleTarget: ProbeTarget =
+      probeTemplate !== undefined && 'id' in probeTemplate
+        ? { ...target, launchTemplateId: probeTemplate.id }
+        : target;
     try {
       let markerDone = false;
       for (const entry of entriesForRole(role)) {
         const name = `${role}: ${entry.action}`;
-        if (entry.probe.kind === 'dry-run' && entry.probe.note === undefined) {
-          const command = ec2ProbeFor(entry.action, target);
+        const probe =
+          entry.probe.kind === 'dry-run' ? ec2ProbeFor(entry.action, roleTarget) : undefined;
+        if (entry.probe.kind === 'dry-run' && (entry.probe.note === undefined || probe)) {
+          const command = probe;
           if (command === undefined) {
             add({
               name,
               role,
               outcome: 'skipped',
-              message: 'no dry run without existing resources',
+              message:
+                probeTemplate !== undefined && 'error' in probeTemplate
+                  ? `no dry run without a ferry launch template (creating one failed: ${probeTemplate.error})`
+                  : 'no dry run without existing resources',
             });
             continue;
           }
@@ -332,6 +352,16 @@ export async function runChecks(
         });
       }
     } finally {
+      if (roleTarget.launchTemplateId !== undefined) {
+        const code = await deleteProbeTemplate(ec2, roleTarget.launchTemplateId);
+        add({
+          name: `${role}: ec2:DeleteLaunchTemplate (the probe template)`,
+          role,
+          outcome: code === null ? 'pass' : 'fail',
+          awsErrorCode: code,
+          message: code === null ? 'deleted' : `could not delete ${roleTarget.launchTemplateId}`,
+        });
+      }
       ec2.destroy();
       s3.destroy();
     }
