@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
@@ -222,6 +223,35 @@ describe('compute engine against localcloud', () => {
       (await cloudInstances(id)).map((i) => i.instanceId),
     );
     expect((await stop(id)).status).toBe('stopped');
+  }, 30_000);
+
+  it('without a pinned image, launches the region newest Amazon Linux 2023 image of the type architecture', async () => {
+    const compute = fx.resources.config.compute;
+    const pinned = compute.imageId;
+    compute.imageId = undefined;
+    try {
+      const id = await newCluster({ cpus: 2, memory: 4, architecture: 'arm64' });
+      expect((await launchCluster(fx.resources, id)).status).toBe('launched');
+      const ec2 = fx.customerEc2();
+      const images = await ec2.send(
+        new DescribeImagesCommand({
+          Owners: ['amazon'],
+          Filters: [{ Name: 'name', Values: ['al2023-ami-2023.6.20241212.0-kernel-6.1-arm64'] }],
+        }),
+      );
+      const expected = images.Images?.[0]?.ImageId;
+      expect(expected).toMatch(/^ami-/);
+      const row = await cluster(id);
+      const lt = await ec2.send(
+        new DescribeLaunchTemplateVersionsCommand({
+          LaunchTemplateId: row.launch_template_id ?? '',
+        }),
+      );
+      expect(lt.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId).toBe(expected);
+      expect((await stop(id)).status).toBe('stopped');
+    } finally {
+      compute.imageId = pinned;
+    }
   }, 30_000);
 
   it('InsufficientInstanceCapacity in one zone: launched in another; in every zone: the next-cheapest type', async () => {
