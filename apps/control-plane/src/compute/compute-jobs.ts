@@ -10,7 +10,8 @@ import {
   reconcileJob,
   stopClusterJob,
 } from './compute-job-types.ts';
-import { launchCluster } from './launcher.ts';
+import { describeAwsError } from './ec2-retry.ts';
+import { failCluster, launchCluster } from './launcher.ts';
 import { reap } from './reaper.ts';
 import { reconcile } from './reconciler.ts';
 import { stopClusterInstances } from './stopper.ts';
@@ -33,7 +34,17 @@ export function registerComputeJobs(resources: Resources, options: ComputeJobsOp
   if (registered.has(resources)) return;
   registered.add(resources);
   resources.jobs.register(launchClusterJob, async (payload, ctx) => {
-    const outcome = await launchCluster(resources, payload.clusterId, { signal: ctx.signal });
+    let outcome;
+    try {
+      outcome = await launchCluster(resources, payload.clusterId, { signal: ctx.signal });
+    } catch (err) {
+      // The last attempt: the cluster fails with the error rather than stay Starting.
+      if (ctx.attempt >= ctx.maxAttempts && !ctx.signal.aborted) {
+        const d = describeAwsError(err);
+        await failCluster(resources, payload.clusterId, { code: d.code, message: d.message });
+      }
+      throw err;
+    }
     ctx.log.info(
       {
         clusterId: payload.clusterId,

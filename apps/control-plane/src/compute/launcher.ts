@@ -72,6 +72,9 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** CreateFleet attempts one run may send before leaving the rest to the job's next run. */
+const MAX_ATTEMPTS_PER_RUN = 20;
+
 /** A fresh one-time bootstrap token. */
 export function newBootstrapToken(): string {
   return `ferry_boot_${randomBytes(24).toString('base64url')}`;
@@ -133,7 +136,7 @@ async function activeNodeCount(resources: Resources, clusterId: string): Promise
 }
 
 /** Fails the cluster with AWS's (or ferry's) error. */
-async function failCluster(
+export async function failCluster(
   resources: Resources,
   clusterId: string,
   error: { code: string; message: string },
@@ -358,6 +361,11 @@ export async function launchCluster(
     for (;;) {
       const remaining = context.clusterSize - (await activeNodeCount(resources, clusterId));
       if (remaining <= 0) break;
+      if (attempts >= MAX_ATTEMPTS_PER_RUN) {
+        throw new Error(
+          `cluster ${clusterId}: ${attempts} launch attempts in one run; retrying later`,
+        );
+      }
       let plan: LaunchPlan;
       try {
         plan = planLaunch({
