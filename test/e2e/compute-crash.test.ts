@@ -41,7 +41,7 @@ const STARTS = 36;
 const STOPS = 30;
 const LANES = 4;
 const MIN_KILLS = 4;
-const MAX_KILLS = 8;
+const MAX_KILLS = 6;
 const LIVE = new Set(['Starting', 'Idle', 'Busy']);
 /** EC2 states in which an instance still exists as a machine (not leaving, not gone). */
 const ACTIVE_EC2 = new Set(['pending', 'running', 'stopping', 'stopped']);

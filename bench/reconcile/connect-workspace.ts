@@ -1,0 +1,70 @@
+/**
+ * Connects one more workspace to the fixture's customer account, as a customer does: the
+ * setup is started through the API, the stack the API describes is created as the
+ * customer, and the workspace is awaited until Active. Unlike the e2e fixture's helper it
+ * waits as long as it takes (a hundred stacks on a busy machine take their time).
+ */
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import type { ConnectedWorkspace } from '../../test/e2e/fixtures/connected-workspace.ts';
+
+interface SetupView {
+  workspaceState: string;
+  status: string;
+  reason: string | null;
+  revision: string;
+  instructions: {
+    stackName: string;
+    templateUrl: string;
+    parameters: { ParameterKey: string; ParameterValue: string }[];
+  };
+}
+
+async function must<T>(fx: ConnectedWorkspace, method: string, path: string, body?: unknown) {
+  const res = await fx.api<T>(method, path, body);
+  if (res.status !== 200 && res.status !== 201) {
+    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return res.body;
+}
+
+/** Creates a workspace named `name`, connects it, and answers its id once Active. */
+export async function connectWorkspace(
+  fx: ConnectedWorkspace,
+  name: string,
+  timeoutMs = 900_000,
+): Promise<string> {
+  const { id } = await must<{ id: string }>(fx, 'POST', `/api/v1/orgs/${fx.orgId}/workspaces`, {
+    name,
+  });
+  const setup = await must<SetupView>(fx, 'POST', `/api/v1/workspaces/${id}/aws-setup`, {
+    region: 'us-east-1',
+    network: { kind: 'new' },
+    allowedClientCidr: '127.0.0.0/8',
+    workerBuckets: [`customer-data-${fx.customer.accountId}`],
+  });
+  const cfn = new CloudFormationClient(fx.customerConfig());
+  try {
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: setup.instructions.stackName,
+        TemplateURL: setup.instructions.templateUrl,
+        Parameters: setup.instructions.parameters,
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+      }),
+    );
+  } finally {
+    cfn.destroy();
+  }
+  const deadline = Date.now() + timeoutMs;
+  let view = await must<SetupView>(fx, 'GET', `/api/v1/workspaces/${id}/aws-setup`);
+  while (view.workspaceState !== 'Active') {
+    if (view.status === 'failed') throw new Error(`setup of ${name} failed: ${view.reason}`);
+    if (Date.now() > deadline) throw new Error(`workspace ${name} did not become Active`);
+    view = await must<SetupView>(
+      fx,
+      'GET',
+      `/api/v1/workspaces/${id}/aws-setup?after=${view.revision}&waitSeconds=10`,
+    );
+  }
+  return id;
+}

@@ -1,0 +1,38 @@
+/**
+ * `npm run bench:reconcile`: AWS calls per reconcile cycle and cycle time for 1,000
+ * clusters across 100 workspaces on localcloud, against a baseline measured in the same
+ * run. Sizes are flags: --workspaces 100 --clusters 1000 --base-workspaces 10
+ * --base-clusters 100 --cycles 3 --connect-concurrency 10.
+ */
+import { parseArgs } from 'node:util';
+import { formatBench, runReconcileBench } from './reconcile-bench.ts';
+
+const { values } = parseArgs({
+  options: {
+    workspaces: { type: 'string', default: '100' },
+    clusters: { type: 'string', default: '1000' },
+    'base-workspaces': { type: 'string', default: '10' },
+    'base-clusters': { type: 'string', default: '100' },
+    cycles: { type: 'string', default: '3' },
+    'connect-concurrency': { type: 'string', default: '10' },
+  },
+});
+
+const int = (name: keyof typeof values): number => {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer`);
+  return n;
+};
+
+const started = performance.now();
+const result = await runReconcileBench({
+  workspaces: int('workspaces'),
+  clusters: int('clusters'),
+  baseWorkspaces: int('base-workspaces'),
+  baseClusters: int('base-clusters'),
+  cycles: int('cycles'),
+  connectConcurrency: int('connect-concurrency'),
+  log: (line) => process.stderr.write(`bench: ${line}\n`),
+});
+process.stdout.write(`${formatBench(result)}\n`);
+process.stdout.write(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
