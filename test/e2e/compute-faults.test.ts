@@ -34,7 +34,7 @@ beforeAll(async () => {
   f = await startConnectedWorkspace({
     // The reconciler runs often; the reaper only once at start, so what the reconciler
     // does is its own.
-    compute: { reconcileEveryMs: 1000, reapEveryMs: 3_600_000, launchGraceMs: 5000 },
+    compute: { reconcileEveryMs: 1000, reapEveryMs: 3_600_000, launchGraceMs: 3000 },
   });
   api = clusters(f);
   patient = new EC2Client({ ...f.customerConfig(), maxAttempts: 20 });
@@ -69,18 +69,10 @@ describe('compute under faults', () => {
     throttled = await api.waitFor(started.body.id, ['Idle'], 60_000);
     expect(throttled.nodes).toHaveLength(1);
 
-    const stopped = await api.stop(throttled.id);
-    expect(stopped.status).toBe(200);
-    const done = await api.waitFor(throttled.id, ['Stopped'], 60_000);
-    expect(done.nodes.every((n) => n.ec2State === 'terminated')).toBe(true);
-    const instanceId = throttled.nodes[0]?.instanceId ?? '';
-    const [inst] = await customerInstances(patient, [
-      { Name: 'instance-id', Values: [instanceId] },
-    ]);
-    expect(inst?.State?.Name).toBe('terminated');
-
-    // The reconciler, still throttled, terminates an instance tagged for the stopped
-    // cluster (a straggler nobody wants).
+    // The reconciler, still throttled, terminates a straggler: an instance tagged as this
+    // workspace's for a cluster it has no record of (once the launch grace has passed).
+    // The workspace has a live cluster, so the reconciler watches it; the reaper ran only
+    // at start.
     const run = await patient.send(
       new RunInstancesCommand({
         ImageId: 'ami-0abcdef1234567890',
@@ -93,7 +85,7 @@ describe('compute under faults', () => {
             Tags: [
               { Key: FERRY_TAGS.managed, Value: 'true' },
               { Key: FERRY_TAGS.workspace, Value: f.workspaceId },
-              { Key: FERRY_TAGS.cluster, Value: throttled.id },
+              { Key: FERRY_TAGS.cluster, Value: 'cl_00000000000000000000000000' },
             ],
           },
         ],
@@ -107,11 +99,23 @@ describe('compute under faults', () => {
           const [i] = (await f.instances()).filter((x) => x.instanceId === stray);
           return i && ['shutting-down', 'terminated'].includes(i.state) ? true : undefined;
         },
-        30_000,
+        40_000,
       );
     } finally {
       await patient.send(new TerminateInstancesCommand({ InstanceIds: [stray] }));
     }
+    // The live cluster is untouched by all this.
+    expect((await api.get(throttled.id)).state).toBe('Idle');
+
+    const stopped = await api.stop(throttled.id);
+    expect(stopped.status).toBe(200);
+    const done = await api.waitFor(throttled.id, ['Stopped'], 60_000);
+    expect(done.nodes.every((n) => n.ec2State === 'terminated')).toBe(true);
+    const instanceId = throttled.nodes[0]?.instanceId ?? '';
+    const [inst] = await customerInstances(patient, [
+      { Name: 'instance-id', Values: [instanceId] },
+    ]);
+    expect(inst?.State?.Name).toBe('terminated');
     await f.clearFaults();
   }, 90_000);
 
