@@ -21,9 +21,11 @@ import {
 import {
   applyClusterEvent,
   chooseInstanceType,
+  clearInstanceChoiceCache,
   computeDb,
   ec2As,
   launchCluster,
+  loadPlacement,
   loadWorkspaceAws,
   reap,
   reconcile,
@@ -108,6 +110,36 @@ afterAll(async () => {
 }, 30_000);
 
 describe('compute engine against localcloud', () => {
+  it('selection reads the catalog once per account and region (single-flight, cached) and names memory when nothing fits', async () => {
+    clearInstanceChoiceCache(fx.resources);
+    const counters = Array.from({ length: 5 }, () => ({ calls: 0 }));
+    const placements = await Promise.all(
+      counters.map((c) => loadPlacement(fx.resources, ws, user(), c)),
+    );
+    const total = counters.reduce((n, c) => n + c.calls, 0);
+    // Instance types (paged by 100), AZ offerings, subnets: sent once for all five callers.
+    expect(total).toBeGreaterThanOrEqual(3);
+    expect(counters.filter((c) => c.calls > 0)).toHaveLength(1);
+    expect(placements[0]?.catalog.length).toBeGreaterThan(50);
+    expect(placements[0]?.subnets.map((p) => p.subnetId)).toEqual(ws.subnetIds);
+    const again = { calls: 0 };
+    await loadPlacement(fx.resources, ws, user(), again);
+    expect(again.calls).toBe(0);
+
+    const context = normalizeComputeContext({ memory: 4096 }, { minIdleTimeoutMins: 1 });
+    await expect(chooseInstanceType(fx.resources, ws, context, user())).rejects.toMatchObject({
+      details: [{ path: 'memory' }],
+    });
+    const fits = await chooseInstanceType(
+      fx.resources,
+      ws,
+      normalizeComputeContext({ cpus: 2, memory: 4 }),
+      user(),
+    );
+    expect(fits.reason).toContain(fits.instanceType);
+    expect(fits.candidates.find((c) => c.rank === 0)?.instanceType).toBe(fits.instanceType);
+  }, 30_000);
+
   it('launches one template and one fleet, tagged, IMDSv2 only, terminate on shutdown, the Worker profile; a repeated run launches nothing twice', async () => {
     const id = await newCluster({ cpus: 2, memory: 4 });
     const out = await launchCluster(fx.resources, id);
