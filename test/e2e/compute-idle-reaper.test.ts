@@ -87,6 +87,11 @@ describe('idle termination and the reaper', () => {
       { Key: FERRY_TAGS.cluster, Value: 'cl_00000000000000000000000000' },
     ]);
     const untagged = await runAsCustomer([{ Key: 'team', Value: 'analytics' }]);
+    // Tagged as ferry's, but for a workspace that is not this one.
+    const foreign = await runAsCustomer([
+      { Key: FERRY_TAGS.managed, Value: 'true' },
+      { Key: FERRY_TAGS.workspace, Value: 'ws_00000000000000000000000000' },
+    ]);
     try {
       await f.until(
         'the reaper to terminate the orphan',
@@ -96,8 +101,9 @@ describe('idle termination and the reaper', () => {
         },
         30_000,
       );
-      // Several reaper cycles later, the untagged instance still runs.
+      // Several reaper cycles later, the untagged and the foreign instances still run.
       expect(await ec2State(untagged)).toBe('running');
+      expect(await ec2State(foreign)).toBe('running');
       const audit = await f.api<{
         items: { action: string; outcome: string; awsSessionName: string | null }[];
       }>('GET', `/api/v1/orgs/${f.orgId}/audit?action=aws.sts.*&limit=100`);
@@ -144,9 +150,17 @@ describe('idle termination and the reaper', () => {
           () => undefined,
           (e: unknown) => e as { name?: string; message?: string },
         );
-      asReaper.destroy();
       expect(denied?.name).toBe('UnauthorizedOperation');
       expect(await ec2State(untagged)).toBe('running');
+      const deniedForeign = await asReaper
+        .send(new TerminateInstancesCommand({ InstanceIds: [foreign] }))
+        .then(
+          () => undefined,
+          (e: unknown) => e as { name?: string },
+        );
+      asReaper.destroy();
+      expect(deniedForeign?.name).toBe('UnauthorizedOperation');
+      expect(await ec2State(foreign)).toBe('running');
 
       // And the UserInitiated role is really broken: a launch now fails with AWS's error.
       const started = await api.start({ cpus: 1, memory: 1 });
@@ -155,7 +169,7 @@ describe('idle termination and the reaper', () => {
       expect(failed.error?.code).toMatch(/UnauthorizedOperation|AccessDenied/);
       expect(failed.nodes).toEqual([]);
     } finally {
-      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [orphan, untagged] }));
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [orphan, untagged, foreign] }));
       await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
       iam.destroy();
     }
