@@ -75,9 +75,18 @@ describe('compute lifecycle', () => {
 
     first = await api.waitFor(started.body.id, ['Idle'], 60_000);
     expect(first.nodes).toHaveLength(1);
+    expect(first.nodes[0]?.registeredAt).not.toBeNull();
+    // ec2State is EC2's state as last observed (at launch: pending); the reconciler's next
+    // cycle sees it running.
+    first = await f.until(
+      'the reconciler to observe the node running',
+      async () => {
+        const c = await api.get(started.body.id);
+        return c.nodes[0]?.ec2State === 'running' ? c : undefined;
+      },
+      15_000,
+    );
     const node = first.nodes[0];
-    expect(node?.registeredAt).not.toBeNull();
-    expect(node?.ec2State).toBe('running');
     expect(node?.instanceType).toBe(started.body.instanceType);
     expect(zones).toContain(node?.availabilityZone);
     expect(first.labels).toEqual({ team: 'e2e' });
