@@ -203,7 +203,8 @@ export async function stopClusterInstances(
       ].filter((id) => !terminated.has(id));
       if (toTerminate.length > 0) {
         await terminateInstances(ec2, toTerminate, send);
-        for (const id of toTerminate) terminated.add(id);
+        // An invisible id may have been refused as unknown: it is tried again once seen.
+        for (const id of toTerminate) if (seenIds.has(id)) terminated.add(id);
       }
       const lingering = [
         ...seen.filter((i) => i.state !== 'terminated').map((i) => i.instanceId),
