@@ -7,11 +7,17 @@ import { defineJob } from '../jobs/job-type.ts';
 
 const cluster = z.object({ clusterId: z.string() });
 
+/**
+ * Short leases: the queue renews a lease every third of it while the handler runs, so a
+ * long run keeps its claim, and a run cut short by a crash is taken over in seconds.
+ */
+const LEASE_MS = 30_000;
+
 /** Selects the type and launches a Starting cluster (idempotent: ClientToken per attempt). */
 export const launchClusterJob = defineJob({
   name: 'compute.launch',
   payload: cluster,
-  leaseMs: 120_000,
+  leaseMs: LEASE_MS,
   maxAttempts: 10,
   retry: { initialDelayMs: 500, maxDelayMs: 30_000 },
 });
@@ -30,7 +36,7 @@ export const stopClusterJob = defineJob({
       ])
       .optional(),
   }),
-  leaseMs: 120_000,
+  leaseMs: LEASE_MS,
   maxAttempts: 10,
   retry: { initialDelayMs: 500, maxDelayMs: 30_000 },
 });
@@ -39,7 +45,7 @@ export const stopClusterJob = defineJob({
 export const reconcileJob = defineJob({
   name: 'compute.reconcile',
   payload: z.object({}),
-  leaseMs: 300_000,
+  leaseMs: LEASE_MS,
   maxAttempts: 1,
 });
 
@@ -47,7 +53,7 @@ export const reconcileJob = defineJob({
 export const reapJob = defineJob({
   name: 'compute.reap',
   payload: z.object({}),
-  leaseMs: 300_000,
+  leaseMs: LEASE_MS,
   maxAttempts: 1,
 });
 
@@ -55,6 +61,6 @@ export const reapJob = defineJob({
 export const purgeTelemetryJob = defineJob({
   name: 'compute.telemetry.purge',
   payload: z.object({}),
-  leaseMs: 120_000,
+  leaseMs: LEASE_MS,
   maxAttempts: 1,
 });

@@ -107,6 +107,8 @@ describeEachBackend(
       const ready = await cluster(id);
       expect(ready.state).toBe('Idle');
       expect(ready.nodes.map((n: any) => n.agentState)).toEqual(['idle', 'idle']);
+      // Recorded as pending at launch; an agent calling in proves the instance runs.
+      expect(ready.nodes.map((n: any) => n.ec2State)).toEqual(['running', 'running']);
       expect(ready.nodes.find((n: any) => n.instanceId === a).privateIp).toBe('10.0.1.5');
 
       // Only hashes are stored; the bootstrap token is used up.

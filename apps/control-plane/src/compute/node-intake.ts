@@ -85,7 +85,7 @@ export async function registerNode(
       }
       const node = await trx
         .selectFrom('cluster_nodes')
-        .select(['instance_id', 'registered_at', 'private_ip'])
+        .select(['instance_id', 'registered_at', 'private_ip', 'ec2_state'])
         .where('instance_id', '=', body.instanceId)
         .where('cluster_id', '=', cluster.id)
         .executeTakeFirst();
@@ -109,6 +109,8 @@ export async function registerNode(
           registered_at: now,
           last_heartbeat_at: now,
           agent_state: 'idle',
+          // A node whose agent calls in is running, whatever the last observation said.
+          ...(node.ec2_state === 'pending' ? { ec2_state: 'running' } : {}),
           ...(node.private_ip === null && body.privateIp !== undefined
             ? { private_ip: body.privateIp }
             : {}),
