@@ -27,6 +27,37 @@ async function must<T>(fx: ConnectedWorkspace, method: string, path: string, bod
   return res.body;
 }
 
+/**
+ * Creates the stack as the customer. A busy localcloud may drop the connection or never
+ * answer: the call is bounded and repeated, and a stack that the lost call did create is
+ * fine (AlreadyExists).
+ */
+async function createStack(fx: ConnectedWorkspace, i: SetupView['instructions']): Promise<void> {
+  const cfn = new CloudFormationClient(fx.customerConfig());
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await cfn.send(
+          new CreateStackCommand({
+            StackName: i.stackName,
+            TemplateURL: i.templateUrl,
+            Parameters: i.parameters,
+            Capabilities: ['CAPABILITY_NAMED_IAM'],
+          }),
+          { abortSignal: AbortSignal.timeout(120_000) },
+        );
+        return;
+      } catch (err) {
+        if ((err as Error).name === 'AlreadyExistsException') return;
+        if (attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      }
+    }
+  } finally {
+    cfn.destroy();
+  }
+}
+
 /** Creates a workspace named `name`, connects it, and answers its id once Active. */
 export async function connectWorkspace(
   fx: ConnectedWorkspace,
@@ -42,19 +73,7 @@ export async function connectWorkspace(
     allowedClientCidr: '127.0.0.0/8',
     workerBuckets: [`customer-data-${fx.customer.accountId}`],
   });
-  const cfn = new CloudFormationClient(fx.customerConfig());
-  try {
-    await cfn.send(
-      new CreateStackCommand({
-        StackName: setup.instructions.stackName,
-        TemplateURL: setup.instructions.templateUrl,
-        Parameters: setup.instructions.parameters,
-        Capabilities: ['CAPABILITY_NAMED_IAM'],
-      }),
-    );
-  } finally {
-    cfn.destroy();
-  }
+  await createStack(fx, setup.instructions);
   const deadline = Date.now() + timeoutMs;
   let view = await must<SetupView>(fx, 'GET', `/api/v1/workspaces/${id}/aws-setup`);
   while (view.workspaceState !== 'Active') {

@@ -11,14 +11,14 @@
  * is launched by the customer's administrator with ferry's tags — what DescribeInstances
  * then shows is exactly what it shows for launched clusters (minus the fleet tag).
  */
-import {
-  RunInstancesCommand,
-  TerminateInstancesCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { newId, normalizeComputeContext, tagSpecifications } from '@ferry/core';
 import type { Resources } from '@ferry/control-plane';
-import { driftJob, phoneHomeJob } from '../../apps/control-plane/src/aws/aws-setup-jobs.ts';
+import {
+  driftJob,
+  phoneHomeJob,
+  verifyJob,
+} from '../../apps/control-plane/src/aws/aws-setup-jobs.ts';
 import { computeDb } from '../../apps/control-plane/src/compute/compute-db.ts';
 import { loadWorkspaceAws } from '../../apps/control-plane/src/compute/workspace-aws.ts';
 import {
@@ -151,7 +151,12 @@ class World {
 
   constructor(fx: ConnectedWorkspace) {
     this.fx = fx;
-    this.ec2 = fx.customerEc2();
+    // localcloud under a thousand launches may drop a connection: let the SDK retry.
+    this.ec2 = new EC2Client({ ...fx.customerConfig(), maxAttempts: 8 });
+  }
+
+  close(): void {
+    this.ec2.destroy();
   }
 
   get instances(): number {
@@ -324,7 +329,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Every workspace is connected: the setup's periodic jobs (phone-home polling, drift
- * checks) would only add their own AWS calls to the cycles measured, so they pause.
+ * checks with their role probes) would only add their own AWS calls to the cycles
+ * measured, so they pause, and any run already under way is waited out.
  */
 async function quietOtherAwsJobs(resources: Resources): Promise<void> {
   resources.jobs.schedule(phoneHomeJob, { everyMs: DAY_MS, payload: {} });
@@ -334,6 +340,19 @@ async function quietOtherAwsJobs(resources: Resources): Promise<void> {
     .set({ next_run_at: new Date(Date.now() + DAY_MS) })
     .where('name', 'in', [phoneHomeJob.name, driftJob.name])
     .execute();
+  const names = [phoneHomeJob.name, driftJob.name, verifyJob.name];
+  const deadline = Date.now() + 900_000;
+  for (;;) {
+    const busy = await resources.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('name', 'in', names)
+      .where('status', 'in', ['queued', 'running'])
+      .execute();
+    if (busy.length === 0) return;
+    if (Date.now() > deadline) throw new Error('the AWS setup jobs did not go quiet');
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Runs the benchmark; everything it starts is stopped before it returns. */
@@ -402,6 +421,7 @@ export async function runReconcileBench(options: BenchOptions): Promise<BenchRes
       log(`measured ${s.name}`);
     }
     await world.reshape(new Map());
+    world.close();
     await fx.stop();
     return { scenarios, setup };
   } catch (err) {
@@ -422,6 +442,7 @@ export function formatBench(result: BenchResult): string {
       'workspaces',
       'clusters',
       'AWS calls/cycle',
+      'reconcile() reports',
       'DescribeInstances',
       'cycle ms (median)',
       'warm-up calls',
@@ -432,6 +453,7 @@ export function formatBench(result: BenchResult): string {
       String(s.workspaces),
       String(s.clusters),
       String(s.callsPerCycle),
+      String(Math.max(0, ...s.cycles.map((c) => c.reported ?? 0))),
       String(s.describeInstancesPerCycle),
       s.medianMs.toFixed(0),
       String(s.warmUp.total),
