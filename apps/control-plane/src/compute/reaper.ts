@@ -21,32 +21,23 @@ import type { Resources } from '../resources.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { computeDb } from './compute-db.ts';
 import { stopClusterJob } from './compute-job-types.ts';
-import { abortable, retryEc2, type CallCounter, type SendOptions } from './ec2-retry.ts';
+import { abortable, retryEc2, type SendOptions } from './ec2-retry.ts';
 import { observeFleets, observeInstances, observeLaunchTemplates } from './observe.ts';
 import { deleteLaunchTemplate, terminateInstances } from './stopper.ts';
-import { ec2As, loadWorkspaceAws, WorkspaceNotConnectedError } from './workspace-aws.ts';
+import { sweepWorkspaces, type SweepOptions, type SweepReport } from './workspace-sweep.ts';
 
 const LIVE: readonly ClusterState[] = ['Starting', 'Idle', 'Busy'];
 
-/** The outcome of one reaper cycle. */
-export interface ReapReport {
-  readonly workspaces: number;
-  readonly awsCalls: number;
-  readonly actions: {
-    stopCluster: number;
-    terminate: number;
-    deleteFleet: number;
-    deleteLaunchTemplate: number;
-  };
-  readonly failed: number;
-  readonly ms: number;
-}
+/** Actions a reaper cycle executed, by kind. */
+export type ReapTally = {
+  stopCluster: number;
+  terminate: number;
+  deleteFleet: number;
+  deleteLaunchTemplate: number;
+};
 
-/** Options of {@link reap}. */
-export interface ReapOptions {
-  readonly signal?: AbortSignal;
-  readonly workspaceIds?: readonly string[];
-}
+/** The outcome of one reaper cycle. */
+export type ReapReport = SweepReport<ReapTally>;
 
 async function reapRecords(
   resources: Resources,
@@ -98,7 +89,7 @@ async function execute(
   plan: readonly ReapAction[],
   ec2: EC2Client,
   send: SendOptions,
-): Promise<ReapReport['actions']> {
+): Promise<ReapTally> {
   const done = { stopCluster: 0, terminate: 0, deleteFleet: 0, deleteLaunchTemplate: 0 };
   for (const a of plan) {
     if (a.kind !== 'stopCluster') continue;
@@ -151,61 +142,39 @@ async function connectedWorkspaces(resources: Resources): Promise<string[]> {
   return rows.map((r) => r.workspace_id).sort();
 }
 
-/** One reaper cycle. */
-export async function reap(resources: Resources, options: ReapOptions = {}): Promise<ReapReport> {
-  const started = Date.now();
-  const counter: CallCounter = { calls: 0 };
-  const send: SendOptions = { counter, ...(options.signal ? { signal: options.signal } : {}) };
-  const actions = { stopCluster: 0, terminate: 0, deleteFleet: 0, deleteLaunchTemplate: 0 };
-  let visited = 0;
-  let failed = 0;
-  for (const workspaceId of options.workspaceIds ?? (await connectedWorkspaces(resources))) {
-    if (options.signal?.aborted) break;
-    try {
-      const ws = await loadWorkspaceAws(resources, workspaceId);
-      visited++;
-      const ec2 = await ec2As(resources, ws, 'Unattended', { kind: 'system', name: 'reaper' });
-      try {
-        const [instances, fleets, launchTemplates] = await Promise.all([
-          observeInstances(ec2, workspaceId, send),
-          observeFleets(ec2, workspaceId, send),
-          observeLaunchTemplates(ec2, workspaceId, send),
-        ]);
-        const referenced = [
-          ...new Set(
-            [...instances, ...fleets, ...launchTemplates].flatMap(
-              (r) => r.tags['ferry:cluster'] ?? [],
-            ),
+/** One reaper cycle (default: every connected workspace). */
+export async function reap(resources: Resources, options: SweepOptions = {}): Promise<ReapReport> {
+  return sweepWorkspaces(
+    resources,
+    options.workspaceIds ?? (await connectedWorkspaces(resources)),
+    {
+      actor: 'reaper',
+      actions: { stopCluster: 0, terminate: 0, deleteFleet: 0, deleteLaunchTemplate: 0 },
+      signal: options.signal,
+    },
+    async (workspaceId, ec2, send) => {
+      const [instances, fleets, launchTemplates] = await Promise.all([
+        observeInstances(ec2, workspaceId, send),
+        observeFleets(ec2, workspaceId, send),
+        observeLaunchTemplates(ec2, workspaceId, send),
+      ]);
+      const referenced = [
+        ...new Set(
+          [...instances, ...fleets, ...launchTemplates].flatMap(
+            (r) => r.tags['ferry:cluster'] ?? [],
           ),
-        ];
-        const plan = planReap({
-          workspaceId,
-          clusters: await reapRecords(resources, workspaceId, referenced),
-          instances,
-          fleets,
-          launchTemplates,
-          now: resources.clock.now().getTime(),
-          graceMs: resources.config.compute.launchGraceMs,
-        });
-        const done = await execute(resources, workspaceId, plan, ec2, send);
-        actions.stopCluster += done.stopCluster;
-        actions.terminate += done.terminate;
-        actions.deleteFleet += done.deleteFleet;
-        actions.deleteLaunchTemplate += done.deleteLaunchTemplate;
-      } finally {
-        ec2.destroy();
-      }
-    } catch (err) {
-      if (err instanceof WorkspaceNotConnectedError) continue;
-      failed++;
-      resources.log.warn({ err, workspaceId }, 'reaping a workspace failed');
-    }
-  }
-  return {
-    workspaces: visited,
-    awsCalls: counter.calls,
-    actions,
-    failed,
-    ms: Date.now() - started,
-  };
+        ),
+      ];
+      const plan = planReap({
+        workspaceId,
+        clusters: await reapRecords(resources, workspaceId, referenced),
+        instances,
+        fleets,
+        launchTemplates,
+        now: resources.clock.now().getTime(),
+        graceMs: resources.config.compute.launchGraceMs,
+      });
+      return execute(resources, workspaceId, plan, ec2, send);
+    },
+  );
 }

@@ -17,34 +17,19 @@ import {
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { computeDb } from './compute-db.ts';
-import type { CallCounter, SendOptions } from './ec2-retry.ts';
 import { recordNodes } from './node-records.ts';
 import { observeInstances, type ObservedEc2Instance } from './observe.ts';
 import { refreshNodes, terminateInstances } from './stopper.ts';
-import { ec2As, loadWorkspaceAws, WorkspaceNotConnectedError } from './workspace-aws.ts';
+import { sweepWorkspaces, type SweepOptions, type SweepReport } from './workspace-sweep.ts';
 
 /** Cluster states the reconciler watches. */
 const WATCHED: readonly ClusterState[] = ['Starting', 'Idle', 'Busy', 'Stopping'];
 
-/** The outcome of one cycle. */
-export interface ReconcileReport {
-  /** Workspaces visited. */
-  readonly workspaces: number;
-  /** AWS calls sent (EC2; the broker's cached sessions cost none). */
-  readonly awsCalls: number;
-  /** Actions executed, by kind. */
-  readonly actions: { adopt: number; terminate: number; markStopped: number };
-  /** Workspaces whose cycle failed (logged; retried next cycle). */
-  readonly failed: number;
-  readonly ms: number;
-}
+/** Actions a reconcile cycle executed, by kind. */
+export type ReconcileTally = { adopt: number; terminate: number; markStopped: number };
 
-/** Options of {@link reconcile}. */
-export interface ReconcileOptions {
-  readonly signal?: AbortSignal;
-  /** Only these workspaces (default: every workspace with something to watch). */
-  readonly workspaceIds?: readonly string[];
-}
+/** The outcome of one cycle. */
+export type ReconcileReport = SweepReport<ReconcileTally>;
 
 /** Workspaces with a live or stopping cluster, or a node not known terminated. */
 async function workspacesToWatch(resources: Resources): Promise<string[]> {
@@ -130,7 +115,7 @@ async function execute(
   actions: readonly ReconcileAction[],
   seen: readonly ObservedEc2Instance[],
   terminate: (ids: string[]) => Promise<void>,
-): Promise<ReconcileReport['actions']> {
+): Promise<ReconcileTally> {
   const done = { adopt: 0, terminate: 0, markStopped: 0 };
   const byId = new Map(seen.map((i) => [i.instanceId, i]));
   const db = computeDb(resources.db);
@@ -192,55 +177,33 @@ async function execute(
   return done;
 }
 
-/** One reconcile cycle. */
+/** One reconcile cycle (default: every workspace with something to watch). */
 export async function reconcile(
   resources: Resources,
-  options: ReconcileOptions = {},
+  options: SweepOptions = {},
 ): Promise<ReconcileReport> {
-  const started = Date.now();
-  const counter: CallCounter = { calls: 0 };
-  const send: SendOptions = { counter, ...(options.signal ? { signal: options.signal } : {}) };
-  const workspaceIds = options.workspaceIds ?? (await workspacesToWatch(resources));
-  const actions = { adopt: 0, terminate: 0, markStopped: 0 };
-  let failed = 0;
-  let visited = 0;
-  for (const workspaceId of workspaceIds) {
-    if (options.signal?.aborted) break;
-    try {
-      const ws = await loadWorkspaceAws(resources, workspaceId);
-      visited++;
-      const ec2 = await ec2As(resources, ws, 'Unattended', { kind: 'system', name: 'reconciler' });
-      try {
-        const seen = await observeInstances(ec2, workspaceId, send);
-        await refreshNodes(resources, seen);
-        await forgetVanished(resources, workspaceId, seen);
-        const plan = planReconcile({
-          workspaceId,
-          clusters: await clusterRecords(resources, workspaceId, seen),
-          instances: seen,
-          now: resources.clock.now().getTime(),
-          graceMs: resources.config.compute.launchGraceMs,
-        });
-        const done = await execute(resources, workspaceId, plan, seen, (ids) =>
-          terminateInstances(ec2, ids, send),
-        );
-        actions.adopt += done.adopt;
-        actions.terminate += done.terminate;
-        actions.markStopped += done.markStopped;
-      } finally {
-        ec2.destroy();
-      }
-    } catch (err) {
-      if (err instanceof WorkspaceNotConnectedError) continue;
-      failed++;
-      resources.log.warn({ err, workspaceId }, 'reconcile of a workspace failed');
-    }
-  }
-  return {
-    workspaces: visited,
-    awsCalls: counter.calls,
-    actions,
-    failed,
-    ms: Date.now() - started,
-  };
+  return sweepWorkspaces(
+    resources,
+    options.workspaceIds ?? (await workspacesToWatch(resources)),
+    {
+      actor: 'reconciler',
+      actions: { adopt: 0, terminate: 0, markStopped: 0 },
+      signal: options.signal,
+    },
+    async (workspaceId, ec2, send) => {
+      const seen = await observeInstances(ec2, workspaceId, send);
+      await refreshNodes(resources, seen);
+      await forgetVanished(resources, workspaceId, seen);
+      const plan = planReconcile({
+        workspaceId,
+        clusters: await clusterRecords(resources, workspaceId, seen),
+        instances: seen,
+        now: resources.clock.now().getTime(),
+        graceMs: resources.config.compute.launchGraceMs,
+      });
+      return execute(resources, workspaceId, plan, seen, (ids) =>
+        terminateInstances(ec2, ids, send),
+      );
+    },
+  );
 }

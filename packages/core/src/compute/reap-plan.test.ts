@@ -140,14 +140,15 @@ describe('planReap', () => {
   it('acts only on resources tagged for the workspace, and never on a fresh live cluster', () => {
     fc.assert(
       fc.property(
-        fc.array(
+        // Cluster ids are primary keys: never two records with one id.
+        fc.uniqueArray(
           fc.record({
             id: fc.constantFrom('a', 'b', 'c'),
             state: fc.constantFrom(...CLUSTER_STATES),
             activityAgo: fc.nat(30),
             beatAgo: fc.nat(30),
           }),
-          { maxLength: 3 },
+          { maxLength: 3, selector: (c) => c.id },
         ),
         fc.array(
           fc.record({
