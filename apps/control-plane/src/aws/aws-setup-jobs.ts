@@ -63,18 +63,25 @@ export async function consumePhoneHome(
     for (const message of out.Messages ?? []) {
       const request = parsePhoneHome(message.Body ?? '');
       if (request !== undefined) {
-        const outcome = await handlePhoneHome(resources, request);
-        await answerPhoneHome(request, outcome);
-        resources.log.info(
-          { workspaceId: outcome.workspaceId, stage: outcome.stage, status: outcome.status },
-          'phone-home handled',
-        );
-        if (outcome.connected && outcome.workspaceId !== undefined) {
-          await resources.jobs.enqueue(
-            verifyJob,
-            { workspaceId: outcome.workspaceId },
-            { dedupeKey: `aws.verify:${outcome.workspaceId}` },
+        try {
+          const outcome = await handlePhoneHome(resources, request);
+          await answerPhoneHome(request, outcome);
+          resources.log.info(
+            { workspaceId: outcome.workspaceId, stage: outcome.stage, status: outcome.status },
+            'phone-home handled',
           );
+          if (outcome.connected && outcome.workspaceId !== undefined) {
+            await resources.jobs.enqueue(
+              verifyJob,
+              { workspaceId: outcome.workspaceId },
+              { dedupeKey: `aws.verify:${outcome.workspaceId}` },
+            );
+          }
+        } catch (err) {
+          // Left in the queue: redelivered after its visibility timeout, handled again
+          // (recording a stage is idempotent). The rest of the batch goes on.
+          resources.log.warn({ err, stackId: request.StackId }, 'phone-home not handled yet');
+          continue;
         }
       }
       // Unparseable messages are dropped: nobody can answer them.

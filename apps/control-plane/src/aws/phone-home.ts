@@ -168,11 +168,27 @@ export async function answerPhoneHome(
     LogicalResourceId: request.LogicalResourceId,
     Data: outcome.stage !== undefined ? { Stage: outcome.stage } : {},
   });
-  // Content-Type must be empty: the URL is presigned without it.
-  const res = await fetch(request.ResponseURL, {
-    method: 'PUT',
-    body,
-    headers: { 'content-type': '' },
-  });
-  if (!res.ok) throw new Error(`ResponseURL answered HTTP ${res.status}`);
+  // A dropped connection or a 5xx is retried a few times (the answer is idempotent); if
+  // all fail, the message stays in the queue and is answered on redelivery.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // Content-Type must be empty: the URL is presigned without it.
+      const res = await fetch(request.ResponseURL, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': '' },
+      });
+      if (res.ok) return;
+      if (res.status < 500 || attempt >= ANSWER_ATTEMPTS) {
+        throw new AnswerFailedError(`ResponseURL answered HTTP ${res.status}`);
+      }
+    } catch (err) {
+      if (err instanceof AnswerFailedError || attempt >= ANSWER_ATTEMPTS) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+  }
 }
+
+const ANSWER_ATTEMPTS = 4;
+
+class AnswerFailedError extends Error {}
