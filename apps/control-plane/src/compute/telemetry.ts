@@ -4,9 +4,10 @@
  * deleted by the purge job.
  */
 import type { LogLine, MetricSample } from '@ferry/api';
+import type { Selectable } from 'kysely';
 import type { Resources } from '../resources.ts';
 import { findClusterRow } from './cluster-queries.ts';
-import { computeDb } from './compute-db.ts';
+import { computeDb, type ComputeDatabase } from './compute-db.ts';
 
 /** Filters of {@link clusterLogs} and {@link clusterMetrics}. */
 export interface TelemetryQuery {
@@ -18,16 +19,18 @@ export interface TelemetryQuery {
 
 const DEFAULT_LIMIT = 500;
 
-/** A cluster's log lines, oldest first. */
-export async function clusterLogs(
+/** The rows of one telemetry table for a cluster, with the query's filters, oldest first. */
+async function telemetryRows<T extends 'node_logs' | 'node_samples'>(
   resources: Pick<Resources, 'db'>,
+  table: T,
   workspaceId: string,
   clusterId: string,
   query: TelemetryQuery,
-): Promise<{ items: LogLine[] }> {
+) {
   await findClusterRow(resources, workspaceId, clusterId);
+  // Both tables share these columns; typed through one of them.
   let q = computeDb(resources.db)
-    .selectFrom('node_logs')
+    .selectFrom(table as 'node_logs')
     .selectAll()
     .where('cluster_id', '=', clusterId);
   if (query.since !== undefined) q = q.where('at', '>', new Date(query.since));
@@ -37,6 +40,17 @@ export async function clusterLogs(
     .orderBy('id', 'asc')
     .limit(query.limit ?? DEFAULT_LIMIT)
     .execute();
+  return rows as unknown as Selectable<ComputeDatabase[T]>[];
+}
+
+/** A cluster's log lines, oldest first. */
+export async function clusterLogs(
+  resources: Pick<Resources, 'db'>,
+  workspaceId: string,
+  clusterId: string,
+  query: TelemetryQuery,
+): Promise<{ items: LogLine[] }> {
+  const rows = await telemetryRows(resources, 'node_logs', workspaceId, clusterId, query);
   return {
     items: rows.map((r) => ({
       at: r.at.toISOString(),
@@ -54,18 +68,7 @@ export async function clusterMetrics(
   clusterId: string,
   query: TelemetryQuery,
 ): Promise<{ items: MetricSample[] }> {
-  await findClusterRow(resources, workspaceId, clusterId);
-  let q = computeDb(resources.db)
-    .selectFrom('node_samples')
-    .selectAll()
-    .where('cluster_id', '=', clusterId);
-  if (query.since !== undefined) q = q.where('at', '>', new Date(query.since));
-  if (query.instanceId !== undefined) q = q.where('instance_id', '=', query.instanceId);
-  const rows = await q
-    .orderBy('at', 'asc')
-    .orderBy('id', 'asc')
-    .limit(query.limit ?? DEFAULT_LIMIT)
-    .execute();
+  const rows = await telemetryRows(resources, 'node_samples', workspaceId, clusterId, query);
   return {
     items: rows.map((r) => ({
       at: r.at.toISOString(),
