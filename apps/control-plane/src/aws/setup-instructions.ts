@@ -8,6 +8,7 @@ import {
   type ParameterName,
   type PermissionEntry,
 } from '@ferry/aws-template';
+import { shellQuote } from '@ferry/core';
 
 /** One CloudFormation parameter value. */
 export interface StackParameter {
@@ -118,52 +119,46 @@ export function updateStackUrl(input: {
   return `${consoleBase(input)}/cloudformation/home?region=${encodeURIComponent(input.region)}#/stacks/update/template?${query.toString()}`;
 }
 
-/** `aws cloudformation update-stack` with the new template, keeping every parameter's value. */
-export function updateStackCommand(input: {
+/** What an awscli stack command names. */
+interface StackCommandInput {
   endpointUrl: string | undefined;
   region: string;
   templateUrl: string;
   stackName: string;
   parameters: StackParameter[];
-}): string {
-  const params = input.parameters
-    .map((p) => shellQuote(`ParameterKey=${p.ParameterKey},UsePreviousValue=true`))
-    .join(' ');
+}
+
+/** `aws cloudformation <verb>` with the template, the capabilities and the parameters. */
+function stackCommand(
+  verb: string,
+  input: StackCommandInput,
+  parameter: (p: StackParameter) => string,
+) {
   return [
-    'aws cloudformation update-stack',
+    `aws cloudformation ${verb}`,
     ...(input.endpointUrl !== undefined ? [`--endpoint-url ${shellQuote(input.endpointUrl)}`] : []),
     `--region ${input.region}`,
     `--stack-name ${shellQuote(input.stackName)}`,
     `--template-url ${shellQuote(input.templateUrl)}`,
     '--capabilities CAPABILITY_NAMED_IAM',
-    `--parameters ${params}`,
+    `--parameters ${input.parameters.map((p) => shellQuote(parameter(p))).join(' ')}`,
   ].join(' ');
 }
 
-const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+/** `aws cloudformation update-stack` with the new template, keeping every parameter's value. */
+export function updateStackCommand(input: StackCommandInput): string {
+  return stackCommand(
+    'update-stack',
+    input,
+    (p) => `ParameterKey=${p.ParameterKey},UsePreviousValue=true`,
+  );
+}
 
 /** The equivalent awscli command (commas in values escaped for the shorthand syntax). */
-export function createStackCommand(input: {
-  endpointUrl: string | undefined;
-  region: string;
-  templateUrl: string;
-  stackName: string;
-  parameters: StackParameter[];
-}): string {
-  const params = input.parameters
-    .map((p) =>
-      shellQuote(
-        `ParameterKey=${p.ParameterKey},ParameterValue=${p.ParameterValue.replace(/,/g, '\\,')}`,
-      ),
-    )
-    .join(' ');
-  return [
-    'aws cloudformation create-stack',
-    ...(input.endpointUrl !== undefined ? [`--endpoint-url ${shellQuote(input.endpointUrl)}`] : []),
-    `--region ${input.region}`,
-    `--stack-name ${shellQuote(input.stackName)}`,
-    `--template-url ${shellQuote(input.templateUrl)}`,
-    '--capabilities CAPABILITY_NAMED_IAM',
-    `--parameters ${params}`,
-  ].join(' ');
+export function createStackCommand(input: StackCommandInput): string {
+  return stackCommand(
+    'create-stack',
+    input,
+    (p) => `ParameterKey=${p.ParameterKey},ParameterValue=${p.ParameterValue.replace(/,/g, '\\,')}`,
+  );
 }
