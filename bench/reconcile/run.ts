@@ -2,9 +2,11 @@
  * `npm run bench:reconcile`: AWS calls per reconcile cycle and cycle time for 1,000
  * clusters across 100 workspaces on localcloud, against a baseline measured in the same
  * run. Sizes are flags: --workspaces 100 --clusters 1000 --base-workspaces 10
- * --base-clusters 100 --cycles 3 --connect-concurrency 10.
+ * --base-clusters 100 --cycles 3 --connect-concurrency 10 --no-write (figures also go to
+ * docs/benchmarks.md unless --no-write).
  */
 import { parseArgs } from 'node:util';
+import { writeBenchSection } from '../bench-report.ts';
 import { formatBench, runReconcileBench } from './reconcile-bench.ts';
 
 const { values } = parseArgs({
@@ -15,6 +17,7 @@ const { values } = parseArgs({
     'base-clusters': { type: 'string', default: '100' },
     cycles: { type: 'string', default: '3' },
     'connect-concurrency': { type: 'string', default: '10' },
+    'no-write': { type: 'boolean', default: false },
   },
 });
 
@@ -34,5 +37,7 @@ const result = await runReconcileBench({
   connectConcurrency: int('connect-concurrency'),
   log: (line) => process.stderr.write(`bench: ${line}\n`),
 });
-process.stdout.write(`${formatBench(result)}\n`);
+const table = formatBench(result);
+process.stdout.write(`${table}\n`);
+if (values['no-write'] !== true) await writeBenchSection('reconcile', 'Reconcile cycle', table);
 process.stdout.write(`\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s\n`);

@@ -72,7 +72,11 @@ export async function preparePostgresServer(): Promise<PostgresServerInfo> {
 }
 
 /** Creates the cluster in `info.dir` and starts the server; records failures in the dir. */
-export async function launchPostgresServer(info: PostgresServerInfo): Promise<PostgresServer> {
+export async function launchPostgresServer(
+  info: PostgresServerInfo,
+  /** More `name=value` server settings (e.g. `shared_preload_libraries=pg_stat_statements`). */
+  settings: readonly string[] = [],
+): Promise<PostgresServer> {
   const pgdata = join(info.dir, 'data');
   let bin = '';
   try {
@@ -105,6 +109,7 @@ export async function launchPostgresServer(info: PostgresServerInfo): Promise<Po
       '-c full_page_writes=off',
       '-c max_connections=200',
       '-c shared_buffers=32MB',
+      ...settings.map((s) => `-c ${s}`),
     ].join(' ');
     const [pgCtl, ctlArgs] = asPostgresUser(join(bin, 'pg_ctl'), [
       'start',
@@ -142,8 +147,10 @@ export async function launchPostgresServer(info: PostgresServerInfo): Promise<Po
 }
 
 /** Starts a fresh server (prepare + launch). */
-export async function startPostgresServer(): Promise<PostgresServer> {
-  return launchPostgresServer(await preparePostgresServer());
+export async function startPostgresServer(
+  settings: readonly string[] = [],
+): Promise<PostgresServer> {
+  return launchPostgresServer(await preparePostgresServer(), settings);
 }
 
 /** Connection URL of a database on the server. */
