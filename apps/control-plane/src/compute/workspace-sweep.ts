@@ -1,8 +1,11 @@
 /**
  * One background cycle over workspaces, shared by the reconciler and the reaper: per
  * workspace, an EC2 client of the Unattended role for a system actor, the work, and the
- * tallies. A workspace that is no longer connected is skipped; one whose work fails is
- * logged and counted (the next cycle retries it); an aborted cycle simply ends.
+ * tallies. Workspaces are visited `compute.sweepConcurrency` at a time: each lives in its
+ * own customer account with its own API limits, so waiting on one account's answers must
+ * not hold up the others (throttling stays per call, in `ec2-retry.ts`). A workspace that
+ * is no longer connected is skipped; one whose work fails is logged and counted (the next
+ * cycle retries it); an aborted cycle simply ends.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Resources } from '../resources.ts';
@@ -42,8 +45,7 @@ export async function sweepWorkspaces<A extends Record<string, number>>(
   const actions = { ...options.actions };
   let visited = 0;
   let failed = 0;
-  for (const workspaceId of workspaceIds) {
-    if (options.signal?.aborted) break;
+  const visitOne = async (workspaceId: string): Promise<void> => {
     try {
       const ws = await loadWorkspaceAws(resources, workspaceId);
       visited++;
@@ -56,11 +58,20 @@ export async function sweepWorkspaces<A extends Record<string, number>>(
         ec2.destroy();
       }
     } catch (err) {
-      if (err instanceof WorkspaceNotConnectedError || options.signal?.aborted) continue;
+      if (err instanceof WorkspaceNotConnectedError || options.signal?.aborted) return;
       failed++;
       resources.log.warn({ err, workspaceId }, `${options.actor}: a workspace's cycle failed`);
     }
-  }
+  };
+  let next = 0;
+  const lanes = Math.min(resources.config.compute.sweepConcurrency, workspaceIds.length);
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < workspaceIds.length && !options.signal?.aborted) {
+        await visitOne(workspaceIds[next++]!);
+      }
+    }),
+  );
   return {
     workspaces: visited,
     awsCalls: counter.calls,

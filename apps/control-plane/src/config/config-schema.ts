@@ -64,6 +64,8 @@ export interface Config {
     /** How often the reconciler and the reaper run. */
     reconcileEveryMs: number;
     reapEveryMs: number;
+    /** Workspaces the reconciler and the reaper visit at once (each is its own account). */
+    sweepConcurrency: number;
     /** How long a fresh launch may stay invisible to DescribeInstances. */
     launchGraceMs: number;
   };
@@ -363,6 +365,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'int',
     schema: positiveInt(3_600_000),
     default: 60_000,
+  },
+  {
+    path: 'compute.sweepConcurrency',
+    env: 'FERRY_COMPUTE_SWEEP_CONCURRENCY',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(256),
+    default: 16,
   },
   {
     path: 'compute.launchGraceMs',
