@@ -46,14 +46,10 @@ export interface RouteContext<N extends RouteName> {
   readonly now: Date;
 }
 
-/** A route definition. */
-export interface RouteDefinition<N extends RouteName = RouteName> {
+/** The parts of a route definition that do not depend on who may call it. */
+interface RouteBase<N extends RouteName> {
   readonly name: N;
-  /** The permission required on the scope; null = any caller the route accepts. */
-  readonly permission: Permission | null;
   readonly scope: RouteScope;
-  /** Which callers the route accepts (empty for public routes). */
-  readonly callers: readonly CallerKind[];
   /** Audit action of a mutating route (defaults to the route name). */
   readonly action?: string;
   /** False for high-frequency machine calls (node heartbeats) the audit log should not hold. */
@@ -65,6 +61,24 @@ export interface RouteDefinition<N extends RouteName = RouteName> {
   readonly rateLimitKey?: (request: FastifyRequest) => string | undefined;
   handle(ctx: RouteContext<N>): Promise<CallOutput<N>>;
 }
+
+/**
+ * Who may call a route and what a caller needs. A route that accepts tokens must name the
+ * permission a scoped token needs (or say that it only describes the caller's own
+ * credential): `permission: null` type-checks only on public and session-only routes, so
+ * a new route cannot leave scoped tokens unchecked.
+ */
+export type RouteAccess =
+  | { readonly callers: typeof PUBLIC; readonly permission: null }
+  | { readonly callers: typeof SESSIONS; readonly permission: Permission | null }
+  | {
+      readonly callers: readonly CallerKind[];
+      /** Required on the scope, and in a scoped token's scopes. */
+      readonly permission: Permission | typeof OWN_CREDENTIAL;
+    };
+
+/** A route definition. */
+export type RouteDefinition<N extends RouteName = RouteName> = RouteBase<N> & RouteAccess;
 
 /** Any route definition, as the registry holds them. */
 export type AnyRouteDefinition = {
@@ -79,10 +93,26 @@ export function defineRoute<N extends RouteName>(
 }
 
 /** Every caller kind: sessions, personal tokens, service accounts. */
-export const ANY_CALLER: readonly CallerKind[] = ['session', 'personal-token', 'service-account'];
+export const ANY_CALLER = ['session', 'personal-token', 'service-account'] as const;
 /** Users only, through a session or a personal token. */
-export const USERS: readonly CallerKind[] = ['session', 'personal-token'];
+export const USERS = ['session', 'personal-token'] as const;
 /** Dashboard sessions only (minting credentials must not be possible with a token). */
-export const SESSIONS: readonly CallerKind[] = ['session'];
+export const SESSIONS = ['session'] as const;
 /** Public: no credentials. */
-export const PUBLIC: readonly CallerKind[] = [];
+export const PUBLIC = [] as const;
+
+/**
+ * The permission of a route that only describes the caller's own credential (who am I):
+ * any credential may call it whatever its scopes, like AWS's `sts:GetCallerIdentity`.
+ */
+export const OWN_CREDENTIAL = 'own-credential';
+
+/** The permission a route checks: null for none beyond accepting the caller. */
+export function requiredPermission(definition: RouteAccess): Permission | null {
+  return definition.permission === OWN_CREDENTIAL ? null : definition.permission;
+}
+
+/** True when the route accepts callers of this kind. */
+export function acceptsCaller(definition: RouteAccess, kind: CallerKind): boolean {
+  return (definition.callers as readonly CallerKind[]).includes(kind);
+}

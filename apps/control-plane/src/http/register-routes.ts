@@ -22,7 +22,13 @@ import { authenticate } from '../identity/authenticate.ts';
 import { principalKey, type Principal } from '../identity/principal.ts';
 import { CSRF_HEADER, verifyCsrfToken } from '../identity/sessions.ts';
 import type { Resources } from '../resources.ts';
-import type { AnyRouteDefinition, AuditNote, RouteContext } from './define-route.ts';
+import {
+  acceptsCaller,
+  requiredPermission,
+  type AnyRouteDefinition,
+  type AuditNote,
+  type RouteContext,
+} from './define-route.ts';
 import { toFerryError, validationErrorFrom } from './error-response.ts';
 import {
   claimIdempotencyKey,
@@ -83,6 +89,17 @@ export function registerRoutes(
   const missing = Object.keys(contracts).filter((n) => !names.has(n as AnyRouteDefinition['name']));
   if (missing.length > 0 || names.size !== definitions.length) {
     throw new Error(`API routes and contracts disagree: missing ${missing.join(', ') || 'none'}`);
+  }
+  // The types already forbid it; a cast must not let a route skip token scopes either.
+  const unstated = definitions.filter(
+    (d) =>
+      d.permission === null &&
+      (acceptsCaller(d, 'personal-token') || acceptsCaller(d, 'service-account')),
+  );
+  if (unstated.length > 0) {
+    throw new Error(
+      `Routes that accept tokens must name the permission a scoped token needs: ${unstated.map((d) => d.name).join(', ')}`,
+    );
   }
   for (const definition of definitions) {
     const contract: RouteContract = contracts[definition.name];
@@ -172,14 +189,14 @@ async function run(
       (params ?? {}) as Record<string, unknown>,
     );
     try {
-      if (!definition.callers.includes(callerKind(principal))) {
+      if (!acceptsCaller(definition, callerKind(principal))) {
         throw new ForbiddenError(
           principal.kind === 'service-account'
             ? 'Service accounts cannot use this route.'
             : 'Sign in to the dashboard to use this route; tokens cannot.',
         );
       }
-      checkPermission(principal, access, definition.scope, definition.permission);
+      checkPermission(principal, access, definition.scope, requiredPermission(definition));
     } catch (err) {
       if (err instanceof ForbiddenError) await audit('denied', err);
       throw err;

@@ -21,6 +21,7 @@ import { exchangeClientCredentials } from '../workspaces/service-accounts.ts';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
 import {
   ANY_CALLER,
+  OWN_CREDENTIAL,
   PUBLIC,
   SESSIONS,
   USERS,
@@ -157,7 +158,7 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'auth.me',
-    permission: null,
+    permission: OWN_CREDENTIAL,
     scope: NO_SCOPE,
     callers: ANY_CALLER,
     handle({ principal }) {
@@ -233,7 +234,7 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'tokens.list',
-    permission: null,
+    permission: 'account:read',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal, query }) {
@@ -254,7 +255,7 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'tokens.revoke',
-    permission: null,
+    permission: 'account:manage',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal, params, now, audit }) {

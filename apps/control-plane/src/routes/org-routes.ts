@@ -14,7 +14,7 @@ import { userOf } from './route-helpers.ts';
 export const orgRoutes: readonly AnyRouteDefinition[] = [
   defineRoute({
     name: 'orgs.create',
-    permission: null,
+    permission: 'orgs:create',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal, body, now, audit }) {
@@ -25,7 +25,7 @@ export const orgRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'orgs.list',
-    permission: null,
+    permission: 'account:read',
     scope: NO_SCOPE,
     callers: USERS,
     handle({ resources, principal, query }) {
@@ -157,7 +157,7 @@ export const orgRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'invitations.accept',
-    permission: null,
+    permission: 'account:manage',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal, body, now, audit }) {

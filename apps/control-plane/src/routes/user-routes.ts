@@ -8,7 +8,7 @@ import { userOf } from './route-helpers.ts';
 export const userRoutes: readonly AnyRouteDefinition[] = [
   defineRoute({
     name: 'users.me',
-    permission: null,
+    permission: 'account:read',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal }) {
