@@ -11,6 +11,7 @@ import type { Access } from '../authz/authorize.ts';
 import type { CallerKind, RouteScope } from '../authz/route-scope.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Resources } from '../resources.ts';
+import type { RunInTransaction } from './request-transaction.ts';
 
 type Part<C, K extends string> = C extends { [P in K]: infer S extends z.ZodType }
   ? z.output<S>
@@ -30,6 +31,12 @@ export interface AuditNote {
 
 /** Everything a handler gets. */
 export interface RouteContext<N extends RouteName> {
+  /**
+   * Runs database work in the request's transaction, which commits once the handler
+   * returned (and rolls back if it throws). Idempotent routes do their writes through it:
+   * with an Idempotency-Key, the key's completion commits in that same transaction.
+   */
+  readonly transaction: RunInTransaction;
   readonly resources: Resources;
   /** The caller; undefined only on public routes. */
   readonly principal: Principal | undefined;

@@ -15,6 +15,8 @@ import {
   ValidationError,
 } from '@ferry/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
 import { checkPermission, resolveAccess, type Access } from '../authz/authorize.ts';
 import type { CallerKind } from '../authz/route-scope.ts';
 import { actorOf, recordAudit } from '../audit/record-audit.ts';
@@ -38,6 +40,7 @@ import {
   requestFingerprint,
 } from './idempotency.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { createRequestTransaction } from './request-transaction.ts';
 
 const NO_ACCESS: Access = {
   orgId: null,
@@ -212,7 +215,11 @@ async function run(
     }
   }
 
+  const claim =
+    idempotencyKey !== undefined && pKey !== undefined ? { pKey, key: idempotencyKey } : undefined;
+  const requestTrx = createRequestTransaction(resources.db);
   const ctx = {
+    transaction: requestTrx.run,
     resources,
     principal,
     sessionToken: auth?.sessionToken,
@@ -240,20 +247,23 @@ async function run(
         throw new InternalError('The response does not match the API contract.');
       }
     }
+    if (claim !== undefined) {
+      const stored = { status: contract.status, body: result ?? null };
+      const complete = (db: Kysely<Database>) =>
+        completeIdempotencyKey(db, claim.pKey, claim.key, now, stored);
+      // With the work when the handler did any; alone when it did none (e.g. a reused cluster).
+      if (!(await requestTrx.finish(complete))) await complete(resources.db);
+    } else {
+      await requestTrx.finish(() => Promise.resolve());
+    }
   } catch (err) {
     const ferr = toFerryError(err);
-    if (idempotencyKey !== undefined && pKey !== undefined)
-      await releaseIdempotencyKey(resources.db, pKey, idempotencyKey);
+    await requestTrx.abort();
+    if (claim !== undefined) await releaseIdempotencyKey(resources.db, claim.pKey, claim.key);
     if (!(ferr instanceof NotFoundError) && !(ferr instanceof ValidationError)) {
       await audit(ferr instanceof ForbiddenError ? 'denied' : 'failed', ferr);
     }
     throw err;
-  }
-  if (idempotencyKey !== undefined && pKey !== undefined) {
-    await completeIdempotencyKey(resources.db, pKey, idempotencyKey, {
-      status: contract.status,
-      body: result ?? null,
-    });
   }
   await audit('success');
   if (contract.status === 204) return reply.code(204).send();

@@ -215,15 +215,17 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
     permission: null,
     scope: NO_SCOPE,
     callers: SESSIONS,
-    async handle({ resources, principal, body, now, audit }) {
+    async handle({ transaction, principal, body, now, audit }) {
       const user = userOf(principal);
-      const created = await createPersonalToken(resources.db, {
-        userId: user.userId,
-        name: body.name,
-        scopes: body.scopes,
-        expiresInDays: body.expiresInDays,
-        now,
-      });
+      const created = await transaction((db) =>
+        createPersonalToken(db, {
+          userId: user.userId,
+          name: body.name,
+          scopes: body.scopes,
+          expiresInDays: body.expiresInDays,
+          now,
+        }),
+      );
       Object.assign(audit, {
         targetType: 'token',
         targetId: created.token.id,

@@ -17,8 +17,10 @@ export const orgRoutes: readonly AnyRouteDefinition[] = [
     permission: 'orgs:create',
     scope: NO_SCOPE,
     callers: USERS,
-    async handle({ resources, principal, body, now, audit }) {
-      const org = await createOrg(resources.db, userOf(principal).userId, body.name, now);
+    async handle({ transaction, principal, body, now, audit }) {
+      const org = await transaction((db) =>
+        createOrg(db, userOf(principal).userId, body.name, now),
+      );
       Object.assign(audit, { orgId: org.id, targetType: 'org', targetId: org.id });
       return org;
     },
@@ -117,16 +119,18 @@ export const orgRoutes: readonly AnyRouteDefinition[] = [
     permission: 'members:manage',
     scope: ORG_SCOPE,
     callers: USERS,
-    async handle({ resources, principal, params, body, now, audit }) {
-      const created = await createInvitation(resources.db, {
-        orgId: params.orgId,
-        email: body.email,
-        role: body.role,
-        invitedBy: userOf(principal).userId,
-        expiresInDays: body.expiresInDays,
-        publicUrl: resources.config.publicUrl,
-        now,
-      });
+    async handle({ resources, transaction, principal, params, body, now, audit }) {
+      const created = await transaction((db) =>
+        createInvitation(db, {
+          orgId: params.orgId,
+          email: body.email,
+          role: body.role,
+          invitedBy: userOf(principal).userId,
+          expiresInDays: body.expiresInDays,
+          publicUrl: resources.config.publicUrl,
+          now,
+        }),
+      );
       Object.assign(audit, {
         targetType: 'invitation',
         targetId: created.invitation.id,
