@@ -13,6 +13,7 @@ export type { ConfigFlags, LoadConfigInput } from './config/load-config.ts';
 export type { Config } from './config/config-schema.ts';
 export { SETTINGS } from './config/config-schema.ts';
 export { migrate } from './db/migrate.ts';
+export { SECRET_PREFIXES } from './identity/secret-token.ts';
 export { migrations } from './migrations/index.ts';
 export * from './aws/index.ts';
 export { registerComputeJobs } from './compute/compute-jobs.ts';

@@ -209,6 +209,15 @@ export const usageSchema = z.object({
   costUsd: z.number(),
 });
 
+/** A share of a node's CPU, memory or disk, as the node samples it. */
+const percentSchema = z.number().min(0).max(100);
+
+/** Text a node reports about itself, stored and shown: printable ASCII only. */
+const printableSchema = z
+  .string()
+  .max(64)
+  .regex(/^[\x20-\x7e]*$/, { error: 'must be printable ASCII' });
+
 /** A node's first call: its one-time bootstrap token (from the user-data) and who it is. */
 export const registerNodeBodySchema = z.strictObject({
   bootstrapToken: z
@@ -216,8 +225,8 @@ export const registerNodeBodySchema = z.strictObject({
     .regex(/^ferry_boot_[A-Za-z0-9_-]{20,100}$/, { error: 'must be a bootstrap token' }),
   clusterId: clusterIdSchema,
   instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, { error: 'must be an instance id' }),
-  privateIp: z.string().max(64).optional(),
-  agentVersion: z.string().max(64).optional(),
+  privateIp: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' }).optional(),
+  agentVersion: printableSchema.optional(),
 });
 
 /** What a registered node needs: its node token and the timings it follows. */
@@ -236,7 +245,13 @@ export const heartbeatBodySchema = z.strictObject({
   /** When the node last ran a query or had a client (its own idle clock). */
   lastActivityAt: timestampSchema,
   samples: z
-    .array(metricSampleSchema.omit({ instanceId: true }))
+    .array(
+      metricSampleSchema.omit({ instanceId: true }).extend({
+        cpuPercent: percentSchema,
+        memoryPercent: percentSchema,
+        diskPercent: percentSchema,
+      }),
+    )
     .max(1000)
     .default([]),
   logs: z

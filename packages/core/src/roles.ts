@@ -39,8 +39,16 @@ export const WORKSPACE_PERMISSIONS = [
 /** Permissions on the whole installation, held by instance admins only. */
 export const INSTANCE_PERMISSIONS = ['users:manage'] as const;
 
+/**
+ * Permissions on one's own account, held by every user: reading it (profile, organizations,
+ * tokens), managing it (revoking tokens, accepting invitations) and creating organizations.
+ * They exist so that a scoped token can be refused them.
+ */
+export const ACCOUNT_PERMISSIONS = ['account:read', 'account:manage', 'orgs:create'] as const;
+
 /** Every permission a route may require. */
 export const PERMISSIONS = [
+  ...ACCOUNT_PERMISSIONS,
   ...INSTANCE_PERMISSIONS,
   ...ORG_PERMISSIONS,
   ...WORKSPACE_PERMISSIONS,
@@ -53,6 +61,8 @@ export type OrgPermission = (typeof ORG_PERMISSIONS)[number];
 export type WorkspacePermission = (typeof WORKSPACE_PERMISSIONS)[number];
 /** A permission on the installation. */
 export type InstancePermission = (typeof INSTANCE_PERMISSIONS)[number];
+/** A permission on one's own account. */
+export type AccountPermission = (typeof ACCOUNT_PERMISSIONS)[number];
 
 const ORG_MATRIX: Readonly<Record<OrgRole, readonly OrgPermission[]>> = {
   admin: ORG_PERMISSIONS,

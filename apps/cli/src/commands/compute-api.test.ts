@@ -56,6 +56,7 @@ describe('ferry compute against a control plane', { timeout: 120_000 }, () => {
       (await session.call('tokens.create', { body: { name: 'cli', scopes, expiresInDays: 1 } }))
         .secret;
     token = await pat([
+      'orgs:create',
       'org:read',
       'workspace:create',
       'workspace:read',

@@ -8,6 +8,7 @@ import { injectCall, type TestCaller } from '../routes/api-test-kit.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { createLogCapture } from '../testing/log-capture.ts';
 import { insertCluster, ownerWithWorkspace, recordNode } from './cluster-fixture.ts';
+import { applyClusterEvent } from './cluster-transitions.ts';
 import { computeDb } from './compute-db.ts';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -224,6 +225,75 @@ describeEachBackend(
       expect((await cluster(id)).state).toBe('Stopping');
       const bye = await owner.call('compute.logs', { params, query: { instanceId: b } });
       expect(bye.body.items.map((l: any) => l.line)).toContain('bye');
+    });
+
+    it('stores nothing a node of a stopped cluster sends', async () => {
+      const { resources } = ctx();
+      const started = await insertCluster(resources, { workspaceId, orgId });
+      secrets.push(started.bootstrapToken);
+      const id = started.cluster.id;
+      const node = await recordNode(resources, started.cluster);
+      const r = await register({
+        bootstrapToken: started.bootstrapToken,
+        clusterId: id,
+        instanceId: node,
+      });
+      const token = r.body.nodeToken as string;
+      secrets.push(token);
+      await owner.call('compute.stop', { params: { workspaceId, clusterId: id } });
+      await applyClusterEvent(resources, id, { type: 'terminated' }, { message: 'test' });
+      expect((await cluster(id)).state).toBe('Stopped');
+      const late = await heartbeat(
+        token,
+        beat('busy', {
+          samples: [
+            { at: new Date().toISOString(), cpuPercent: 1, memoryPercent: 2, diskPercent: 3 },
+          ],
+          logs: [{ at: new Date().toISOString(), stream: 'stdout', line: 'after the end' }],
+        }),
+      );
+      expect(late.body).toEqual({ stop: true, idleTimeoutMins: 60 });
+      const params = { workspaceId, clusterId: id };
+      expect((await owner.call('compute.logs', { params })).body.items).toEqual([]);
+      expect((await owner.call('compute.metrics', { params })).body.items).toEqual([]);
+    });
+
+    it('refuses out-of-range samples and control characters in what a node says about itself', async () => {
+      const { resources } = ctx();
+      const started = await insertCluster(resources, { workspaceId, orgId });
+      secrets.push(started.bootstrapToken);
+      const id = started.cluster.id;
+      const node = await recordNode(resources, started.cluster);
+      const valid = { bootstrapToken: started.bootstrapToken, clusterId: id, instanceId: node };
+      // Every text field of the registration, with every kind of control character.
+      for (const field of ['privateIp', 'agentVersion']) {
+        for (const bad of ['10.0.0.1\u0000', '10.0.0.1\n', '\u001b[31m', '1.2.3.4\u007f']) {
+          const res = await register({ ...valid, [field]: bad });
+          expect(res.status, `${field}=${JSON.stringify(bad)}: ${res.raw}`).toBe(400);
+          expect(res.body.error.details.map((d: any) => d.path)).toContain(`body.${field}`);
+        }
+      }
+      const r = await register({ ...valid, privateIp: '10.0.0.7', agentVersion: '1.2.3' });
+      expect(r.status).toBe(200);
+      secrets.push(r.body.nodeToken);
+      for (const [key, value] of [
+        ['cpuPercent', 101],
+        ['memoryPercent', -1],
+        ['diskPercent', 1e308],
+      ] as const) {
+        const sample = {
+          at: new Date().toISOString(),
+          cpuPercent: 1,
+          memoryPercent: 1,
+          diskPercent: 1,
+        };
+        const res = await heartbeat(
+          r.body.nodeToken,
+          beat('idle', { samples: [{ ...sample, [key]: value }] }),
+        );
+        expect(res.status, `${key}=${value}`).toBe(400);
+        expect(res.body.error.details.map((d: any) => d.path)).toContain(`body.samples.0.${key}`);
+      }
     });
 
     it('refuses registration for a cluster that is no longer live', async () => {

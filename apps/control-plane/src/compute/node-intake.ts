@@ -11,6 +11,7 @@ import {
   ConflictError,
   FerryError,
   isLiveClusterState,
+  isTerminalClusterState,
   type ClusterState,
   type ComputeContext,
 } from '@ferry/core';
@@ -165,7 +166,7 @@ export async function recordHeartbeat(
   const db = computeDb(resources.db);
   const node = await db
     .selectFrom('cluster_nodes')
-    .select(['instance_id', 'cluster_id'])
+    .select(['instance_id', 'cluster_id', 'terminated_at'])
     .where('node_token_hash', '=', hash)
     .executeTakeFirst();
   if (node === undefined) throw new NodeTokenError('node');
@@ -180,7 +181,11 @@ export async function recordHeartbeat(
       .set({ last_heartbeat_at: now, agent_state: body.state })
       .where('instance_id', '=', node.instance_id)
       .execute();
-    await storeTelemetry(trx, node.cluster_id, node.instance_id, body);
+    // A stopped cluster's nodes (or a node EC2 terminated) write nothing more; a stopping
+    // cluster's nodes still do, so their last words are kept.
+    if (!isTerminalClusterState(cluster.state as ClusterState) && node.terminated_at === null) {
+      await storeTelemetry(trx, node.cluster_id, node.instance_id, body);
+    }
     if (!live) return { stop: true, idleTimeoutMins: context.idleTimeoutMins };
 
     // The node's own idle clock, never ahead of ours; a busy node is active now.

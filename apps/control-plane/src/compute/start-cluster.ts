@@ -11,6 +11,7 @@ import { newId, ValidationError, type ComputeContext, type Selection } from '@fe
 import type { BrokerActor } from '../aws/credential-broker.ts';
 import type { Database } from '../db/database.ts';
 import type { Kysely } from 'kysely';
+import type { RunInTransaction } from '../http/request-transaction.ts';
 import type { Resources } from '../resources.ts';
 import type { ClusterRow } from './cluster-transitions.ts';
 import { clusterViews } from './cluster-view.ts';
@@ -33,6 +34,17 @@ export interface StartingCluster {
   readonly selection: Selection;
   readonly actor: StartActor;
   readonly now: Date;
+  /** The request's transaction (an idempotent start commits with its key); default: its own. */
+  readonly transaction?: RunInTransaction | undefined;
+}
+
+/** Runs `fn` in the given transaction, or on the database outside any. */
+function onDb<T>(
+  resources: Pick<Resources, 'db'>,
+  transaction: RunInTransaction | undefined,
+  fn: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return transaction === undefined ? fn(resources.db) : transaction(fn);
 }
 
 function isLiveManifestViolation(err: unknown): boolean {
@@ -71,52 +83,57 @@ export async function recordStartingCluster(
   const id = newId('cluster', input.now.getTime());
   const { selection } = input;
   try {
-    const cluster = await computeDb(resources.db)
-      .transaction()
-      .execute(async (trx) => {
-        const row = await trx
-          .insertInto('clusters')
-          .values({
-            id,
-            workspace_id: input.workspaceId,
-            org_id: input.orgId,
-            manifest: input.manifest,
-            region: input.region,
-            context: JSON.stringify(input.context),
-            state: 'Starting',
-            instance_type: selection.instanceType,
-            usd_per_hour: selection.usdPerHour,
-            selection: JSON.stringify(selection),
-            started_by_kind: input.actor.kind,
-            started_by_id: input.actor.id,
-            last_activity_at: input.now,
-            created_at: input.now,
-            updated_at: input.now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await trx
-          .insertInto('cluster_events')
-          .values({
-            cluster_id: id,
-            at: input.now,
-            from_state: null,
-            to_state: 'Starting',
-            event: 'start',
-            message: selection.reason,
-          })
-          .execute();
-        await resources.jobs.enqueue(
-          launchClusterJob,
-          { clusterId: id },
-          { db: trx as unknown as Kysely<Database>, dedupeKey: `compute.launch:${id}` },
-        );
-        return row;
-      });
+    const cluster = await onDb(resources, input.transaction, (db) =>
+      computeDb(db)
+        .transaction()
+        .execute(async (trx) => {
+          const row = await trx
+            .insertInto('clusters')
+            .values({
+              id,
+              workspace_id: input.workspaceId,
+              org_id: input.orgId,
+              manifest: input.manifest,
+              region: input.region,
+              context: JSON.stringify(input.context),
+              state: 'Starting',
+              instance_type: selection.instanceType,
+              usd_per_hour: selection.usdPerHour,
+              selection: JSON.stringify(selection),
+              started_by_kind: input.actor.kind,
+              started_by_id: input.actor.id,
+              last_activity_at: input.now,
+              created_at: input.now,
+              updated_at: input.now,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await trx
+            .insertInto('cluster_events')
+            .values({
+              cluster_id: id,
+              at: input.now,
+              from_state: null,
+              to_state: 'Starting',
+              event: 'start',
+              message: selection.reason,
+            })
+            .execute();
+          await resources.jobs.enqueue(
+            launchClusterJob,
+            { clusterId: id },
+            { db: trx as unknown as Kysely<Database>, dedupeKey: `compute.launch:${id}` },
+          );
+          return row;
+        }),
+    );
     return { cluster, reused: false };
   } catch (err) {
     if (input.manifest === null || !isLiveManifestViolation(err)) throw err;
-    const live = await liveClusterOf(resources, input.workspaceId, input.manifest);
+    const manifest = input.manifest;
+    const live = await onDb(resources, input.transaction, (db) =>
+      liveClusterOf({ db }, input.workspaceId, manifest),
+    );
     // The winner may already have stopped again; the caller can simply retry then.
     if (live === undefined) throw err;
     return { cluster: live, reused: true };
@@ -141,7 +158,14 @@ export type StartBody = Record<string, unknown> & { manifest?: string | undefine
  */
 export async function startCluster(
   resources: Resources,
-  input: { workspaceId: string; body: StartBody; actor: StartActor; now: Date },
+  input: {
+    workspaceId: string;
+    body: StartBody;
+    actor: StartActor;
+    now: Date;
+    /** The request's transaction: the cluster and its key's completion commit together. */
+    transaction?: RunInTransaction;
+  },
 ): Promise<Cluster & { reused: boolean }> {
   const { manifest, ...given } = input.body;
   let spec: Record<string, unknown> = given;
@@ -182,8 +206,11 @@ export async function startCluster(
     selection,
     actor: input.actor,
     now: input.now,
+    transaction: input.transaction,
   });
-  return view(resources, cluster, reused);
+  return onDb(resources, input.transaction, (db) =>
+    view({ db, clock: resources.clock }, cluster, reused),
+  );
 }
 
 async function view(

@@ -11,6 +11,7 @@ import type { Access } from '../authz/authorize.ts';
 import type { CallerKind, RouteScope } from '../authz/route-scope.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Resources } from '../resources.ts';
+import type { RunInTransaction } from './request-transaction.ts';
 
 type Part<C, K extends string> = C extends { [P in K]: infer S extends z.ZodType }
   ? z.output<S>
@@ -30,6 +31,12 @@ export interface AuditNote {
 
 /** Everything a handler gets. */
 export interface RouteContext<N extends RouteName> {
+  /**
+   * Runs database work in the request's transaction, which commits once the handler
+   * returned (and rolls back if it throws). Idempotent routes do their writes through it:
+   * with an Idempotency-Key, the key's completion commits in that same transaction.
+   */
+  readonly transaction: RunInTransaction;
   readonly resources: Resources;
   /** The caller; undefined only on public routes. */
   readonly principal: Principal | undefined;
@@ -46,14 +53,10 @@ export interface RouteContext<N extends RouteName> {
   readonly now: Date;
 }
 
-/** A route definition. */
-export interface RouteDefinition<N extends RouteName = RouteName> {
+/** The parts of a route definition that do not depend on who may call it. */
+interface RouteBase<N extends RouteName> {
   readonly name: N;
-  /** The permission required on the scope; null = any caller the route accepts. */
-  readonly permission: Permission | null;
   readonly scope: RouteScope;
-  /** Which callers the route accepts (empty for public routes). */
-  readonly callers: readonly CallerKind[];
   /** Audit action of a mutating route (defaults to the route name). */
   readonly action?: string;
   /** False for high-frequency machine calls (node heartbeats) the audit log should not hold. */
@@ -65,6 +68,24 @@ export interface RouteDefinition<N extends RouteName = RouteName> {
   readonly rateLimitKey?: (request: FastifyRequest) => string | undefined;
   handle(ctx: RouteContext<N>): Promise<CallOutput<N>>;
 }
+
+/**
+ * Who may call a route and what a caller needs. A route that accepts tokens must name the
+ * permission a scoped token needs (or say that it only describes the caller's own
+ * credential): `permission: null` type-checks only on public and session-only routes, so
+ * a new route cannot leave scoped tokens unchecked.
+ */
+export type RouteAccess =
+  | { readonly callers: typeof PUBLIC; readonly permission: null }
+  | { readonly callers: typeof SESSIONS; readonly permission: Permission | null }
+  | {
+      readonly callers: readonly CallerKind[];
+      /** Required on the scope, and in a scoped token's scopes. */
+      readonly permission: Permission | typeof OWN_CREDENTIAL;
+    };
+
+/** A route definition. */
+export type RouteDefinition<N extends RouteName = RouteName> = RouteBase<N> & RouteAccess;
 
 /** Any route definition, as the registry holds them. */
 export type AnyRouteDefinition = {
@@ -79,10 +100,26 @@ export function defineRoute<N extends RouteName>(
 }
 
 /** Every caller kind: sessions, personal tokens, service accounts. */
-export const ANY_CALLER: readonly CallerKind[] = ['session', 'personal-token', 'service-account'];
+export const ANY_CALLER = ['session', 'personal-token', 'service-account'] as const;
 /** Users only, through a session or a personal token. */
-export const USERS: readonly CallerKind[] = ['session', 'personal-token'];
+export const USERS = ['session', 'personal-token'] as const;
 /** Dashboard sessions only (minting credentials must not be possible with a token). */
-export const SESSIONS: readonly CallerKind[] = ['session'];
+export const SESSIONS = ['session'] as const;
 /** Public: no credentials. */
-export const PUBLIC: readonly CallerKind[] = [];
+export const PUBLIC = [] as const;
+
+/**
+ * The permission of a route that only describes the caller's own credential (who am I):
+ * any credential may call it whatever its scopes, like AWS's `sts:GetCallerIdentity`.
+ */
+export const OWN_CREDENTIAL = 'own-credential';
+
+/** The permission a route checks: null for none beyond accepting the caller. */
+export function requiredPermission(definition: RouteAccess): Permission | null {
+  return definition.permission === OWN_CREDENTIAL ? null : definition.permission;
+}
+
+/** True when the route accepts callers of this kind. */
+export function acceptsCaller(definition: RouteAccess, kind: CallerKind): boolean {
+  return (definition.callers as readonly CallerKind[]).includes(kind);
+}

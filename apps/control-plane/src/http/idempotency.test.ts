@@ -21,7 +21,14 @@ describeEachBackend('idempotency keys', (ctx) => {
     expect(
       await claimIdempotencyKey(db, 'usr:a', 'k', 'f1', later(IDEMPOTENCY_CLAIM_MS + 1)),
     ).toBeNull();
-    await completeIdempotencyKey(db, 'usr:a', 'k', { status: 201, body: { id: 'x' } });
+    // The presumed-dead first request cannot complete the key it lost (its work rolls back).
+    await expect(
+      completeIdempotencyKey(db, 'usr:a', 'k', t0, { status: 201, body: { id: 'old' } }),
+    ).rejects.toMatchObject({ code: 'idempotency_key_in_use' });
+    await completeIdempotencyKey(db, 'usr:a', 'k', later(IDEMPOTENCY_CLAIM_MS + 1), {
+      status: 201,
+      body: { id: 'x' },
+    });
     // A finished key replays however old its claim, until the TTL.
     expect(
       await claimIdempotencyKey(db, 'usr:a', 'k', 'f1', later(10 * IDEMPOTENCY_CLAIM_MS)),

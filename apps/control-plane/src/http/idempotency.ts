@@ -2,7 +2,9 @@
  * `Idempotency-Key` on creating POSTs, stored per principal for a day: the same key with
  * the same request replays the first response; with a different request it is a 409. A
  * key whose first request is still running is a retryable 409; a failed first request
- * frees the key, and so does a claim left unfinished for a minute (its process died).
+ * frees the key, and so does a claim left unfinished for a minute (its process died). The
+ * completion commits in the handler's own transaction (see `request-transaction.ts`), so
+ * work is never done without its key being recorded, nor recorded without being done.
  */
 import { createHash } from 'node:crypto';
 import { ConflictError, ValidationError } from '@ferry/core';
@@ -107,19 +109,33 @@ export async function claimIdempotencyKey(
   return { status: row.status_code, body: row.response };
 }
 
-/** Stores the response of the request that claimed the key. */
+/**
+ * Stores the response of the request that claimed the key at `claimedAt`, in the handler's
+ * transaction. A claim taken over meanwhile (this request outlived the claim) is not ours
+ * to complete: that is a conflict, and the work rolls back with it.
+ */
 export async function completeIdempotencyKey(
   db: Kysely<Database>,
   principalKey: string,
   key: string,
+  claimedAt: Date,
   response: StoredResponse,
 ): Promise<void> {
-  await db
+  const done = await db
     .updateTable('idempotency_keys')
     .set({ status_code: response.status, response: JSON.stringify(response.body ?? null) })
     .where('principal_key', '=', principalKey)
     .where('key', '=', key)
-    .execute();
+    .where('created_at', '=', claimedAt)
+    .where('status_code', 'is', null)
+    .executeTakeFirst();
+  if (Number(done.numUpdatedRows) !== 1) {
+    throw new ConflictError(
+      'idempotency_key_in_use',
+      'Another request with this Idempotency-Key took over; retry.',
+      { retryable: true },
+    );
+  }
 }
 
 /** Frees the key after the request failed, so a retry can run. */

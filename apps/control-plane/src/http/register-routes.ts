@@ -15,6 +15,8 @@ import {
   ValidationError,
 } from '@ferry/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
 import { checkPermission, resolveAccess, type Access } from '../authz/authorize.ts';
 import type { CallerKind } from '../authz/route-scope.ts';
 import { actorOf, recordAudit } from '../audit/record-audit.ts';
@@ -22,7 +24,13 @@ import { authenticate } from '../identity/authenticate.ts';
 import { principalKey, type Principal } from '../identity/principal.ts';
 import { CSRF_HEADER, verifyCsrfToken } from '../identity/sessions.ts';
 import type { Resources } from '../resources.ts';
-import type { AnyRouteDefinition, AuditNote, RouteContext } from './define-route.ts';
+import {
+  acceptsCaller,
+  requiredPermission,
+  type AnyRouteDefinition,
+  type AuditNote,
+  type RouteContext,
+} from './define-route.ts';
 import { toFerryError, validationErrorFrom } from './error-response.ts';
 import {
   claimIdempotencyKey,
@@ -32,6 +40,7 @@ import {
   requestFingerprint,
 } from './idempotency.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { createRequestTransaction } from './request-transaction.ts';
 
 const NO_ACCESS: Access = {
   orgId: null,
@@ -83,6 +92,17 @@ export function registerRoutes(
   const missing = Object.keys(contracts).filter((n) => !names.has(n as AnyRouteDefinition['name']));
   if (missing.length > 0 || names.size !== definitions.length) {
     throw new Error(`API routes and contracts disagree: missing ${missing.join(', ') || 'none'}`);
+  }
+  // The types already forbid it; a cast must not let a route skip token scopes either.
+  const unstated = definitions.filter(
+    (d) =>
+      d.permission === null &&
+      (acceptsCaller(d, 'personal-token') || acceptsCaller(d, 'service-account')),
+  );
+  if (unstated.length > 0) {
+    throw new Error(
+      `Routes that accept tokens must name the permission a scoped token needs: ${unstated.map((d) => d.name).join(', ')}`,
+    );
   }
   for (const definition of definitions) {
     const contract: RouteContract = contracts[definition.name];
@@ -172,14 +192,14 @@ async function run(
       (params ?? {}) as Record<string, unknown>,
     );
     try {
-      if (!definition.callers.includes(callerKind(principal))) {
+      if (!acceptsCaller(definition, callerKind(principal))) {
         throw new ForbiddenError(
           principal.kind === 'service-account'
             ? 'Service accounts cannot use this route.'
             : 'Sign in to the dashboard to use this route; tokens cannot.',
         );
       }
-      checkPermission(principal, access, definition.scope, definition.permission);
+      checkPermission(principal, access, definition.scope, requiredPermission(definition));
     } catch (err) {
       if (err instanceof ForbiddenError) await audit('denied', err);
       throw err;
@@ -195,7 +215,11 @@ async function run(
     }
   }
 
+  const claim =
+    idempotencyKey !== undefined && pKey !== undefined ? { pKey, key: idempotencyKey } : undefined;
+  const requestTrx = createRequestTransaction(resources.db);
   const ctx = {
+    transaction: requestTrx.run,
     resources,
     principal,
     sessionToken: auth?.sessionToken,
@@ -223,20 +247,23 @@ async function run(
         throw new InternalError('The response does not match the API contract.');
       }
     }
+    if (claim !== undefined) {
+      const stored = { status: contract.status, body: result ?? null };
+      const complete = (db: Kysely<Database>) =>
+        completeIdempotencyKey(db, claim.pKey, claim.key, now, stored);
+      // With the work when the handler did any; alone when it did none (e.g. a reused cluster).
+      if (!(await requestTrx.finish(complete))) await complete(resources.db);
+    } else {
+      await requestTrx.finish(() => Promise.resolve());
+    }
   } catch (err) {
     const ferr = toFerryError(err);
-    if (idempotencyKey !== undefined && pKey !== undefined)
-      await releaseIdempotencyKey(resources.db, pKey, idempotencyKey);
+    await requestTrx.abort();
+    if (claim !== undefined) await releaseIdempotencyKey(resources.db, claim.pKey, claim.key);
     if (!(ferr instanceof NotFoundError) && !(ferr instanceof ValidationError)) {
       await audit(ferr instanceof ForbiddenError ? 'denied' : 'failed', ferr);
     }
     throw err;
-  }
-  if (idempotencyKey !== undefined && pKey !== undefined) {
-    await completeIdempotencyKey(resources.db, pKey, idempotencyKey, {
-      status: contract.status,
-      body: result ?? null,
-    });
   }
   await audit('success');
   if (contract.status === 204) return reply.code(204).send();

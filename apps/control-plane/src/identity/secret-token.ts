@@ -5,14 +5,24 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Prefixes make leaked secrets easy to recognise (and to scan for). */
+/**
+ * Prefixes make leaked secrets easy to recognise (and to scan for). Every family of ferry
+ * token is listed here, also those minted elsewhere, because the logger scrubs by prefix.
+ */
 export const SECRET_PREFIXES = {
   session: 'ferry_ses_',
   personalToken: 'ferry_pat_',
   accessToken: 'ferry_at_',
   serviceAccountSecret: 'ferry_sas_',
   invitation: 'ferry_inv_',
+  /** The first admin's setup token and a workspace's AWS setup link. */
   setup: 'ferry_setup_',
+  /** A cluster's one-time bootstrap token, in its nodes' user data. */
+  bootstrap: 'ferry_boot_',
+  /** A registered node's heartbeat token. */
+  node: 'ferry_node_',
+  /** A query's client token. */
+  query: 'ferry_qt_',
 } as const;
 
 /** A new secret with the given prefix. */

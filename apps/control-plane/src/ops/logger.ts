@@ -1,10 +1,12 @@
 /**
  * The structured logger. Secrets never reach the output: known secret fields are redacted
- * by path, and known secret values (the configured keys) and AWS key ids are scrubbed from
- * every line before it is written, wherever they appear.
+ * by path, logged URLs lose their query values, and known secret values (the configured
+ * keys), every ferry token family (by prefix) and AWS key ids are scrubbed from every line
+ * before it is written, wherever they appear.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/config-schema.ts';
+import { SECRET_PREFIXES } from '../identity/secret-token.ts';
 
 /** Field paths whose values are replaced with `[Redacted]`. */
 export const REDACT_PATHS = [
@@ -46,10 +48,56 @@ export const REDACT_PATHS = [
 const AWS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
 /** Bearer credentials in free text. */
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
-/** Worker nodes' bootstrap and node tokens in free text. */
-const NODE_TOKEN = /\bferry_(boot|node)_[A-Za-z0-9_-]+/g;
+/** Every ferry token family by its prefix, wherever it appears. */
+const FERRY_TOKEN = new RegExp(
+  `(${Object.values(SECRET_PREFIXES).join('|')})(?!\\[Redacted\\])[A-Za-z0-9_-]+`,
+  'g',
+);
+/**
+ * A token of a family this list does not know yet: `ferry_<word>_` and a long random tail
+ * (which, unlike metric names, has capitals or digits).
+ */
+const UNKNOWN_FERRY_TOKEN =
+  /\b(ferry_[a-z]+_)(?=[A-Za-z0-9_-]{20})(?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]+/g;
 /** Passwords inside connection strings. */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi;
+
+/**
+ * A URL as logged: the query's values are replaced (one-time links carry their token
+ * there), its parameter names kept.
+ */
+export function redactUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const query = url
+    .slice(at + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      return eq < 0 ? part : `${part.slice(0, eq)}=[Redacted]`;
+    })
+    .join('&');
+  return `${url.slice(0, at)}?${query}`;
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** Fastify's request serializer, with the query string redacted. */
+function serializeRequest(req: LoggedRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: req.url === undefined ? undefined : redactUrl(req.url),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -67,7 +115,8 @@ export function scrubSecrets(line: string, secrets: readonly string[]): string {
   return out
     .replace(AWS_KEY_ID, '[Redacted]')
     .replace(BEARER, '$1 [Redacted]')
-    .replace(NODE_TOKEN, 'ferry_$1_[Redacted]')
+    .replace(FERRY_TOKEN, '$1[Redacted]')
+    .replace(UNKNOWN_FERRY_TOKEN, '$1[Redacted]')
     .replace(URL_PASSWORD, '$1[Redacted]@');
 }
 
@@ -84,6 +133,7 @@ export function createLogger(options: LoggerOptions): Logger {
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+      serializers: { req: serializeRequest },
       hooks: { streamWrite: (line) => scrubSecrets(line, needles) },
     },
     options.destination ?? pino.destination({ sync: false }),

@@ -21,6 +21,7 @@ import { exchangeClientCredentials } from '../workspaces/service-accounts.ts';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
 import {
   ANY_CALLER,
+  OWN_CREDENTIAL,
   PUBLIC,
   SESSIONS,
   USERS,
@@ -157,7 +158,7 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'auth.me',
-    permission: null,
+    permission: OWN_CREDENTIAL,
     scope: NO_SCOPE,
     callers: ANY_CALLER,
     handle({ principal }) {
@@ -214,15 +215,17 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
     permission: null,
     scope: NO_SCOPE,
     callers: SESSIONS,
-    async handle({ resources, principal, body, now, audit }) {
+    async handle({ transaction, principal, body, now, audit }) {
       const user = userOf(principal);
-      const created = await createPersonalToken(resources.db, {
-        userId: user.userId,
-        name: body.name,
-        scopes: body.scopes,
-        expiresInDays: body.expiresInDays,
-        now,
-      });
+      const created = await transaction((db) =>
+        createPersonalToken(db, {
+          userId: user.userId,
+          name: body.name,
+          scopes: body.scopes,
+          expiresInDays: body.expiresInDays,
+          now,
+        }),
+      );
       Object.assign(audit, {
         targetType: 'token',
         targetId: created.token.id,
@@ -233,7 +236,7 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'tokens.list',
-    permission: null,
+    permission: 'account:read',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal, query }) {
@@ -254,7 +257,7 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'tokens.revoke',
-    permission: null,
+    permission: 'account:manage',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal, params, now, audit }) {

@@ -29,12 +29,13 @@ export const computeRoutes: readonly AnyRouteDefinition[] = [
     permission: 'compute:start',
     scope: WORKSPACE_SCOPE,
     callers: ANY_CALLER,
-    async handle({ resources, principal, params, body, now, audit }) {
+    async handle({ resources, transaction, principal, params, body, now, audit }) {
       const started = await startCluster(resources, {
         workspaceId: params.workspaceId,
         body,
         actor: actorOf(principal),
         now,
+        transaction,
       });
       Object.assign(audit, {
         targetType: 'cluster',

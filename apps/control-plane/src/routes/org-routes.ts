@@ -14,18 +14,20 @@ import { userOf } from './route-helpers.ts';
 export const orgRoutes: readonly AnyRouteDefinition[] = [
   defineRoute({
     name: 'orgs.create',
-    permission: null,
+    permission: 'orgs:create',
     scope: NO_SCOPE,
     callers: USERS,
-    async handle({ resources, principal, body, now, audit }) {
-      const org = await createOrg(resources.db, userOf(principal).userId, body.name, now);
+    async handle({ transaction, principal, body, now, audit }) {
+      const org = await transaction((db) =>
+        createOrg(db, userOf(principal).userId, body.name, now),
+      );
       Object.assign(audit, { orgId: org.id, targetType: 'org', targetId: org.id });
       return org;
     },
   }),
   defineRoute({
     name: 'orgs.list',
-    permission: null,
+    permission: 'account:read',
     scope: NO_SCOPE,
     callers: USERS,
     handle({ resources, principal, query }) {
@@ -117,16 +119,18 @@ export const orgRoutes: readonly AnyRouteDefinition[] = [
     permission: 'members:manage',
     scope: ORG_SCOPE,
     callers: USERS,
-    async handle({ resources, principal, params, body, now, audit }) {
-      const created = await createInvitation(resources.db, {
-        orgId: params.orgId,
-        email: body.email,
-        role: body.role,
-        invitedBy: userOf(principal).userId,
-        expiresInDays: body.expiresInDays,
-        publicUrl: resources.config.publicUrl,
-        now,
-      });
+    async handle({ resources, transaction, principal, params, body, now, audit }) {
+      const created = await transaction((db) =>
+        createInvitation(db, {
+          orgId: params.orgId,
+          email: body.email,
+          role: body.role,
+          invitedBy: userOf(principal).userId,
+          expiresInDays: body.expiresInDays,
+          publicUrl: resources.config.publicUrl,
+          now,
+        }),
+      );
       Object.assign(audit, {
         targetType: 'invitation',
         targetId: created.invitation.id,
@@ -157,7 +161,7 @@ export const orgRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'invitations.accept',
-    permission: null,
+    permission: 'account:manage',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal, body, now, audit }) {

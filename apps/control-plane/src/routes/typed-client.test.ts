@@ -77,6 +77,7 @@ for (const backend of BACKENDS) {
         body: {
           name: 'cli',
           scopes: [
+            'orgs:create',
             'org:read',
             'org:manage',
             'workspace:create',

@@ -8,7 +8,7 @@ import { userOf } from './route-helpers.ts';
 export const userRoutes: readonly AnyRouteDefinition[] = [
   defineRoute({
     name: 'users.me',
-    permission: null,
+    permission: 'account:read',
     scope: NO_SCOPE,
     callers: USERS,
     async handle({ resources, principal }) {
@@ -34,8 +34,8 @@ export const userRoutes: readonly AnyRouteDefinition[] = [
     permission: 'users:manage',
     scope: INSTANCE_SCOPE,
     callers: USERS,
-    async handle({ resources, body, now, audit }) {
-      const row = await createUser(resources.db, { ...body, now });
+    async handle({ transaction, body, now, audit }) {
+      const row = await transaction((db) => createUser(db, { ...body, now }));
       Object.assign(audit, { targetType: 'user', targetId: row.id });
       return toUser(row);
     },

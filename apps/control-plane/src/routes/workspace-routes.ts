@@ -32,14 +32,16 @@ export const workspaceRoutes: readonly AnyRouteDefinition[] = [
     permission: 'workspace:create',
     scope: ORG_SCOPE,
     callers: USERS,
-    async handle({ resources, principal, params, body, access, now, audit }) {
-      const ws = await createWorkspace(resources.db, {
-        orgId: params.orgId,
-        userId: userOf(principal).userId,
-        orgRole: access.orgRole ?? 'member',
-        settings: body,
-        now,
-      });
+    async handle({ transaction, principal, params, body, access, now, audit }) {
+      const ws = await transaction((db) =>
+        createWorkspace(db, {
+          orgId: params.orgId,
+          userId: userOf(principal).userId,
+          orgRole: access.orgRole ?? 'member',
+          settings: body,
+          now,
+        }),
+      );
       Object.assign(audit, { workspaceId: ws.id, targetType: 'workspace', targetId: ws.id });
       return ws;
     },
@@ -137,15 +139,17 @@ export const workspaceRoutes: readonly AnyRouteDefinition[] = [
     permission: 'service-accounts:manage',
     scope: WORKSPACE_SCOPE,
     callers: USERS,
-    async handle({ resources, principal, params, body, access, now, audit }) {
-      const created = await createServiceAccount(resources.db, {
-        orgId: orgOf(access.orgId),
-        workspaceId: params.workspaceId,
-        name: body.name,
-        scopes: body.scopes,
-        createdBy: userOf(principal).userId,
-        now,
-      });
+    async handle({ transaction, principal, params, body, access, now, audit }) {
+      const created = await transaction((db) =>
+        createServiceAccount(db, {
+          orgId: orgOf(access.orgId),
+          workspaceId: params.workspaceId,
+          name: body.name,
+          scopes: body.scopes,
+          createdBy: userOf(principal).userId,
+          now,
+        }),
+      );
       Object.assign(audit, {
         targetType: 'service-account',
         targetId: created.clientId,

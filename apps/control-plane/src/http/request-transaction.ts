@@ -1,0 +1,103 @@
+/**
+ * The transaction of a request. When its Idempotency-Key was claimed, the handler's work and
+ * the key's completion commit together, so a crash between the work and the record cannot
+ * make a retry do the work again. It opens at the handler's first `ctx.transaction()` (so
+ * what a handler does before, such as calling AWS, holds no connection) and commits after
+ * the handler returned. Every `run` — and every transaction a function inside it opens —
+ * is a savepoint, so an error the handler catches leaves the transaction usable. Runs are
+ * sequential: a handler does not start two at once.
+ */
+import type { ControlledTransaction, Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
+
+/** Work on the database inside the request's transaction. */
+export type RunInTransaction = <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+
+/** The request's transaction, as the pipeline drives it. */
+export interface RequestTransaction {
+  readonly run: RunInTransaction;
+  /**
+   * Runs `last` in the transaction and commits; false (and `last` not run) when the handler
+   * never opened it, i.e. did no work through it.
+   */
+  finish(last: (trx: Kysely<Database>) => Promise<void>): Promise<boolean>;
+  /** Rolls back whatever the handler did. */
+  abort(): Promise<void>;
+}
+
+interface Savepoints {
+  savepoint(name: string): { execute(): Promise<unknown> };
+  releaseSavepoint(name: string): { execute(): Promise<unknown> };
+  rollbackToSavepoint(name: string): { execute(): Promise<unknown> };
+}
+
+/** Creates the transaction of one request; nothing opens until the first `run`. */
+export function createRequestTransaction(db: Kysely<Database>): RequestTransaction {
+  let trx: ControlledTransaction<Database> | undefined;
+  let scoped: Kysely<Database> | undefined;
+  let counter = 0;
+
+  async function savepointed<T>(fn: (t: Kysely<Database>) => Promise<T>): Promise<T> {
+    const sp = trx as unknown as Savepoints;
+    const name = `request_${++counter}`;
+    await sp.savepoint(name).execute();
+    try {
+      const result = await fn(scoped!);
+      await sp.releaseSavepoint(name).execute();
+      return result;
+    } catch (err) {
+      await sp.rollbackToSavepoint(name).execute();
+      throw err;
+    }
+  }
+
+  // Library functions open their own transactions (`db.transaction().execute(fn)`); inside
+  // the request's they become savepoints of it.
+  function nestable(t: ControlledTransaction<Database>): Kysely<Database> {
+    return new Proxy(t, {
+      get(target, prop) {
+        if (prop === 'transaction') {
+          return () => {
+            const builder = {
+              setIsolationLevel: () => builder,
+              setAccessMode: () => builder,
+              execute: <T>(fn: (x: Kysely<Database>) => Promise<T>) => savepointed(fn),
+            };
+            return builder;
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  return {
+    async run(fn) {
+      if (trx === undefined) {
+        trx = await db.startTransaction().execute();
+        scoped = nestable(trx);
+      }
+      return savepointed(fn);
+    },
+    async finish(last) {
+      const t = trx;
+      if (t === undefined) return false;
+      try {
+        await last(scoped!);
+      } catch (err) {
+        trx = undefined;
+        await t.rollback().execute();
+        throw err;
+      }
+      trx = undefined;
+      await t.commit().execute();
+      return true;
+    },
+    async abort() {
+      const t = trx;
+      trx = undefined;
+      if (t !== undefined) await t.rollback().execute();
+    },
+  };
+}
