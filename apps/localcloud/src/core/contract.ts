@@ -81,7 +81,16 @@ export interface AuthorizeOptions {
 }
 
 /** A fault injected through `POST /_localcloud/faults`. */
-export type Fault =
+export type Fault = FaultDefinition & {
+  /**
+   * How many times it took effect: calls failed (`error`, `unavailable`), IAM changes held
+   * back (`iam-propagation-delay`), launches and starts delayed (`boot-delay`), instances
+   * interrupted (`interrupt-instance`).
+   */
+  fired: number;
+};
+
+export type FaultDefinition =
   | {
       id: string;
       kind: 'error';
@@ -115,6 +124,8 @@ export interface Faults {
   ): void;
   /** Subscribe to newly added faults (e.g. EC2 reacts to interrupt-instance). */
   onAdded(listener: (fault: Fault) => void): void;
+  /** Counts one effect of a fault a service applies itself (boot-delay, interrupt-instance). */
+  fired(fault: Fault): void;
 }
 
 export interface Logger {

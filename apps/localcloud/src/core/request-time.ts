@@ -15,7 +15,10 @@ export const MAX_SKEW_MS = 15 * 60 * 1000;
 
 /** `YYYYMMDDTHHMMSSZ` of an epoch time. */
 export function formatAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function skewError(service: string, message: string): AwsError {

@@ -320,7 +320,11 @@ describe('SigV4 authentication', () => {
     const text = await res.text();
     if (service === 'kinesis' && res.status !== 200) {
       const json = JSON.parse(text) as { __type: string; message: string };
-      return { status: res.status, code: json.__type.split('#').pop() ?? '', message: json.message };
+      return {
+        status: res.status,
+        code: json.__type.split('#').pop() ?? '',
+        message: json.message,
+      };
     }
     return {
       status: res.status,
