@@ -181,6 +181,12 @@ export interface Cloud {
    */
   stateEntries(service: string): { accountId: string; region: string; state: object }[];
   /**
+   * A service's in-memory objects for this cloud only (running operations, waiters, signing
+   * keys, settings): never persisted, created with `init` on first use. Each `start()` has
+   * its own, so two localclouds in one process share nothing.
+   */
+  runtime<T>(name: string, init: () => T): T;
+  /**
    * Asks for the state to be persisted (debounced). Core persists after every API call on
    * its own; call this after changes made outside a call (timers, processes exiting).
    */
