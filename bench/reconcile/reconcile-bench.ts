@@ -360,9 +360,9 @@ export async function runReconcileBench(options: BenchOptions): Promise<BenchRes
   const log = options.log ?? (() => {});
   const setup: Record<string, number> = {};
   let t = performance.now();
-  // Stacks are created as fast as localcloud can (its default paces resource events).
-  process.env['LOCALCLOUD_CFN_RESOURCE_DELAY_MS'] ??= '0';
   const fx = await startConnectedWorkspace({
+    // Stacks are created as fast as localcloud can (its default paces resource events).
+    cloudFormation: { resourceDelayMs: 0 },
     // Terminated instances leave quickly, so a retired cluster is out of every later page.
     ec2: { pendingMs: 0, shuttingDownMs: 200, terminatedRetentionMs: 1000, killGraceMs: 200 },
     // The scheduled reconciler and reaper run once at start and then stay out of the way:

@@ -310,11 +310,12 @@ describe('compute engine against localcloud', () => {
     } finally {
       await fx.clearFaults();
     }
-    expect(fault.id).toBeTruthy();
+    // The first zone really refused: the fault fired (once per try of that pool).
+    expect(await fx.faultFired(fault.id)).toBeGreaterThanOrEqual(1);
     expect((await stop(id)).status).toBe('stopped');
 
     const id2 = await newCluster({ cpus: 2, memory: 4 });
-    await fx.faults({
+    const everyZone = await fx.faults({
       service: 'ec2',
       error: 'InsufficientInstanceCapacity',
       instanceType: sel.instanceType,
@@ -331,12 +332,14 @@ describe('compute engine against localcloud', () => {
     } finally {
       await fx.clearFaults();
     }
+    // Every zone of the first type refused before the fallback was tried.
+    expect(await fx.faultFired(everyZone.id)).toBeGreaterThanOrEqual(sel.zones.length);
     expect((await stop(id2)).status).toBe('stopped');
   }, 30_000);
 
   it('an explicit type no zone can host fails the cluster with AWS error', async () => {
     const id = await newCluster({ instanceType: 'm7i.large' });
-    await fx.faults({
+    const noCapacity = await fx.faults({
       service: 'ec2',
       error: 'InsufficientInstanceCapacity',
       instanceType: 'm7i.large',
@@ -351,11 +354,12 @@ describe('compute engine against localcloud', () => {
     } finally {
       await fx.clearFaults();
     }
+    expect(await fx.faultFired(noCapacity.id)).toBeGreaterThanOrEqual(1);
     expect(await cloudInstances(id)).toHaveLength(0);
   }, 30_000);
 
   it('with 30% RequestLimitExceeded on EC2, launch, stop and reconcile still complete', async () => {
-    await fx.faults({ service: 'ec2', error: 'RequestLimitExceeded', rate: 0.3 });
+    const throttle = await fx.faults({ service: 'ec2', error: 'RequestLimitExceeded', rate: 0.3 });
     try {
       const id = await newCluster({ cpus: 2, memory: 4, clusterSize: 2 });
       const out = await launchCluster(fx.resources, id);
@@ -370,6 +374,8 @@ describe('compute engine against localcloud', () => {
       expect((await stop(id)).status).toBe('stopped');
       expect((await cluster(id)).state).toBe('Stopped');
       expect((await cloudInstances(id)).every((i) => i.state === 'terminated')).toBe(true);
+      // The throttling really happened along the way, and was retried through.
+      expect(await fx.faultFired(throttle.id)).toBeGreaterThan(0);
     } finally {
       await fx.clearFaults();
     }

@@ -52,7 +52,7 @@ describe('compute under faults', () => {
   let throttled: Cluster;
 
   it('30% RequestLimitExceeded on EC2: start, stop and reconcile still complete', async () => {
-    await f.faults({ service: 'ec2', error: 'RequestLimitExceeded', rate: 0.3 });
+    const throttle = await f.faults({ service: 'ec2', error: 'RequestLimitExceeded', rate: 0.3 });
     // The fault is live: a client that does not retry sees it.
     const impatient = f.customerEc2();
     const outcomes = await Promise.allSettled(
@@ -63,6 +63,7 @@ describe('compute under faults', () => {
         o.status === 'rejected' && (o.reason as { name?: string }).name === 'RequestLimitExceeded',
     );
     expect(refused.length).toBeGreaterThan(0);
+    expect(await f.faultFired(throttle.id)).toBeGreaterThanOrEqual(refused.length);
 
     const started = await api.start(CONTEXT);
     expect(started.status, JSON.stringify(started.body)).toBe(201);
@@ -116,6 +117,8 @@ describe('compute under faults', () => {
       { Name: 'instance-id', Values: [instanceId] },
     ]);
     expect(inst?.State?.Name).toBe('terminated');
+    // The control plane's own calls met the throttling too (and retried through it).
+    expect(await f.faultFired(throttle.id)).toBeGreaterThan(refused.length);
     await f.clearFaults();
   }, 90_000);
 
@@ -125,7 +128,7 @@ describe('compute under faults', () => {
     const type = throttled.instanceType ?? '';
     const usedZone = throttled.nodes[0]?.availabilityZone ?? '';
     expect(zones).toContain(usedZone);
-    await f.faults({
+    const noCapacity = await f.faults({
       service: 'ec2',
       error: 'InsufficientInstanceCapacity',
       availabilityZone: usedZone,
@@ -144,6 +147,8 @@ describe('compute under faults', () => {
       } else {
         expect(fit.fitting.map((t) => t.instanceType)).toContain(node?.instanceType);
       }
+      // The zone it would have gone to really refused it.
+      expect(await f.faultFired(noCapacity.id)).toBeGreaterThanOrEqual(1);
       expect((await api.stop(idle.id)).status).toBe(200);
       await api.waitFor(idle.id, ['Stopped'], 60_000);
     } finally {

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * `localcloud [--host 127.0.0.1] [--port 4566] [--state-dir DIR] [--log-level info]`
+ * `localcloud [--host 127.0.0.1] [--port 4566] [--state-dir DIR] [--log-level info]`, with
+ * EC2, Kinesis and CloudFormation timings from the environment (`options-from-env.ts`).
  */
 import { parseArgs } from 'node:util';
 import { parseLogLevel } from './core/logger.ts';
 import { start } from './index.ts';
+import { optionsFromEnv } from './options-from-env.ts';
 
 const usage =
   'usage: localcloud [--host 127.0.0.1] [--port 4566] [--state-dir DIR] [--log-level debug|info|warn|silent]';
@@ -31,7 +33,13 @@ async function main(): Promise<void> {
     values['log-level'] ?? process.env.LOCALCLOUD_LOG_LEVEL,
     '--log-level',
   );
-  const cloud = await start({ host: values.host, port, stateDir: values['state-dir'], logLevel });
+  const cloud = await start({
+    ...optionsFromEnv(process.env),
+    host: values.host,
+    port,
+    stateDir: values['state-dir'],
+    logLevel,
+  });
   console.log(`localcloud listening on ${cloud.url}`);
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,14 +1,17 @@
 /**
  * localcloud's public entry point: `start(options)` runs the whole cloud on one HTTP
- * endpoint and returns its URL and a `stop()` that shuts every service down.
+ * endpoint and returns its URL and a `stop()` that shuts every service down. Everything a
+ * cloud holds (services, state, faults, timers) belongs to its `start()` call: two clouds
+ * in one process share nothing.
  */
 import type { LogLevel } from './core/logger.ts';
 import { createLogger } from './core/logger.ts';
 import { startServer } from './core/server.ts';
 import type { Logger } from './core/contract.ts';
-import { services } from './services/index.ts';
+import { createServices } from './services/index.ts';
+import type { ServicesOptions } from './services/index.ts';
 
-export interface StartOptions {
+export interface StartOptions extends ServicesOptions {
   /** Address to bind (default 127.0.0.1). */
   host?: string;
   /** Port (default 4566; 0 picks a free one). */
@@ -18,7 +21,7 @@ export interface StartOptions {
   /** Log level on stderr (default info), or a logger of your own. */
   logLevel?: LogLevel;
   logger?: Logger;
-  /** Seed of the fault injector's random numbers. */
+  /** Seed of the fault injector's random numbers (default 1). */
   seed?: number;
 }
 
@@ -34,7 +37,7 @@ export async function start(options: StartOptions = {}): Promise<LocalCloud> {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 4566,
     stateDir: options.stateDir,
-    services,
+    services: createServices(options),
     log: options.logger ?? createLogger(options.logLevel ?? 'info'),
     seed: options.seed,
   });

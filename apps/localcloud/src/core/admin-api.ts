@@ -86,6 +86,12 @@ export async function handleAdminRequest(
       return json(400, { error: 'name must be a string' });
     return json(201, await createAccount(cloud, body.name));
   }
+  const one = /^\/_localcloud\/faults\/([^/]+)$/.exec(path);
+  if (one) {
+    if (method !== 'GET') return json(405, { error: 'use GET' });
+    const fault = cloud.faultRegistry.get(decodeURIComponent(one[1] ?? ''));
+    return fault ? json(200, fault) : json(404, { error: 'no such fault' });
+  }
   if (path === '/_localcloud/faults') {
     if (method === 'GET') return json(200, { faults: cloud.faults.list() });
     if (method === 'DELETE') {

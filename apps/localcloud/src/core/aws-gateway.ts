@@ -12,7 +12,8 @@ import { decodeJson, encodeJson, encodeJsonError } from './protocol/json-codec.t
 import { decodeQuery } from './protocol/query-decoder.ts';
 import { encodeXmlError, encodeXmlResponse, xmlEscape } from './protocol/xml-encoder.ts';
 import type { SignatureInfo } from './sigv4.ts';
-import { parseAmzDate, readSignature, verifySignature } from './sigv4.ts';
+import { readSignature, verifySignature } from './sigv4.ts';
+import { checkRequestTime } from './request-time.ts';
 
 type Wire =
   | { protocol: 'json'; model: ServiceModel | undefined }
@@ -168,12 +169,10 @@ async function authenticate(
       : authError(sig.service, 'unknown-key');
   if (!(await verifySignature(request, sig, record.secretAccessKey)))
     throw authError(sig.service, 'bad-signature');
+  // A valid signature is replayable: only within its time window.
+  checkRequestTime(sig, now);
   if (record.expiresAt !== undefined && record.expiresAt <= now)
     throw authError(sig.service, 'expired');
-  if (sig.presigned) {
-    const until = parseAmzDate(sig.amzDate).getTime() + (sig.expires ?? 900) * 1000;
-    if (until < now) throw new AwsError('AccessDenied', 'Request has expired', 403);
-  }
   const caller = cloud.callerForRecord(record);
   if (!caller) throw authError(sig.service, 'unknown-key');
   return caller;

@@ -62,6 +62,7 @@ export function createCloud(options: CloudOptions): CloudInternals {
   const faultRegistry = createFaults(now, options.seed);
   const credentials: CredentialStore = createCredentialStore(options.store);
   const authorized = new WeakSet<object>();
+  const runtimes = new Map<string, unknown>();
   const resolver = options.services.find((s) => s.resolveCaller !== undefined);
   let host = '127.0.0.1';
   let baseUrl = 'http://127.0.0.1';
@@ -88,6 +89,10 @@ export function createCloud(options: CloudOptions): CloudInternals {
     state: (service, accountId, region, init) =>
       options.store.get(service, accountId, region, init),
     stateEntries: (service) => options.store.entries(service),
+    runtime<T>(name: string, init: () => T): T {
+      if (!runtimes.has(name)) runtimes.set(name, init());
+      return runtimes.get(name) as T;
+    },
     markChanged: () => options.store.markDirty(),
     propagationDelaySeconds: () => faultRegistry.propagationDelaySeconds(),
     isPropagated: (createdAt) => faultRegistry.isPropagated(createdAt),

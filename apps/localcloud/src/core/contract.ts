@@ -81,7 +81,16 @@ export interface AuthorizeOptions {
 }
 
 /** A fault injected through `POST /_localcloud/faults`. */
-export type Fault =
+export type Fault = FaultDefinition & {
+  /**
+   * How many times it took effect: calls failed (`error`, `unavailable`), IAM changes held
+   * back (`iam-propagation-delay`), launches and starts delayed (`boot-delay`), instances
+   * interrupted (`interrupt-instance`).
+   */
+  fired: number;
+};
+
+export type FaultDefinition =
   | {
       id: string;
       kind: 'error';
@@ -115,6 +124,8 @@ export interface Faults {
   ): void;
   /** Subscribe to newly added faults (e.g. EC2 reacts to interrupt-instance). */
   onAdded(listener: (fault: Fault) => void): void;
+  /** Counts one effect of a fault a service applies itself (boot-delay, interrupt-instance). */
+  fired(fault: Fault): void;
 }
 
 export interface Logger {
@@ -169,6 +180,12 @@ export interface Cloud {
    * instances at start after a restart, and for `GET /_localcloud/instances`).
    */
   stateEntries(service: string): { accountId: string; region: string; state: object }[];
+  /**
+   * A service's in-memory objects for this cloud only (running operations, waiters, signing
+   * keys, settings): never persisted, created with `init` on first use. Each `start()` has
+   * its own, so two localclouds in one process share nothing.
+   */
+  runtime<T>(name: string, init: () => T): T;
   /**
    * Asks for the state to be persisted (debounced). Core persists after every API call on
    * its own; call this after changes made outside a call (timers, processes exiting).

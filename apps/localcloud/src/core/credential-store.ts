@@ -65,9 +65,18 @@ export interface CredentialStore {
   revoke(accessKeyId: string): void;
   /** Keys of one IAM user. */
   forUser(accountId: string, userName: string): CredentialRecord[];
-  /** Drops expired session credentials. */
-  sweep(now: number): void;
+  /**
+   * Drops credentials expired more than `EXPIRED_KEPT_MS` ago (until then a caller still
+   * hears `ExpiredToken` rather than an unknown key); returns how many. `issue` runs it at
+   * most once per `SWEEP_EVERY_MS`, so the store holds what is live, not every session ever.
+   */
+  sweep(now: number): number;
 }
+
+/** How long an expired credential is still recognised (answered `ExpiredToken`). */
+export const EXPIRED_KEPT_MS = 3600_000;
+/** How often, at most, issuing a credential sweeps the expired ones. */
+export const SWEEP_EVERY_MS = 60_000;
 
 const ALPHANUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -82,6 +91,19 @@ function keyId(prefix: string): string {
 export function createCredentialStore(store: StateStore): CredentialStore {
   const state = () =>
     store.get<CoreState>('core', 'global', 'global', () => ({ accounts: {}, keys: {} }));
+  let nextSweep = 0;
+  const sweep = (now: number): number => {
+    const keys = state().keys;
+    let removed = 0;
+    for (const [id, k] of Object.entries(keys)) {
+      if (k.expiresAt !== undefined && k.expiresAt < now - EXPIRED_KEPT_MS) {
+        delete keys[id];
+        removed++;
+      }
+    }
+    if (removed > 0) store.markDirty();
+    return removed;
+  };
   return {
     createAccount(name, now) {
       const s = state();
@@ -97,6 +119,10 @@ export function createCredentialStore(store: StateStore): CredentialStore {
     account: (id) => state().accounts[id],
     accounts: () => Object.values(state().accounts),
     issue(accountId, principal, now, expiresAt) {
+      if (now >= nextSweep) {
+        sweep(now);
+        nextSweep = now + SWEEP_EVERY_MS;
+      }
       const session = principal.type === 'session' || principal.type === 'user-session';
       const record: CredentialRecord = {
         accessKeyId: keyId(session ? 'ASIA' : 'AKIA'),
@@ -125,11 +151,6 @@ export function createCredentialStore(store: StateStore): CredentialStore {
           k.principal.userName === userName,
       );
     },
-    sweep(now) {
-      const keys = state().keys;
-      for (const [id, k] of Object.entries(keys)) {
-        if (k.expiresAt !== undefined && k.expiresAt < now - 3600_000) delete keys[id];
-      }
-    },
+    sweep,
   };
 }

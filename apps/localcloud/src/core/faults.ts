@@ -37,7 +37,13 @@ export class FaultDefinitionError extends Error {
 export interface FaultRegistry extends Faults {
   /** Adds a fault from its JSON definition; `{"seed": n}` only reseeds. */
   add(definition: Record<string, unknown>): Fault | undefined;
+  /** Removes every fault (they stay readable through `get`). */
   clear(): void;
+  /**
+   * Any fault ever added, active or not (spent, expired, cleared), with its `fired` count:
+   * how a test proves its fault really fired.
+   */
+  get(id: string): (Fault & { active: boolean }) | undefined;
   /** Seconds of the active iam-propagation-delay fault (0 when none). */
   propagationDelaySeconds(): number;
   /**
@@ -64,6 +70,7 @@ const optStr = (v: unknown, field: string) => (v === undefined ? undefined : str
 export function createFaults(now: () => number, seed = 1): FaultRegistry {
   let faults: Fault[] = [];
   const addedAt = new Map<string, number>();
+  const history = new Map<string, Fault>();
   let random = rng(seed);
   const listeners: ((f: Fault) => void)[] = [];
 
@@ -81,6 +88,13 @@ export function createFaults(now: () => number, seed = 1): FaultRegistry {
     },
     clear() {
       faults = [];
+    },
+    get(id) {
+      const fault = history.get(id);
+      return fault && { ...fault, active: active().includes(fault) };
+    },
+    fired(fault) {
+      fault.fired += 1;
     },
     add(def) {
       if (def.seed !== undefined) random = rng(num(def.seed, 'seed'));
@@ -104,25 +118,37 @@ export function createFaults(now: () => number, seed = 1): FaultRegistry {
             instanceType: optStr(def.instanceType, 'instanceType'),
             availabilityZone: optStr(def.availabilityZone, 'availabilityZone'),
             count: def.count === undefined ? undefined : num(def.count, 'count', 1),
+            fired: 0,
           };
           break;
         }
         case 'iam-propagation-delay':
         case 'boot-delay':
-          fault = { id, kind: kind as 'boot-delay', seconds: num(def.seconds, 'seconds') };
+          fault = {
+            id,
+            kind: kind as 'boot-delay',
+            seconds: num(def.seconds, 'seconds'),
+            fired: 0,
+          };
           break;
         case 'interrupt-instance':
-          fault = { id, kind: 'interrupt-instance', instanceId: str(def.instanceId, 'instanceId') };
+          fault = {
+            id,
+            kind: 'interrupt-instance',
+            instanceId: str(def.instanceId, 'instanceId'),
+            fired: 0,
+          };
           break;
         case 'unavailable': {
           const seconds = num(def.seconds, 'seconds');
-          fault = { id, kind: 'unavailable', seconds, until: now() + seconds * 1000 };
+          fault = { id, kind: 'unavailable', seconds, until: now() + seconds * 1000, fired: 0 };
           break;
         }
         default:
           throw new FaultDefinitionError(`unknown kind ${JSON.stringify(kind)}`);
       }
       faults.push(fault);
+      history.set(fault.id, fault);
       addedAt.set(fault.id, now());
       for (const l of listeners) l(fault);
       return fault;
@@ -141,6 +167,7 @@ export function createFaults(now: () => number, seed = 1): FaultRegistry {
           f.count -= 1;
           if (f.count <= 0) faults = faults.filter((x) => x !== f);
         }
+        f.fired += 1;
         const status = statusOf[f.error] ?? 400;
         throw new AwsError(f.error, `Injected fault: ${f.error}`, status);
       }
@@ -155,13 +182,19 @@ export function createFaults(now: () => number, seed = 1): FaultRegistry {
       for (const f of active()) {
         if (f.kind !== 'iam-propagation-delay') continue;
         const since = addedAt.get(f.id) ?? 0;
-        if (createdAt >= since && createdAt > t - f.seconds * 1000) return false;
+        if (createdAt >= since && createdAt > t - f.seconds * 1000) {
+          f.fired += 1;
+          return false;
+        }
       }
       return true;
     },
     checkAvailable() {
-      if (active().some((f) => f.kind === 'unavailable'))
+      const down = active().find((f) => f.kind === 'unavailable');
+      if (down) {
+        down.fired += 1;
         throw new AwsError('ServiceUnavailable', 'Service is unavailable (injected fault)', 503);
+      }
     },
   };
 }

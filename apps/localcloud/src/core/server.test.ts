@@ -132,7 +132,10 @@ describe('admin API and faults', () => {
     expect(first).toContain('ok');
     expect(await run()).toEqual(first);
     const listed = await admin(server.url, 'GET', '/_localcloud/faults');
+    const [sampled] = listed.body.faults as { id: string; fired: number }[];
     expect((listed.body.faults as unknown[]).length).toBe(1);
+    // Each fault counts the calls it failed: exactly the Throttling outcomes of the last run.
+    expect(sampled?.fired).toBe(first.filter((o) => o === 'Throttling').length);
     await admin(server.url, 'DELETE', '/_localcloud/faults');
 
     const counted = await admin(server.url, 'POST', '/_localcloud/faults', {
@@ -141,16 +144,38 @@ describe('admin API and faults', () => {
       count: 1,
     });
     expect(counted.status).toBe(201);
+    expect(counted.body.fired).toBe(0);
     const once = await errorOf(sts.send(new GetCallerIdentityCommand({})));
     expect(once.name).toBe('InternalFailure');
     await sts.send(new GetCallerIdentityCommand({}));
+    // Spent, it is no longer listed, but stays readable with its count.
+    expect((await admin(server.url, 'GET', '/_localcloud/faults')).body.faults).toEqual([]);
+    const spent = await admin(
+      server.url,
+      'GET',
+      `/_localcloud/faults/${counted.body.id as string}`,
+    );
+    expect(spent).toEqual({
+      status: 200,
+      body: expect.objectContaining({ id: counted.body.id, fired: 1, active: false }) as unknown,
+    });
+    expect((await admin(server.url, 'GET', '/_localcloud/faults/fault-none')).status).toBe(404);
 
-    await admin(server.url, 'POST', '/_localcloud/faults', { kind: 'unavailable', seconds: 30 });
+    const unavailable = await admin(server.url, 'POST', '/_localcloud/faults', {
+      kind: 'unavailable',
+      seconds: 30,
+    });
     const down = await errorOf(sts.send(new GetCallerIdentityCommand({})));
     expect(down.name).toBe('ServiceUnavailable');
     expect(down.$metadata?.httpStatusCode).toBe(503);
     await admin(server.url, 'DELETE', '/_localcloud/faults');
     await sts.send(new GetCallerIdentityCommand({}));
+    const cleared = await admin(
+      server.url,
+      'GET',
+      `/_localcloud/faults/${unavailable.body.id as string}`,
+    );
+    expect(cleared.body).toEqual(expect.objectContaining({ fired: 1, active: false }));
   });
 
   it('serves extra routes of services and answers unknown services clearly', async () => {

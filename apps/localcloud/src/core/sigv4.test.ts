@@ -14,20 +14,22 @@ import type { RunningServer } from './server.ts';
 import { startServer } from './server.ts';
 import { createAccount } from './admin-api.ts';
 
-/** Stands in for S3 behind the gateway: answers with who signed and what arrived. */
-const echoS3: ServiceDefinition = {
-  name: 's3',
-  forward: (request, call) =>
-    Promise.resolve({
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        caller: call.caller.arn,
-        path: request.path,
-        size: request.body.length,
+/** Stands in for a service behind core: answers with who signed and what arrived. */
+function echo(name: string): ServiceDefinition {
+  return {
+    name,
+    forward: (request, call) =>
+      Promise.resolve({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          caller: call.caller.arn,
+          path: request.path,
+          size: request.body.length,
+        }),
       }),
-    }),
-};
+  };
+}
 
 async function errorOf(p: Promise<unknown>): Promise<{ name: string; message: string }> {
   try {
@@ -53,7 +55,7 @@ describe('SigV4 authentication', () => {
   beforeAll(async () => {
     server = await startServer({
       port: 0,
-      services: [iamService, stsService, echoS3],
+      services: [iamService, stsService, echo('s3'), echo('ec2'), echo('kinesis')],
       log: createLogger('silent'),
       now: () => clock,
     });
@@ -249,5 +251,170 @@ describe('SigV4 authentication', () => {
       }).send(new PutObjectCommand({ Bucket: 'b1', Key: 'k', Body: 'x' })),
     );
     expect(unknown.name).toBe('InvalidAccessKeyId');
+  });
+
+  /** A request to `service` signed at `signingDate` (header SigV4), sent as is. */
+  async function signedAt(
+    service: 'sts' | 's3' | 'ec2' | 'kinesis',
+    signingDate: Date,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ status: number; code: string; message: string }> {
+    const url = new URL(server.url);
+    const shapes: Record<
+      typeof service,
+      { method: string; path: string; headers: Record<string, string>; body: string }
+    > = {
+      sts: {
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'Action=GetCallerIdentity&Version=2011-06-15',
+      },
+      ec2: {
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'Action=DescribeRegions&Version=2016-11-15',
+      },
+      kinesis: {
+        method: 'POST',
+        path: '/',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'Kinesis_20131202.ListStreams',
+        },
+        body: '{}',
+      },
+      s3: {
+        method: 'GET',
+        path: '/b1/k',
+        headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        body: '',
+      },
+    };
+    const shape = shapes[service];
+    const signer = new SignatureV4({
+      credentials: creds,
+      region: 'us-east-1',
+      service,
+      sha256: Hash.bind(null, 'sha256'),
+      uriEscapePath: service !== 's3',
+    });
+    const signed = await signer.sign(
+      new HttpRequest({
+        method: shape.method,
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: shape.path,
+        headers: { host: url.host, ...shape.headers, ...extraHeaders },
+        body: shape.body,
+      }),
+      { signingDate },
+    );
+    const res = await fetch(`${server.url}${shape.path}`, {
+      method: shape.method,
+      headers: signed.headers,
+      ...(shape.method === 'GET' ? {} : { body: shape.body }),
+    });
+    const text = await res.text();
+    if (service === 'kinesis' && res.status !== 200) {
+      const json = JSON.parse(text) as { __type: string; message: string };
+      return {
+        status: res.status,
+        code: json.__type.split('#').pop() ?? '',
+        message: json.message,
+      };
+    }
+    return {
+      status: res.status,
+      code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1] ?? '',
+      message: /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? '',
+    };
+  }
+
+  const MINUTE = 60_000;
+  const DAY = 24 * 60 * MINUTE;
+  const refused = {
+    sts: { status: 403, code: 'SignatureDoesNotMatch' },
+    ec2: { status: 400, code: 'RequestExpired' },
+    kinesis: { status: 400, code: 'InvalidSignatureException' },
+    s3: { status: 403, code: 'RequestTimeTooSkewed' },
+  } as const;
+
+  it('refuses a header-signed request dated more than 15 minutes from the clock, in each service’s words', async () => {
+    const stamp = /\d{8}T\d{6}Z/.source;
+    for (const service of ['sts', 'ec2', 'kinesis', 's3'] as const) {
+      for (const offset of [-2 * DAY, -365 * DAY, -16 * MINUTE, 16 * MINUTE, DAY]) {
+        const got = await signedAt(service, new Date(clock + offset));
+        expect({ service, offset, status: got.status, code: got.code }).toEqual({
+          service,
+          offset,
+          ...refused[service],
+        });
+        if (service === 'sts' || service === 'kinesis') {
+          expect(got.message).toMatch(
+            offset < 0
+              ? new RegExp(
+                  `^Signature expired: ${stamp} is now earlier than ${stamp} \\(${stamp} - 15 min\\.\\)$`,
+                )
+              : new RegExp(
+                  `^Signature not yet current: ${stamp} is still later than ${stamp} \\(${stamp} \\+ 15 min\\.\\)$`,
+                ),
+          );
+        }
+        if (service === 's3') {
+          expect(got.message).toBe(
+            'The difference between the request time and the current time is too large.',
+          );
+        }
+      }
+      for (const offset of [-14 * MINUTE, 0, 14 * MINUTE]) {
+        const got = await signedAt(service, new Date(clock + offset));
+        expect({ service, offset, status: got.status }).toEqual({ service, offset, status: 200 });
+      }
+    }
+  });
+
+  it('presigned S3 URLs follow X-Amz-Expires, not the 15-minute window, and are not valid before their date', async () => {
+    const s3 = new S3Client({ ...config(creds), forcePathStyle: true });
+    const command = new GetObjectCommand({ Bucket: 'b1', Key: 'presigned' });
+    const week = await getSignedUrl(s3, command, {
+      expiresIn: 604800,
+      signingDate: new Date(clock - 2 * DAY),
+    });
+    expect((await fetch(week)).status).toBe(200);
+    const hour = await getSignedUrl(s3, command, {
+      expiresIn: 3600,
+      signingDate: new Date(clock - 2 * DAY),
+    });
+    const expired = await fetch(hour);
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).toContain('<Message>Request has expired</Message>');
+    const future = await getSignedUrl(s3, command, {
+      expiresIn: 3600,
+      signingDate: new Date(clock + DAY),
+    });
+    const early = await fetch(future);
+    expect(early.status).toBe(403);
+    expect(await early.text()).toContain('<Message>Request is not yet valid</Message>');
+  });
+
+  it('accepts UNSIGNED-PAYLOAD for S3 only: elsewhere the body must be signed', async () => {
+    const now = new Date(clock);
+    expect((await signedAt('s3', now)).status).toBe(200);
+    for (const service of ['sts', 'ec2', 'kinesis'] as const) {
+      const got = await signedAt(service, now, { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' });
+      expect({ service, status: got.status, code: got.code }).toEqual({
+        service,
+        status: service === 'sts' ? 403 : service === 'ec2' ? 401 : 400,
+        code:
+          service === 'sts'
+            ? 'SignatureDoesNotMatch'
+            : service === 'ec2'
+              ? 'AuthFailure'
+              : 'InvalidSignatureException',
+      });
+    }
   });
 });

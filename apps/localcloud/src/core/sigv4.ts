@@ -115,7 +115,8 @@ function queryObject(query: URLSearchParams, drop: string): Record<string, strin
 /**
  * True when `info.signature` is the SigV4 signature of `request` under `secretAccessKey`.
  * S3 signs the raw path and may send `UNSIGNED-PAYLOAD` or a payload hash header; the
- * other services sign the normalised, escaped path and the body's hash.
+ * other services sign the normalised, escaped path and always the body's hash (AWS
+ * documents `UNSIGNED-PAYLOAD` for S3 only). The time window is `request-time.ts`'s.
  */
 export async function verifySignature(
   request: RawRequest,
@@ -125,6 +126,12 @@ export async function verifySignature(
   const s3 = info.service === 's3';
   // A declared payload hash is what gets signed: it must then be the body's hash.
   const declared = request.headers['x-amz-content-sha256'];
+  if (!s3 && declared !== undefined) {
+    // Outside S3 the canonical request always holds the body's hash: `UNSIGNED-PAYLOAD` and
+    // streaming forms are S3's alone, and anything but the body's hash cannot match.
+    const actual = createHash('sha256').update(request.body).digest('hex');
+    if (actual !== declared.toLowerCase()) return false;
+  }
   if (declared && /^[0-9a-f]{64}$/i.test(declared)) {
     const actual = createHash('sha256').update(request.body).digest('hex');
     if (actual !== declared.toLowerCase()) {

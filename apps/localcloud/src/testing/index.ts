@@ -1,14 +1,17 @@
 /**
- * Test helpers for localcloud's own tests: in-process server, moto_server oracle, awscli.
+ * `@ferry/localcloud/testing`: what a test needs to run against localcloud — start one in
+ * process (loopback, free port, `start()`'s options), create accounts, add faults and read
+ * their fired counts, and configure AWS SDK v3 clients for it.
  */
-export { startLocalCloudHarness } from './localcloud-harness.ts';
+export {
+  clientConfigFor,
+  createAdminClient,
+  startLocalCloudHarness,
+} from './localcloud-harness.ts';
 export type {
   ClientConfig,
+  HarnessOptions,
   LocalCloudHarness,
   SdkCredentials,
   TestAccount,
 } from './localcloud-harness.ts';
-export { freePort, startMotoServer } from './moto-server.ts';
-export type { MotoServer } from './moto-server.ts';
-export { AWSCLI, runAwsCli } from './run-awscli.ts';
-export type { AwsCliResult } from './run-awscli.ts';

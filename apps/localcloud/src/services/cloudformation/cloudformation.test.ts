@@ -20,7 +20,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAwsCli, startLocalCloudHarness } from '../../testing/index.ts';
+import { startLocalCloudHarness } from '../../testing/index.ts';
+import { runAwsCli } from '../../testing/run-awscli.ts';
 import type { LocalCloudHarness, TestAccount } from '../../testing/index.ts';
 
 let cloud: LocalCloudHarness;

@@ -23,15 +23,9 @@ interface Pending {
   resolve: (response: CustomResourceResponse | Error) => void;
 }
 
-const pendingByCloud = new WeakMap<Cloud, Map<string, Pending>>();
-
+/** Custom-resource requests of this cloud waiting for their response, by request id. */
 function pending(cloud: Cloud): Map<string, Pending> {
-  let map = pendingByCloud.get(cloud);
-  if (map === undefined) {
-    map = new Map();
-    pendingByCloud.set(cloud, map);
-  }
-  return map;
+  return cloud.runtime('cloudformation/pending-responses', () => new Map<string, Pending>());
 }
 
 const PATH = '/_localcloud/cfn-response/';

@@ -5,12 +5,17 @@
 import type { Cloud, ServiceDefinition } from '../../core/contract.ts';
 import { consoleRoutes } from '../../console/console-routes.ts';
 import { responseRoute } from './custom-resource-responses.ts';
-import { settingsRoutes } from './settings.ts';
+import { cfnSettings, settingsRoutes } from './settings.ts';
+import type { CfnSettings } from './settings.ts';
 import { stopOperations } from './stack-engine.ts';
 import { failInterruptedOperations, stackHandlers } from './stack-handlers.ts';
 
+export type CloudFormationServiceOptions = Partial<CfnSettings>;
+
 /** Creates the CloudFormation service. */
-export function createCloudFormationService(): ServiceDefinition {
+export function createCloudFormationService(
+  options: CloudFormationServiceOptions = {},
+): ServiceDefinition {
   const clouds = new Set<Cloud>();
   return {
     name: 'cloudformation',
@@ -18,6 +23,10 @@ export function createCloudFormationService(): ServiceDefinition {
     routes: [responseRoute, ...settingsRoutes, ...consoleRoutes],
     start(cloud) {
       clouds.add(cloud);
+      const settings = cfnSettings(cloud);
+      if (options.resourceDelayMs !== undefined) settings.resourceDelayMs = options.resourceDelayMs;
+      if (options.customResourceTimeoutSeconds !== undefined)
+        settings.customResourceTimeoutSeconds = options.customResourceTimeoutSeconds;
       failInterruptedOperations(cloud);
       return Promise.resolve();
     },
@@ -28,6 +37,3 @@ export function createCloudFormationService(): ServiceDefinition {
     },
   };
 }
-
-/** The CloudFormation service localcloud registers. */
-export const cloudFormationService: ServiceDefinition = createCloudFormationService();

@@ -35,8 +35,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalCloudHarness, MotoServer, SdkCredentials } from '../../testing/index.ts';
-import { startLocalCloudHarness, startMotoServer } from '../../testing/index.ts';
+import type { LocalCloudHarness, SdkCredentials } from '../../testing/index.ts';
+import type { MotoServer } from '../../testing/moto-server.ts';
+import { startLocalCloudHarness } from '../../testing/index.ts';
+import { startMotoServer } from '../../testing/moto-server.ts';
 import type { ShapeDescription } from '../../testing/shape-of.ts';
 import { shapeOf } from '../../testing/shape-of.ts';
 

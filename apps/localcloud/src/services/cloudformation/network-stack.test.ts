@@ -15,12 +15,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAwsCli } from '../../testing/index.ts';
+import { runAwsCli } from '../../testing/run-awscli.ts';
 import { startEc2TestCloud } from '../ec2/test-support.ts';
 import type { Ec2TestCloud, TestAccount } from '../ec2/test-support.ts';
-import { snsService } from '../sns/index.ts';
-import { sqsService } from '../sqs/index.ts';
-import { cloudFormationService } from './index.ts';
+import { createSnsService } from '../sns/index.ts';
+import { createSqsService } from '../sqs/index.ts';
+import { createCloudFormationService } from './index.ts';
 
 let lc: Ec2TestCloud;
 let account: TestAccount;
@@ -28,7 +28,9 @@ let cfn: CloudFormationClient;
 let ec2: EC2Client;
 
 beforeAll(async () => {
-  lc = await startEc2TestCloud({ extra: [sqsService, snsService, cloudFormationService] });
+  lc = await startEc2TestCloud({
+    extra: [createSqsService(), createSnsService(), createCloudFormationService()],
+  });
   await lc.admin('POST', '/_localcloud/cloudformation/settings', { resourceDelayMs: 10 });
   account = await lc.account('network');
   cfn = new CloudFormationClient(lc.config(account));

@@ -1,7 +1,8 @@
 /**
  * Engine settings: the pause before each resource operation (realistic pacing of events)
- * and how long a custom resource may take to answer. Read from the environment at start
- * and changeable at run time through `POST /_localcloud/cloudformation/settings`.
+ * and how long a custom resource may take to answer. Given to `start()` (the `localcloud`
+ * command reads them from the environment) and changeable at run time through
+ * `POST /_localcloud/cloudformation/settings`.
  */
 import type { Cloud, Route } from '../../core/contract.ts';
 
@@ -12,24 +13,15 @@ export interface CfnSettings {
   customResourceTimeoutSeconds: number;
 }
 
-function fromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-}
+/** AWS's own values, but a short pause so stacks still show their progress. */
+export const DEFAULT_CFN_SETTINGS: CfnSettings = {
+  resourceDelayMs: 100,
+  customResourceTimeoutSeconds: 3600,
+};
 
-const byCloud = new WeakMap<Cloud, CfnSettings>();
-
+/** This cloud's settings (the service's options at start, then what the route changed). */
 export function cfnSettings(cloud: Cloud): CfnSettings {
-  let settings = byCloud.get(cloud);
-  if (settings === undefined) {
-    settings = {
-      resourceDelayMs: fromEnv('LOCALCLOUD_CFN_RESOURCE_DELAY_MS', 100),
-      customResourceTimeoutSeconds: fromEnv('LOCALCLOUD_CFN_CUSTOM_RESOURCE_TIMEOUT_SECONDS', 3600),
-    };
-    byCloud.set(cloud, settings);
-  }
-  return settings;
+  return cloud.runtime('cloudformation/settings', () => ({ ...DEFAULT_CFN_SETTINGS }));
 }
 
 function json(

@@ -22,15 +22,9 @@ interface Running {
   done: Promise<void>;
 }
 
-const runningByCloud = new WeakMap<Cloud, Map<string, Running>>();
-
+/** The stack operations running in this cloud, by stack id. */
 function running(cloud: Cloud): Map<string, Running> {
-  let map = runningByCloud.get(cloud);
-  if (map === undefined) {
-    map = new Map();
-    runningByCloud.set(cloud, map);
-  }
-  return map;
+  return cloud.runtime('cloudformation/running', () => new Map<string, Running>());
 }
 
 /** Runs `operation` for the stack in the background, one operation per stack at a time. */

@@ -76,28 +76,6 @@ import {
 
 export type Ec2ServiceOptions = SupervisorOptions;
 
-const ENV_TIMINGS: Record<string, keyof NonNullable<SupervisorOptions['timings']>> = {
-  LOCALCLOUD_EC2_PENDING_MS: 'pendingMs',
-  LOCALCLOUD_EC2_STOPPING_MS: 'stoppingMs',
-  LOCALCLOUD_EC2_SHUTTING_DOWN_MS: 'shuttingDownMs',
-  LOCALCLOUD_EC2_TERMINATED_RETENTION_MS: 'terminatedRetentionMs',
-  LOCALCLOUD_EC2_KILL_GRACE_MS: 'killGraceMs',
-};
-
-/** Options from the environment (`LOCALCLOUD_EC2_PENDING_MS`, …); a bad value names its variable. */
-export function ec2OptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Ec2ServiceOptions {
-  const timings: NonNullable<SupervisorOptions['timings']> = {};
-  for (const [name, key] of Object.entries(ENV_TIMINGS)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0)
-      throw new Error(`${name} must be a number of milliseconds ≥ 0, got ${raw}`);
-    timings[key] = n;
-  }
-  return { timings };
-}
-
 type ScopedHandler = (
   call: Call,
   cloud: Cloud,
@@ -216,6 +194,3 @@ export function createEc2Service(
     supervisor,
   };
 }
-
-/** The EC2 service with default timings (overridable through the environment). */
-export const ec2Service = createEc2Service(ec2OptionsFromEnv());

@@ -13,7 +13,11 @@ export interface Ec2Runtime {
 /** Extra pending time from `boot-delay` faults. */
 export function bootDelayMs(cloud: Cloud): number {
   let ms = 0;
-  for (const f of cloud.faults.list()) if (f.kind === 'boot-delay') ms += f.seconds * 1000;
+  for (const f of cloud.faults.list()) {
+    if (f.kind !== 'boot-delay') continue;
+    ms += f.seconds * 1000;
+    cloud.faults.fired(f);
+  }
   return ms;
 }
 

@@ -311,6 +311,7 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
       if (
         beginTermination(inst, cloud.now(), timings, REASONS.spotTermination, 'Service initiated')
       ) {
+        cloud.faults.fired(fault);
         cloud.markChanged();
         reconcile(entry.accountId, entry.region, fault.instanceId);
       }

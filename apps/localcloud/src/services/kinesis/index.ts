@@ -1,3 +1,3 @@
 /** Kinesis: kinesalite behind localcloud's authorizing gateway. */
-export { createKinesisService, kinesisService } from './kinesis-service.ts';
+export { createKinesisService } from './kinesis-service.ts';
 export type { KinesisServiceOptions } from './kinesis-service.ts';

@@ -12,23 +12,8 @@ import type { KinesisGateway } from './kinesis-gateway.ts';
 export interface KinesisServiceOptions {
   /** Where streams live (`<dir>/kinesis`); defaults to the cloud's state directory, else memory. */
   stateDir?: string;
-  /**
-   * Milliseconds streams spend in CREATING/DELETING/UPDATING; default 50, or
-   * LOCALCLOUD_KINESIS_TRANSITION_MS.
-   */
+  /** Milliseconds streams spend in CREATING/DELETING/UPDATING (default 50). */
   transitionMs?: number;
-}
-
-function transitionFromEnv(): number | undefined {
-  const text = process.env['LOCALCLOUD_KINESIS_TRANSITION_MS'];
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new Error(
-      `LOCALCLOUD_KINESIS_TRANSITION_MS must be a whole number of ms (got "${text}")`,
-    );
-  }
-  return value;
 }
 
 export function createKinesisService(options: KinesisServiceOptions = {}): ServiceDefinition {
@@ -38,7 +23,7 @@ export function createKinesisService(options: KinesisServiceOptions = {}): Servi
     name: 'kinesis',
     async start(cloud) {
       const stateDir = options.stateDir ?? cloud.stateDir;
-      const transitionMs = options.transitionMs ?? transitionFromEnv();
+      const transitionMs = options.transitionMs;
       backend = createKinesaliteBackend({
         ...(stateDir === undefined ? {} : { directory: join(stateDir, 'kinesis') }),
         ...(transitionMs === undefined ? {} : { transitionMs }),
@@ -57,6 +42,3 @@ export function createKinesisService(options: KinesisServiceOptions = {}): Servi
     },
   };
 }
-
-/** The service as registered in localcloud. */
-export const kinesisService: ServiceDefinition = createKinesisService();

@@ -20,6 +20,7 @@ import type { SeedSignature } from './aws-chunked.ts';
 import type { BucketRecord, BucketRegistry } from './bucket-registry.ts';
 import { S3Error, accessDenied, noSuchBucket, renderS3Error } from './s3-error.ts';
 import { listPage, listingRequest, renderListing } from './object-listing.ts';
+import { backendCopySource, backendObjectPath, storedKey } from './object-key-path.ts';
 import { resolveS3Operation } from './s3-operation.ts';
 import type { S3Operation, S3Permission } from './s3-operation.ts';
 import { validateBucketName, validateBucketPolicy } from './s3-validation.ts';
@@ -29,10 +30,8 @@ import {
   parseCompleteMultipartUpload,
   parseCreateBucketLocation,
   parseDeleteObjects,
-  parseDeleteResult,
   parseInitiateResult,
   parseTagging,
-  renderDeleteObjects,
   renderDeleteResult,
   renderTagging,
   xmlDocument,
@@ -102,6 +101,22 @@ function xmlResponse(status: number, body: string): RawResponse {
 
 function emptyResponse(status: number, headers: Record<string, string> = {}): RawResponse {
   return { status, headers, body: '' };
+}
+
+/**
+ * s3rver names the stored key in what it answers (an error's `<Key>`, a completed upload's
+ * `<Key>` and `<Location>`): put the S3 key back.
+ */
+function withKeyRestored(response: BackendResponse, key: string): BackendResponse {
+  const stored = storedKey(key);
+  if (stored === key || response.body.length === 0) return response;
+  const text = response.body.toString('utf8');
+  const restored = text
+    .split(`<Key>${xmlEscape(stored)}</Key>`)
+    .join(`<Key>${xmlEscape(key)}</Key>`)
+    .split(xmlEscape(storedKey(key).split('/').map(encodeURIComponent).join('/')))
+    .join(xmlEscape(key.split('/').map(encodeURIComponent).join('/')));
+  return { ...response, body: Buffer.from(restored, 'utf8') };
 }
 
 /** The header signature a signed streaming body's chunk signatures chain from. */
@@ -274,15 +289,29 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
     for (const [name, value] of request.query) {
       if (!AUTH_QUERY.has(name.toLowerCase())) query.append(name, value);
     }
-    const bucket = operation.bucket === undefined ? '' : `/${encodeURIComponent(operation.bucket)}`;
-    const key = operation.rawKey === undefined ? '' : `/${operation.rawKey}`;
-    return backend.send({
+    // The key goes to s3rver in its stored form, never as the wire path: the wire path may
+    // hold dot segments and encoded slashes that s3rver would resolve outside the bucket.
+    const path =
+      operation.bucket === undefined
+        ? '/'
+        : operation.key === undefined
+          ? `/${encodeURIComponent(operation.bucket)}`
+          : backendObjectPath(operation.bucket, operation.key);
+    const headers = { ...payload.headers };
+    if (operation.copySource !== undefined) {
+      headers['x-amz-copy-source'] = backendCopySource(
+        operation.copySource.bucket,
+        operation.copySource.key,
+      );
+    }
+    const response = await backend.send({
       method: request.method.toUpperCase(),
-      path: `${bucket}${key}` || '/',
+      path,
       query,
-      headers: payload.headers,
+      headers,
       body: payload.body,
     });
+    return operation.key === undefined ? response : withKeyRestored(response, operation.key);
   };
 
   const listBuckets = (call: ForwardCall): RawResponse => {
@@ -582,18 +611,22 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
         errors.push({ key, code: 'AccessDenied', message: 'Access Denied' });
       }
     }
-    let deleted: string[] = [];
-    if (allowed.length > 0) {
-      const body = Buffer.from(renderDeleteObjects(allowed, false));
-      const response = await forward(request, call, operation, {
-        body,
-        headers: {
-          'content-type': 'application/xml',
-          'content-md5': createHash('md5').update(body).digest('base64'),
-        },
+    // One DELETE per key, in turn: s3rver's own DeleteObjects removes keys in parallel and
+    // fails when two of them share a directory it prunes.
+    const deleted: string[] = [];
+    for (const key of allowed) {
+      const response = await backend.send({
+        method: 'DELETE',
+        path: backendObjectPath(bucket.name, key),
+        query: new URLSearchParams(),
+        headers: {},
+        body: Buffer.alloc(0),
       });
-      if (response.status >= 300) return toRawResponse(response);
-      deleted = parseDeleteResult(response.body);
+      if (response.status >= 300) {
+        errors.push({ key, code: 'InternalError', message: 'We encountered an internal error.' });
+      } else {
+        deleted.push(key);
+      }
     }
     return xmlResponse(200, renderDeleteResult(deleted, errors, quiet));
   };

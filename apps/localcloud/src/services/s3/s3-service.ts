@@ -15,8 +15,6 @@ export interface S3ServiceOptions {
   stateDir?: string;
 }
 
-/** The cloud's state directory, when core exposes one (objects then persist with the state). */
-
 export function createS3Service(options: S3ServiceOptions = {}): ServiceDefinition {
   let backend: S3rverBackend | undefined;
   let gateway: S3Gateway | undefined;
@@ -45,6 +43,3 @@ export function createS3Service(options: S3ServiceOptions = {}): ServiceDefiniti
     },
   };
 }
-
-/** The service as registered in localcloud. */
-export const s3Service: ServiceDefinition = createS3Service();

@@ -119,24 +119,6 @@ export function parseDeleteObjects(body: Buffer): { keys: string[]; quiet: boole
   return { keys, quiet: asString(root['Quiet']) === 'true' };
 }
 
-/** A DeleteObjects body naming `keys`. */
-export function renderDeleteObjects(keys: string[], quiet: boolean): string {
-  const objects = keys.map((key) => `<Object>${el('Key', key)}</Object>`).join('');
-  return xmlDocument('Delete', `${quiet ? el('Quiet', 'true') : ''}${objects}`);
-}
-
-/** Keys s3rver reported deleted, from its DeleteResult. */
-export function parseDeleteResult(body: Buffer): string[] {
-  const root = asRecord(parseXml(body)['DeleteResult']);
-  if (!root) return [];
-  const deleted = root['Deleted'];
-  const list = Array.isArray(deleted) ? deleted : deleted === undefined ? [] : [deleted];
-  return list.flatMap((item) => {
-    const key = asString(asRecord(item)?.['Key']);
-    return key === undefined ? [] : [key];
-  });
-}
-
 /** A DeleteResult with per-key errors, as S3 answers a partly refused DeleteObjects. */
 export function renderDeleteResult(
   deleted: string[],

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ListedObject } from './object-listing.ts';
+import { keyFromStored, storedDirectoryPrefix } from './object-key-path.ts';
 
 export interface BackendRequest {
   method: string;
@@ -37,7 +38,10 @@ export interface S3rverBackend {
   send(request: BackendRequest): Promise<BackendResponse>;
   /** Creates these buckets in s3rver when missing. */
   ensureBuckets(names: string[]): Promise<void>;
-  /** Every object of `bucket` under `prefix`, unordered (s3rver's own paging is unusable). */
+  /**
+   * Every object of `bucket` under `prefix` with its S3 key (see `object-key-path.ts`),
+   * unordered (s3rver's own paging is unusable).
+   */
   listObjects(bucket: string, prefix: string): Promise<ListedObject[]>;
   /** Drops a multipart upload's stored parts (s3rver has no AbortMultipartUpload). */
   discardUpload(bucket: string, uploadId: string): Promise<void>;
@@ -119,13 +123,17 @@ export function createS3rverBackend(options: S3rverBackendOptions = {}): S3rverB
     },
     async listObjects(bucket, prefix) {
       if (!server) throw new Error('s3rver is not running');
-      const { objects } = await server.store.listObjects(bucket, { prefix });
-      return objects.map((o) => ({
-        key: o.key,
-        size: o.size,
-        etag: o.metadata['etag'] ?? '""',
-        lastModified: o.lastModifiedDate,
-      }));
+      const { objects } = await server.store.listObjects(bucket, {
+        prefix: storedDirectoryPrefix(prefix),
+      });
+      return objects
+        .map((o) => ({
+          key: keyFromStored(o.key),
+          size: o.size,
+          etag: o.metadata['etag'] ?? '""',
+          lastModified: o.lastModifiedDate,
+        }))
+        .filter((o) => o.key.startsWith(prefix));
     },
     async discardUpload(bucket, uploadId) {
       if (!/^[0-9a-f]+$/.test(uploadId)) return;

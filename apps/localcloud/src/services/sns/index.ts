@@ -20,6 +20,3 @@ export function createSnsService(): ServiceDefinition {
 
 export { publishAsService } from './publish.ts';
 export type { ServicePublishResult } from './publish.ts';
-
-/** The SNS service localcloud registers. */
-export const snsService: ServiceDefinition = createSnsService();

@@ -7,16 +7,11 @@ import { createSign, generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Cloud, Route } from '../../core/contract.ts';
 
-const keys = new WeakMap<Cloud, { privateKey: KeyObject; publicPem: string }>();
-
 function keyPair(cloud: Cloud): { privateKey: KeyObject; publicPem: string } {
-  let pair = keys.get(cloud);
-  if (pair === undefined) {
+  return cloud.runtime('sns/signing-key', () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    pair = { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
-    keys.set(cloud, pair);
-  }
-  return pair;
+    return { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  });
 }
 
 export const SIGNING_CERT_PATH = '/_localcloud/sns/SimpleNotificationService.pem';

@@ -23,6 +23,3 @@ export function createSqsService(): ServiceDefinition {
 }
 
 export { deliverAsService } from './service-delivery.ts';
-
-/** The SQS service localcloud registers. */
-export const sqsService: ServiceDefinition = createSqsService();

@@ -7,15 +7,8 @@ import type { Cloud } from '../../core/contract.ts';
 
 type Wake = () => void;
 
-const waitersByCloud = new WeakMap<Cloud, Map<string, Set<Wake>>>();
-
 function waiters(cloud: Cloud): Map<string, Set<Wake>> {
-  let map = waitersByCloud.get(cloud);
-  if (map === undefined) {
-    map = new Map();
-    waitersByCloud.set(cloud, map);
-  }
-  return map;
+  return cloud.runtime('sqs/waiters', () => new Map<string, Set<Wake>>());
 }
 
 /** Resolves after `ms`, or earlier when `notify(queueArn)` is called, or `signal` aborts. */

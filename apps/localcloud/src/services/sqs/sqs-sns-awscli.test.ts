@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Each awscli run starts a Python interpreter: seconds apiece on a busy machine.
-import { runAwsCli, startLocalCloudHarness } from '../../testing/index.ts';
+import { startLocalCloudHarness } from '../../testing/index.ts';
+import { runAwsCli } from '../../testing/run-awscli.ts';
 import type { LocalCloudHarness, TestAccount } from '../../testing/index.ts';
 
 let cloud: LocalCloudHarness;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloudHarness, TestAccount } from '../../testing/index.ts';
-import { runAwsCli, startLocalCloudHarness } from '../../testing/index.ts';
+import { startLocalCloudHarness } from '../../testing/index.ts';
+import { runAwsCli } from '../../testing/run-awscli.ts';
 
 interface AssumeRoleOut {
   Credentials: {

@@ -31,8 +31,10 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalCloudHarness, MotoServer, SdkCredentials } from '../../testing/index.ts';
-import { startLocalCloudHarness, startMotoServer } from '../../testing/index.ts';
+import type { LocalCloudHarness, SdkCredentials } from '../../testing/index.ts';
+import type { MotoServer } from '../../testing/moto-server.ts';
+import { startLocalCloudHarness } from '../../testing/index.ts';
+import { startMotoServer } from '../../testing/moto-server.ts';
 import type { ShapeDescription } from '../../testing/shape-of.ts';
 import { shapeOf } from '../../testing/shape-of.ts';
 
