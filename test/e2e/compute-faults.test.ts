@@ -14,6 +14,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { createBufferIo, runCli } from '@ferry/cli';
+import { reconcile } from '@ferry/control-plane';
 import { FERRY_TAGS } from '@ferry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -235,4 +236,29 @@ describe('compute under faults', () => {
       await failedWith('NodeBootstrapTimeout', /waiting for \/dev\/nvme1n1/);
     }, 120_000);
   });
+
+  // Last: it deletes the fixture's workspace.
+  it('deleting the workspace: 409 naming its live cluster; with stopClusters=true its instances end and its roles are no longer assumed', async () => {
+    const started = await api.start(CONTEXT);
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const idle = await api.waitFor(started.body.id, ['Idle'], 60_000);
+    const path = `/api/v1/workspaces/${f.workspaceId}`;
+
+    const refused = await f.api<{ error: { code: string; message: string } }>('DELETE', path);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('workspace_has_clusters');
+    expect(refused.body.error.message).toContain(`${idle.id} (Idle)`);
+
+    const deleted = await f.api('DELETE', `${path}?stopClusters=true`);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    const left = await customerInstances(patient, [
+      { Name: `tag:${FERRY_TAGS.workspace}`, Values: [f.workspaceId] },
+    ]);
+    expect(left.length).toBeGreaterThan(0);
+    for (const i of left) expect(['shutting-down', 'terminated']).toContain(i.State?.Name);
+
+    // Its setup is disconnected: a reconcile cycle for it acts nowhere and calls no AWS.
+    const cycle = await reconcile(f.resources, { workspaceIds: [f.workspaceId] });
+    expect(cycle).toMatchObject({ workspaces: 0, awsCalls: 0, failed: 0 });
+  }, 120_000);
 });
