@@ -2,7 +2,10 @@
  * Compute under AWS faults, end to end on localcloud: with 30% of EC2 calls answered
  * RequestLimitExceeded, start, stop and the reconciler all still complete; with
  * InsufficientInstanceCapacity injected in the zone a launch would use, it lands in
- * another zone (or the next-cheapest type).
+ * another zone (or the next-cheapest type). A worker that cannot start fails its cluster:
+ * at once when its node ends before registering, at the bootstrap timeout when it hangs;
+ * either way the node's console output is in the cluster's events and `ferry compute
+ * status`, and no instance is left running.
  */
 import {
   DescribeInstancesCommand,
@@ -10,6 +13,8 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { createBufferIo, runCli } from '@ferry/cli';
+import { reconcile } from '@ferry/control-plane';
 import { FERRY_TAGS } from '@ferry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -155,4 +160,110 @@ describe('compute under faults', () => {
       await f.clearFaults();
     }
   }, 90_000);
+
+  describe('a worker that cannot start', () => {
+    const compute = () => f.resources.config.compute;
+    let saved: { workerCommand: string; bootstrapTimeoutMs: number };
+    beforeAll(() => {
+      saved = { ...compute() };
+    });
+    afterAll(() => {
+      Object.assign(compute(), saved);
+    });
+
+    async function failedWith(code: string, consoleText: RegExp) {
+      const started = await api.start(CONTEXT);
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      const id = started.body.id;
+      const failed = await api.waitFor(id, ['Failed', 'Idle'], 60_000);
+      expect(failed.state).toBe('Failed');
+      expect(failed.reason).toBe('Failed');
+      expect(failed.error?.code).toBe(code);
+      const instanceId = failed.nodes[0]?.instanceId ?? '';
+      expect(failed.error?.message).toContain(instanceId);
+
+      const events = await api.events(id);
+      const fail = events.find((e) => e.event === 'fail');
+      expect(fail).toMatchObject({ from: 'Starting', to: 'Failed' });
+      const output = events.find((e) => e.event === 'console_output');
+      expect(output?.message).toMatch(new RegExp(`^console output of ${instanceId}:\n`));
+      expect(output?.message).toMatch(consoleText);
+
+      // Its instances end: EC2, asked as the customer, shows none of them running.
+      await f.until(
+        'the failed cluster’s instances terminated',
+        async () => {
+          const left = await customerInstances(patient, [
+            { Name: `tag:${FERRY_TAGS.cluster}`, Values: [id] },
+          ]);
+          return left.every((i) => i.State?.Name === 'terminated') ? true : undefined;
+        },
+        60_000,
+      );
+
+      // `ferry compute status` shows the reason and the console output.
+      const created = await f.api<{ secret: string }>('POST', '/api/v1/auth/tokens', {
+        name: `status-${id}`,
+        scopes: ['compute:read'],
+        expiresInDays: 1,
+      });
+      expect(created.status).toBe(201);
+      const io = createBufferIo();
+      const exit = await runCli(
+        [
+          'compute',
+          'status',
+          id,
+          '--url',
+          f.controlPlane.url,
+          '--token',
+          created.body.secret,
+          '--workspace',
+          f.workspaceId,
+        ],
+        io,
+      );
+      expect(exit, io.err()).toBe(0);
+      expect(io.out()).toContain(`Failed (Failed) — ${code}`);
+      expect(io.out()).toContain(`  console output of ${instanceId}:\n`);
+      expect(io.out()).toMatch(consoleText);
+    }
+
+    it('a command that does not exist: the node ends, the cluster fails at once', async () => {
+      compute().workerCommand = '/opt/ferry/bin/no-such-worker --shutdown=exit';
+      compute().bootstrapTimeoutMs = 3_600_000;
+      await failedWith('NodeEndedBeforeRegistering', /no-such-worker.*not found/);
+    }, 120_000);
+
+    it('a worker that hangs: the cluster fails at the bootstrap timeout', async () => {
+      compute().workerCommand = `sh -c 'echo "waiting for /dev/nvme1n1"; exec sleep 600'`;
+      compute().bootstrapTimeoutMs = 8_000;
+      await failedWith('NodeBootstrapTimeout', /waiting for \/dev\/nvme1n1/);
+    }, 120_000);
+  });
+
+  // Last: it deletes the fixture's workspace.
+  it('deleting the workspace: 409 naming its live cluster; with stopClusters=true its instances end and its roles are no longer assumed', async () => {
+    const started = await api.start(CONTEXT);
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const idle = await api.waitFor(started.body.id, ['Idle'], 60_000);
+    const path = `/api/v1/workspaces/${f.workspaceId}`;
+
+    const refused = await f.api<{ error: { code: string; message: string } }>('DELETE', path);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('workspace_has_clusters');
+    expect(refused.body.error.message).toContain(`${idle.id} (Idle)`);
+
+    const deleted = await f.api('DELETE', `${path}?stopClusters=true`);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    const left = await customerInstances(patient, [
+      { Name: `tag:${FERRY_TAGS.workspace}`, Values: [f.workspaceId] },
+    ]);
+    expect(left.length).toBeGreaterThan(0);
+    for (const i of left) expect(['shutting-down', 'terminated']).toContain(i.State?.Name);
+
+    // Its setup is disconnected: a reconcile cycle for it acts nowhere and calls no AWS.
+    const cycle = await reconcile(f.resources, { workspaceIds: [f.workspaceId] });
+    expect(cycle).toMatchObject({ workspaces: 0, awsCalls: 0, failed: 0 });
+  }, 120_000);
 });

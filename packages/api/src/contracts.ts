@@ -41,6 +41,7 @@ import {
   workspaceMemberParamsSchema,
   workspaceMemberSchema,
   workspaceParamsSchema,
+  deleteWorkspaceQuerySchema,
   workspaceSchema,
 } from './workspace-schemas.ts';
 import { auditEntrySchema, auditQuerySchema } from './audit-schemas.ts';
@@ -324,9 +325,11 @@ export const contracts = {
   'workspaces.delete': defineContract({
     method: 'DELETE',
     path: `${V1}/workspaces/:workspaceId`,
-    summary: 'Delete a workspace; revokes its service accounts and their tokens',
+    summary:
+      'Delete a workspace; revokes its service accounts and their tokens and disconnects its AWS setup. 409 while a cluster is not Stopped or Failed, unless stopClusters=true terminates them first',
     tag: 'workspaces',
     params: workspaceParamsSchema,
+    query: deleteWorkspaceQuerySchema,
     status: 204,
   }),
   'workspaces.members.list': defineContract({

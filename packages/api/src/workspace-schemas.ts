@@ -103,6 +103,11 @@ export const updateWorkspaceBodySchema = z
   .refine((b) => Object.keys(b).length > 0, { error: 'give at least one setting to change' });
 export const workspaceParamsSchema = z.strictObject({ workspaceId: workspaceIdSchema });
 
+/** `stopClusters=true` terminates the workspace's clusters as part of its deletion. */
+export const deleteWorkspaceQuerySchema = z.strictObject({
+  stopClusters: z.enum(['true', 'false']).optional(),
+});
+
 export const workspaceMemberSchema = z.object({
   userId: userIdSchema,
   email: z.string(),

@@ -317,6 +317,15 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   },
   {
     role: 'Unattended',
+    action: 'ec2:GetConsoleOutput',
+    why: 'Keep the console output of a node that never registered with the control plane, so the cluster’s events say why it failed; only instances tagged as this workspace’s ferry instances.',
+    scopes: [
+      { resourceType: 'instance', resources: [ec2Any('instance')], conditions: resourceTagged },
+    ],
+    probe: { kind: 'dry-run', note: 'needs an instance tagged as ferry’s' },
+  },
+  {
+    role: 'Unattended',
     action: 'ec2:DescribeFleets',
     why: 'Find the fleets of clusters being reaped.',
     scopes: anyInRegion,

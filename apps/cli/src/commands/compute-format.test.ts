@@ -162,6 +162,39 @@ describe('compute formatting', () => {
     expect(out).toMatch(/Starting\s+Idle\s+ready\s+every node registered/);
   });
 
+  it('shows a failed node’s console output below the events, one indented line each', () => {
+    const failed = {
+      ...cluster,
+      state: 'Failed' as const,
+      reason: 'Failed' as const,
+      error: { code: 'NodeEndedBeforeRegistering', message: 'node i-0123456789abcdef0 ended' },
+    };
+    const events = [
+      clusterEventSchema.parse({
+        at: AT,
+        from: 'Starting',
+        to: 'Failed',
+        event: 'fail',
+        message: 'node i-0123456789abcdef0 ended',
+      }),
+      clusterEventSchema.parse({
+        at: AT,
+        from: 'Failed',
+        to: 'Failed',
+        event: 'console_output',
+        message: 'console output of i-0123456789abcdef0:\nboot ok\nError: cannot find module',
+      }),
+    ];
+    const out = formatStatus(failed, events);
+    expect(out).toContain('Failed (Failed) — NodeEndedBeforeRegistering: node i-0123456789abcdef0');
+    expect(out).toMatch(
+      /Failed\s+Failed\s+console_output\s+console output of i-0123456789abcdef0:\n/,
+    );
+    expect(out).toContain(
+      '  console output of i-0123456789abcdef0:\n    | boot ok\n    | Error: cannot find module\n',
+    );
+  });
+
   it('lists clusters, failed ones with their reason', () => {
     const failed = { ...cluster, state: 'Failed' as const, reason: 'Failed' as const, nodes: [] };
     const out = formatClusterList([cluster, failed]);

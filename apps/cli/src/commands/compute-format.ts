@@ -125,13 +125,26 @@ export function formatNodes(c: Cluster): string {
 /** State changes, oldest first. */
 export function formatEvents(events: readonly ClusterEvent[]): string {
   if (events.length === 0) return '  events: none\n';
-  return `  recent events:\n${indent(
+  // A node's console output spans many lines: the table names it, the text follows it.
+  const consoles = events.filter((e) => e.event === 'console_output' && e.message !== null);
+  let out = `  recent events:\n${indent(
     table(
       ['AT', 'FROM', 'TO', 'EVENT', 'MESSAGE'],
-      events.map((e) => [e.at, e.from ?? '-', e.to, e.event, e.message ?? '']),
+      events.map((e) => [
+        e.at,
+        e.from ?? '-',
+        e.to,
+        e.event,
+        consoles.includes(e) ? (e.message?.split('\n')[0] ?? '') : (e.message ?? ''),
+      ]),
     ),
     4,
   )}`;
+  for (const e of consoles) {
+    const [title = '', ...lines] = (e.message ?? '').split('\n');
+    out += `  ${title}\n${lines.map((l) => `    | ${l}`).join('\n')}\n`;
+  }
+  return out;
 }
 
 /** What `status` prints: state, type, price, cost, nodes and recent events. */

@@ -87,6 +87,11 @@ export const CALLED_ACTIONS: readonly { role: RoleName; action: string; by: stri
     by: 'compute/reconciler.ts, compute/reaper.ts, compute/stopper.ts',
   },
   { role: 'Unattended', action: 'ec2:DescribeFleets', by: 'compute/reaper.ts' },
+  {
+    role: 'Unattended',
+    action: 'ec2:GetConsoleOutput',
+    by: 'compute/bootstrap-watch.ts (node that never registered)',
+  },
   { role: 'Unattended', action: 'ec2:DescribeLaunchTemplates', by: 'compute/reaper.ts' },
   { role: 'Unattended', action: 'ec2:DeleteLaunchTemplate', by: 'compute/stopper.ts' },
   { role: 'Worker', action: 's3:PutObject', by: 'verifier.ts (marker object)' },

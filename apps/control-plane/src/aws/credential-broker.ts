@@ -12,10 +12,12 @@
  */
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { TAG_WORKSPACE } from '@ferry/aws-template';
+import { ConflictError } from '@ferry/core';
 import type { AuditActorType } from '../db/tables/index.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsClientFactory, type AwsCredentials } from './aws-clients.ts';
+import { awsDb } from './aws-db.ts';
 
 /** Who a session acts for. */
 export type BrokerActor =
@@ -100,6 +102,35 @@ function auditActor(actor: BrokerActor): { actorType: AuditActorType; actorId: s
   if (actor.kind === 'user') return { actorType: 'user', actorId: actor.id };
   if (actor.kind === 'service-account') return { actorType: 'service-account', actorId: actor.id };
   return { actorType: 'system', actorId: `ferry-${actor.name}` };
+}
+
+/** The workspace was deleted or disconnected: nothing may act in its account again. */
+export class WorkspaceDisconnectedError extends ConflictError {
+  constructor(workspaceId: string) {
+    super(
+      'workspace_disconnected',
+      `Workspace ${workspaceId} is deleted or disconnected from AWS: ferry no longer assumes its roles.`,
+    );
+  }
+}
+
+/**
+ * Checked on every call, cached credentials included: a deleted workspace's setup is
+ * disconnected in the deleting transaction, and from then on no job, on any replica, acts.
+ */
+async function refuseDisconnected(
+  resources: Pick<Resources, 'db'>,
+  workspaceId: string,
+): Promise<void> {
+  const row = await awsDb(resources.db)
+    .selectFrom('aws_setups')
+    .innerJoin('workspaces', 'workspaces.id', 'aws_setups.workspace_id')
+    .select(['aws_setups.status', 'workspaces.deleted_at'])
+    .where('aws_setups.workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  if (row !== undefined && (row.status === 'disconnected' || row.deleted_at !== null)) {
+    throw new WorkspaceDisconnectedError(workspaceId);
+  }
 }
 
 /** Creates the broker. */
@@ -268,6 +299,7 @@ export function createCredentialBroker(
     sessionName: sessionNameFor,
     clear: () => cache.clear(),
     async assume(request) {
+      await refuseDisconnected(resources, request.workspaceId);
       const name = sessionNameFor(request.actor);
       if (request.noCache === true) return assumeNow(request, name);
       const key = `${request.roleArn}\n${request.externalId ?? ''}\n${request.purpose ?? name}`;

@@ -4,7 +4,7 @@
  * far (every node's running time at its own $/hour).
  */
 import type { Cluster, ClusterNode } from '@ferry/api';
-import { runningCost, type ClusterState, type ComputeContext } from '@ferry/core';
+import { roundUsd, runningCost, type ClusterState, type ComputeContext } from '@ferry/core';
 import type { Kysely, Selectable } from 'kysely';
 import type { ClusterNodesTable } from '../db/tables/compute-tables.ts';
 import type { ClusterRow } from './cluster-transitions.ts';
@@ -48,7 +48,7 @@ export function clusterRunningCost(nodes: readonly ClusterNodeRow[], now: Date):
       ),
     0,
   );
-  return Math.round(total * 1e6) / 1e6;
+  return roundUsd(total);
 }
 
 /** The API shape of a cluster row and its nodes. */

@@ -3,7 +3,8 @@
  * paged DescribeInstances (Unattended role, actor `system:reconciler`) — never one call per
  * cluster — then `planReconcile`'s actions: adopt instances launched but never recorded
  * (nodes and fleet ids written), terminate the ones nobody wants (one batched call), mark
- * Stopping clusters Stopped once EC2 shows their instances terminated; and every node's
+ * Stopping clusters Stopped once EC2 shows their instances terminated, fail Starting clusters
+ * whose nodes never registered (`bootstrap-watch.ts`); and every node's
  * `ec2_state` / `terminated_at` refreshed from the same answer.
  */
 import {
@@ -15,6 +16,7 @@ import {
   type ReconcileAction,
 } from '@ferry/core';
 import type { Resources } from '../resources.ts';
+import { failStalledBootstraps } from './bootstrap-watch.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { computeDb } from './compute-db.ts';
 import { recordNodes } from './node-records.ts';
@@ -26,7 +28,12 @@ import { sweepWorkspaces, type SweepOptions, type SweepReport } from './workspac
 const WATCHED: readonly ClusterState[] = ['Starting', 'Idle', 'Busy', 'Stopping'];
 
 /** Actions a reconcile cycle executed, by kind. */
-export type ReconcileTally = { adopt: number; terminate: number; markStopped: number };
+export type ReconcileTally = {
+  adopt: number;
+  terminate: number;
+  markStopped: number;
+  bootFailed: number;
+};
 
 /** The outcome of one cycle. */
 export type ReconcileReport = SweepReport<ReconcileTally>;
@@ -116,7 +123,7 @@ async function execute(
   seen: readonly ObservedEc2Instance[],
   terminate: (ids: string[]) => Promise<void>,
 ): Promise<ReconcileTally> {
-  const done = { adopt: 0, terminate: 0, markStopped: 0 };
+  const done = { adopt: 0, terminate: 0, markStopped: 0, bootFailed: 0 };
   const byId = new Map(seen.map((i) => [i.instanceId, i]));
   const db = computeDb(resources.db);
   const terminations = actions.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : []));
@@ -187,13 +194,15 @@ export async function reconcile(
     options.workspaceIds ?? (await workspacesToWatch(resources)),
     {
       actor: 'reconciler',
-      actions: { adopt: 0, terminate: 0, markStopped: 0 },
+      actions: { adopt: 0, terminate: 0, markStopped: 0, bootFailed: 0 },
       signal: options.signal,
     },
     async (workspaceId, ec2, send) => {
       const seen = await observeInstances(ec2, workspaceId, send);
       await refreshNodes(resources, seen);
       await forgetVanished(resources, workspaceId, seen);
+      // Before planning, so the plan terminates a cluster failed here in this same cycle.
+      const bootFailed = await failStalledBootstraps(resources, workspaceId, seen, ec2, send);
       const plan = planReconcile({
         workspaceId,
         clusters: await clusterRecords(resources, workspaceId, seen),
@@ -201,9 +210,10 @@ export async function reconcile(
         now: resources.clock.now().getTime(),
         graceMs: resources.config.compute.launchGraceMs,
       });
-      return execute(resources, workspaceId, plan, seen, (ids) =>
+      const done = await execute(resources, workspaceId, plan, seen, (ids) =>
         terminateInstances(ec2, ids, send),
       );
+      return { ...done, bootFailed };
     },
   );
 }

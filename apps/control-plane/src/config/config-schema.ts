@@ -68,6 +68,8 @@ export interface Config {
     sweepConcurrency: number;
     /** How long a fresh launch may stay invisible to DescribeInstances. */
     launchGraceMs: number;
+    /** How long a launched node may take to register before its cluster fails. */
+    bootstrapTimeoutMs: number;
   };
 }
 
@@ -381,5 +383,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'int',
     schema: positiveInt(3_600_000),
     default: 300_000,
+  },
+  {
+    path: 'compute.bootstrapTimeoutMs',
+    env: 'FERRY_COMPUTE_BOOTSTRAP_TIMEOUT_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(3_600_000),
+    default: 600_000,
   },
 ];

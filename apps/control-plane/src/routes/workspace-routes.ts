@@ -18,6 +18,7 @@ import {
   listWorkspaces,
   updateWorkspace,
 } from '../workspaces/workspaces.ts';
+import { stopComputeForDeletion } from '../compute/workspace-teardown.ts';
 import { userOf } from './route-helpers.ts';
 
 /** The organization of a workspace-scoped route (always resolved by authorization). */
@@ -88,9 +89,20 @@ export const workspaceRoutes: readonly AnyRouteDefinition[] = [
     permission: 'workspace:manage',
     scope: WORKSPACE_SCOPE,
     callers: USERS,
-    async handle({ resources, params, now, audit }) {
-      Object.assign(audit, { targetType: 'workspace', targetId: params.workspaceId });
-      await deleteWorkspace(resources.db, params.workspaceId, now);
+    async handle({ resources, principal, params, query, now, audit }) {
+      const stopClusters = query.stopClusters === 'true';
+      Object.assign(audit, {
+        targetType: 'workspace',
+        targetId: params.workspaceId,
+        details: { stopClusters },
+      });
+      await stopComputeForDeletion(resources, params.workspaceId, {
+        stopClusters,
+        actor: { kind: 'user', id: userOf(principal).userId },
+      });
+      await deleteWorkspace(resources.db, params.workspaceId, now, {
+        clustersStopped: stopClusters,
+      });
       return undefined;
     },
   }),

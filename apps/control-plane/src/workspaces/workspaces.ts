@@ -17,6 +17,9 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { WorkspacesTable } from '../db/tables/index.ts';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
+import { awsDb } from '../aws/aws-db.ts';
+import { computeDb } from '../compute/compute-db.ts';
+import { unendedClusters, WorkspaceHasClustersError } from '../compute/workspace-teardown.ts';
 
 /** Idle timeout of a workspace that does not set one (minutes). */
 export const DEFAULT_IDLE_TIMEOUT_MINUTES = 60;
@@ -213,11 +216,17 @@ export async function setWorkspaceState(
   });
 }
 
-/** Deletes a workspace: state Deleted, service accounts and their tokens revoked, in one transaction. */
+/**
+ * Deletes a workspace: state Deleted, service accounts and their tokens revoked, its AWS
+ * setup disconnected (so nothing assumes its roles again), in one transaction — refused
+ * while a cluster of it is not Stopped or Failed (`stopComputeForDeletion` runs first;
+ * after it stopped them, `clustersStopped` lets Stopping ones go).
+ */
 export async function deleteWorkspace(
   db: Kysely<Database>,
   workspaceId: string,
   now: Date,
+  options: { readonly clustersStopped?: boolean } = {},
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const row = await trx
@@ -228,7 +237,23 @@ export async function deleteWorkspace(
       .forUpdate()
       .executeTakeFirst();
     if (row === undefined) throw new NotFoundError('No such workspace.');
+    // Again under the lock: a cluster started since the caller's check must not be orphaned.
+    const clusters = await unendedClusters(
+      computeDb(trx),
+      workspaceId,
+      options.clustersStopped === true,
+    );
+    if (clusters.length > 0) throw new WorkspaceHasClustersError(workspaceId, clusters);
     const state = transitionWorkspace(row.state, 'Deleted');
+    await awsDb(trx)
+      .updateTable('aws_setups')
+      .set({
+        status: 'disconnected',
+        reason: 'The workspace was deleted: ferry no longer assumes its roles.',
+        updated_at: now,
+      })
+      .where('workspace_id', '=', workspaceId)
+      .execute();
     await trx
       .updateTable('workspaces')
       .set({ state, deleted_at: now, updated_at: now })

@@ -66,6 +66,10 @@ export function workspaceUsage(runs: readonly NodeRun[], period: Period, now: nu
   return { instanceHours, vcpuHours, memoryGiBHours, storageGiBHours, costUsd: roundUsd(cost) };
 }
 
-function roundUsd(usd: number): number {
+/**
+ * Every cost ferry reports is rounded to a millionth of a dollar. Rounding is monotone, so a
+ * bound on the exact cost holds for the reported one once the bound is rounded the same way.
+ */
+export function roundUsd(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }
