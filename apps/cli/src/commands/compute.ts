@@ -11,10 +11,9 @@ import {
   STARTED_STATES,
   waitForState,
 } from './compute-actions.ts';
+import { apiAction } from '../api-connection.ts';
 import {
-  connect,
   printJson,
-  runApi,
   withConnection,
   type ConnectionFlags,
   type WorkspaceClient,
@@ -24,6 +23,7 @@ import {
   contextFromFlags,
   decimal,
   integer,
+  integerAtLeast,
   startBody,
   type ContextFlags,
 } from './compute-flags.ts';
@@ -79,7 +79,7 @@ function waitOption(command: Command, what: string): Command {
     .option(
       '--timeout <seconds>',
       'with --wait, give up after this long',
-      integer,
+      integerAtLeast(1),
       DEFAULT_WAIT_SECONDS,
     );
 }
@@ -90,17 +90,12 @@ function stateLine(c: Cluster): string {
   return `  ${c.updatedAt}  ${c.state}${ended}${error}\n`;
 }
 
-/** Action wrapper: connect, run, report API errors. */
+/** Action wrapper: connect to the workspace, run, report failures. */
 function action<T extends ConnectionFlags, A extends unknown[]>(
   context: CliContext,
   body: (wc: WorkspaceClient, flags: T, ...args: A) => Promise<void>,
 ) {
-  return async (...all: unknown[]) => {
-    // Commander passes the positional arguments, then the options, then the command.
-    const flags = all.at(-2) as T;
-    const args = all.slice(0, -2) as A;
-    await runApi(context, () => body(connect(flags), flags, ...args));
-  };
+  return apiAction<T, A>(context, { workspace: true }, body);
 }
 
 function registerStart(compute: Command, context: CliContext) {
@@ -197,7 +192,7 @@ function registerList(compute: Command, context: CliContext) {
       .description("List the workspace's clusters, newest first.")
       .option('--state <states>', 'only these states, comma-separated (e.g. Idle,Busy)')
       .option('--label <key=value>', 'only clusters with this label')
-      .option('--limit <n>', 'at most this many (default 50)', integer, 50),
+      .option('--limit <n>', 'at most this many (default 50)', integerAtLeast(1), 50),
   ).action(
     action<Flags<{ state?: string; label?: string; limit: number }>, []>(
       context,
@@ -233,7 +228,7 @@ function registerStatus(compute: Command, context: CliContext) {
       .description(
         'Show a cluster: state, instance type and why, $/hour, running cost, nodes and recent events.',
       )
-      .option('--events <n>', 'how many recent events (default 10)', integer, 10),
+      .option('--events <n>', 'how many recent events (default 10)', integerAtLeast(0), 10),
   ).action(
     action<Flags<{ events: number }>, [string]>(context, async (wc, flags, clusterId) => {
       const params = { workspaceId: wc.workspaceId, clusterId };
@@ -257,7 +252,12 @@ function registerLogs(compute: Command, context: CliContext) {
       .option('--since <time>', 'only lines after this ISO 8601 time')
       .option('--instance <id>', 'only this node (i-…)')
       .option('--follow', 'keep printing new lines until the cluster is Stopped or Failed')
-      .option('--poll <ms>', 'with --follow, time between polls (default 1000)', integer, 1000),
+      .option(
+        '--poll <ms>',
+        'with --follow, time between polls (default 1000)',
+        integerAtLeast(100),
+        1000,
+      ),
   ).action(
     action<Flags<{ since?: string; instance?: string; follow?: boolean; poll: number }>, [string]>(
       context,
