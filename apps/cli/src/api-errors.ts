@@ -17,6 +17,7 @@ const FIELD_FLAGS: Readonly<Record<string, string>> = {
   scopes: '--scope',
   expiresInDays: '--expires-in-days',
   instanceId: '--instance',
+  workspaceId: '--workspace',
 };
 
 /** Where the token of a request came from, to say which one was refused. */

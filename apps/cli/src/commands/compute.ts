@@ -12,6 +12,8 @@ import {
   waitForState,
 } from './compute-actions.ts';
 import { apiAction } from '../api-connection.ts';
+import { stopAll } from './compute-stop-all.ts';
+import { registerComputeTelemetry } from './compute-telemetry.ts';
 import {
   printJson,
   withConnection,
@@ -151,16 +153,22 @@ function registerStop(compute: Command, context: CliContext) {
     waitOption(
       compute
         .command('stop')
-        .argument('<clusterId>', 'the cluster (cl_…)')
+        .argument('[clusterId]', 'the cluster (cl_…)')
+        .option('--all', 'stop every cluster of the workspace that is not Stopped or Failed')
         .description(
-          'Stop a cluster: its instances are terminated; it is Stopped once EC2 reports every one terminated. Stopping a stopped cluster does nothing.',
+          'Stop a cluster (or --all): its instances are terminated; it is Stopped once EC2 reports every one terminated. Stopping a stopped cluster does nothing.',
         ),
       'wait until the cluster is Stopped',
     ),
   ).action(
-    action<Flags<{ wait?: boolean; timeout: number }>, [string]>(
+    action<Flags<{ wait?: boolean; timeout: number; all?: boolean }>, [string | undefined]>(
       context,
       async (wc, flags, clusterId) => {
+        if (flags.all === true && clusterId !== undefined)
+          throw new CliError('usage', 'give a cluster id or --all, not both');
+        if (flags.all === true) return stopAll(context, wc, flags);
+        if (clusterId === undefined)
+          throw new CliError('usage', 'missing the cluster id (or --all for every live cluster)');
         const stopped = await wc.client.call('compute.stop', {
           params: { workspaceId: wc.workspaceId, clusterId },
         });
@@ -192,7 +200,7 @@ function registerList(compute: Command, context: CliContext) {
       .description("List the workspace's clusters, newest first.")
       .option('--state <states>', 'only these states, comma-separated (e.g. Idle,Busy)')
       .option('--label <key=value>', 'only clusters with this label')
-      .option('--limit <n>', 'at most this many (default 50)', integerAtLeast(1), 50),
+      .option('--limit <n>', 'at most this many', integerAtLeast(1), 50),
   ).action(
     action<Flags<{ state?: string; label?: string; limit: number }>, []>(
       context,
@@ -388,7 +396,7 @@ export const computeCommand: CliCommand = {
     const compute = program
       .command('compute')
       .description(
-        'Start, stop and inspect compute clusters in a workspace (needs --url, --token, --workspace or FERRY_URL, FERRY_TOKEN, FERRY_WORKSPACE). See docs/compute.md.',
+        'Start, stop and inspect compute clusters in a workspace (--url, --token, --workspace; else FERRY_URL, FERRY_TOKEN, FERRY_WORKSPACE; else the profile `ferry login` saved). See docs/compute.md.',
       );
     registerStart(compute, context);
     registerStop(compute, context);
@@ -397,5 +405,6 @@ export const computeCommand: CliCommand = {
     registerLogs(compute, context);
     registerUsage(compute, context);
     registerManifests(compute, context);
+    registerComputeTelemetry(compute, context);
   },
 };
