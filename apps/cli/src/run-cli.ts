@@ -1,33 +1,28 @@
 /** Runs the CLI on an argument list; the testable core of bin.ts. */
 import { CommanderError } from 'commander';
-import { CliError, type CliContext } from './cli-command.ts';
+import type { CliContext } from './cli-command.ts';
 import { processIo, type CliIo } from './cli-io.ts';
+import { reportError } from './api-connection.ts';
+import { EXIT } from './exit-codes.ts';
 import { buildProgram } from './program.ts';
 
 /** Runs `ferry <argv…>` and resolves to the process exit code. Never exits the process. */
-export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const context: CliContext = { io, exitCode: 0 };
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  env: CliContext['env'] = process.env,
+): Promise<number> {
+  const context: CliContext = { io, exitCode: 0, env };
   const program = buildProgram(context);
-  // Subcommands inherit output and exit handling from the program.
-  for (const sub of program.commands) {
-    sub.exitOverride().configureOutput(program.configureOutput());
-  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return context.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version "errors" are successful exits.
-      return error.exitCode;
+      // Help and version "errors" are successful exits; commander printed the rest.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof CliError || isCodedError(error)) {
-      io.stderr(`ferry: ${(error as Error).message}\n`);
-      return 1;
-    }
-    throw error;
+    reportError(context, error);
+    return context.exitCode;
   }
-}
-
-function isCodedError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
 }

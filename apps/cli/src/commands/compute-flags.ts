@@ -30,6 +30,15 @@ export function integer(value: string): number {
   return Number(value);
 }
 
+/** Commander parser of a whole-number flag with a lower bound (`--limit 0` is a usage error). */
+export function integerAtLeast(min: number): (value: string) => number {
+  return (value) => {
+    const n = integer(value);
+    if (n < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
+    return n;
+  };
+}
+
 /** Commander parser of a number flag (GiB may be fractional, e.g. 0.5). */
 export function decimal(value: string): number {
   const n = Number(value);

@@ -5,29 +5,27 @@ import { runCli } from '../run-cli.ts';
 
 describe('ferry compute without a control plane', () => {
   async function run(argv: string[], env: Record<string, string | undefined> = {}) {
-    const saved = { ...process.env };
-    for (const k of ['FERRY_URL', 'FERRY_TOKEN', 'FERRY_WORKSPACE']) delete process.env[k];
-    Object.assign(process.env, env);
-    try {
-      const io = createBufferIo();
-      const code = await runCli(argv, io);
-      return { code, out: io.out(), err: io.err() };
-    } finally {
-      process.env = saved;
-    }
+    const io = createBufferIo();
+    // No profile: the config directory is one that does not exist.
+    const code = await runCli(argv, io, { FERRY_CONFIG_DIR: '/nonexistent/ferry', ...env });
+    return { code, out: io.out(), err: io.err() };
   }
 
-  it('names the missing connection setting', async () => {
+  it('names every missing connection setting at once, and exits 2', async () => {
     const r = await run(['compute', 'list']);
-    expect(r.code).toBe(1);
-    expect(r.err).toBe('ferry: --url (or FERRY_URL) is required\n');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'ferry: missing --url (or FERRY_URL), --token (or FERRY_TOKEN), --workspace (or FERRY_WORKSPACE); `ferry login` saves the URL and a token; `ferry workspace use <id>` saves a workspace\n',
+    );
     const t = await run(['compute', 'list', '--url', 'http://127.0.0.1:9']);
-    expect(t.err).toBe('ferry: --token (or FERRY_TOKEN) is required\n');
+    expect(t.err).toMatch(/^ferry: missing --token \(or FERRY_TOKEN\), --workspace/);
     const w = await run(['compute', 'list'], {
       FERRY_URL: 'http://127.0.0.1:9',
       FERRY_TOKEN: 'ferry_pat_secret',
     });
-    expect(w.err).toBe('ferry: --workspace (or FERRY_WORKSPACE) is required\n');
+    expect(w.err).toBe(
+      'ferry: missing --workspace (or FERRY_WORKSPACE); `ferry workspace use <id>` saves a workspace\n',
+    );
   });
 
   it('says when the control plane cannot be reached, without printing the token', async () => {
@@ -41,8 +39,10 @@ describe('ferry compute without a control plane', () => {
       FERRY_TOKEN: 'ferry_pat_do_not_print_me',
       FERRY_WORKSPACE: 'ws_x',
     });
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^ferry: cannot reach the control plane: ECONNREFUSED/);
+    expect(r.code).toBe(6);
+    expect(r.err).toBe(
+      `ferry: cannot reach the control plane at http://127.0.0.1:${port} (ECONNREFUSED): check --url, and that the server is running\n`,
+    );
     expect(r.out + r.err).not.toContain('do_not_print_me');
   });
 

@@ -11,10 +11,11 @@ import {
   STARTED_STATES,
   waitForState,
 } from './compute-actions.ts';
+import { apiAction } from '../api-connection.ts';
+import { stopAll } from './compute-stop-all.ts';
+import { registerComputeTelemetry } from './compute-telemetry.ts';
 import {
-  connect,
   printJson,
-  runApi,
   withConnection,
   type ConnectionFlags,
   type WorkspaceClient,
@@ -24,6 +25,7 @@ import {
   contextFromFlags,
   decimal,
   integer,
+  integerAtLeast,
   startBody,
   type ContextFlags,
 } from './compute-flags.ts';
@@ -79,7 +81,7 @@ function waitOption(command: Command, what: string): Command {
     .option(
       '--timeout <seconds>',
       'with --wait, give up after this long',
-      integer,
+      integerAtLeast(1),
       DEFAULT_WAIT_SECONDS,
     );
 }
@@ -90,17 +92,12 @@ function stateLine(c: Cluster): string {
   return `  ${c.updatedAt}  ${c.state}${ended}${error}\n`;
 }
 
-/** Action wrapper: connect, run, report API errors. */
+/** Action wrapper: connect to the workspace, run, report failures. */
 function action<T extends ConnectionFlags, A extends unknown[]>(
   context: CliContext,
   body: (wc: WorkspaceClient, flags: T, ...args: A) => Promise<void>,
 ) {
-  return async (...all: unknown[]) => {
-    // Commander passes the positional arguments, then the options, then the command.
-    const flags = all.at(-2) as T;
-    const args = all.slice(0, -2) as A;
-    await runApi(context, () => body(connect(flags), flags, ...args));
-  };
+  return apiAction<T, A>(context, { workspace: true }, body);
 }
 
 function registerStart(compute: Command, context: CliContext) {
@@ -156,16 +153,22 @@ function registerStop(compute: Command, context: CliContext) {
     waitOption(
       compute
         .command('stop')
-        .argument('<clusterId>', 'the cluster (cl_…)')
+        .argument('[clusterId]', 'the cluster (cl_…)')
+        .option('--all', 'stop every cluster of the workspace that is not Stopped or Failed')
         .description(
-          'Stop a cluster: its instances are terminated; it is Stopped once EC2 reports every one terminated. Stopping a stopped cluster does nothing.',
+          'Stop a cluster (or --all): its instances are terminated; it is Stopped once EC2 reports every one terminated. Stopping a stopped cluster does nothing.',
         ),
       'wait until the cluster is Stopped',
     ),
   ).action(
-    action<Flags<{ wait?: boolean; timeout: number }>, [string]>(
+    action<Flags<{ wait?: boolean; timeout: number; all?: boolean }>, [string | undefined]>(
       context,
       async (wc, flags, clusterId) => {
+        if (flags.all === true && clusterId !== undefined)
+          throw new CliError('usage', 'give a cluster id or --all, not both');
+        if (flags.all === true) return stopAll(context, wc, flags);
+        if (clusterId === undefined)
+          throw new CliError('usage', 'missing the cluster id (or --all for every live cluster)');
         const stopped = await wc.client.call('compute.stop', {
           params: { workspaceId: wc.workspaceId, clusterId },
         });
@@ -197,7 +200,7 @@ function registerList(compute: Command, context: CliContext) {
       .description("List the workspace's clusters, newest first.")
       .option('--state <states>', 'only these states, comma-separated (e.g. Idle,Busy)')
       .option('--label <key=value>', 'only clusters with this label')
-      .option('--limit <n>', 'at most this many (default 50)', integer, 50),
+      .option('--limit <n>', 'at most this many', integerAtLeast(1), 50),
   ).action(
     action<Flags<{ state?: string; label?: string; limit: number }>, []>(
       context,
@@ -233,7 +236,7 @@ function registerStatus(compute: Command, context: CliContext) {
       .description(
         'Show a cluster: state, instance type and why, $/hour, running cost, nodes and recent events.',
       )
-      .option('--events <n>', 'how many recent events (default 10)', integer, 10),
+      .option('--events <n>', 'how many recent events (default 10)', integerAtLeast(0), 10),
   ).action(
     action<Flags<{ events: number }>, [string]>(context, async (wc, flags, clusterId) => {
       const params = { workspaceId: wc.workspaceId, clusterId };
@@ -257,7 +260,12 @@ function registerLogs(compute: Command, context: CliContext) {
       .option('--since <time>', 'only lines after this ISO 8601 time')
       .option('--instance <id>', 'only this node (i-…)')
       .option('--follow', 'keep printing new lines until the cluster is Stopped or Failed')
-      .option('--poll <ms>', 'with --follow, time between polls (default 1000)', integer, 1000),
+      .option(
+        '--poll <ms>',
+        'with --follow, time between polls (default 1000)',
+        integerAtLeast(100),
+        1000,
+      ),
   ).action(
     action<Flags<{ since?: string; instance?: string; follow?: boolean; poll: number }>, [string]>(
       context,
@@ -388,7 +396,7 @@ export const computeCommand: CliCommand = {
     const compute = program
       .command('compute')
       .description(
-        'Start, stop and inspect compute clusters in a workspace (needs --url, --token, --workspace or FERRY_URL, FERRY_TOKEN, FERRY_WORKSPACE). See docs/compute.md.',
+        'Start, stop and inspect compute clusters in a workspace (--url, --token, --workspace; else FERRY_URL, FERRY_TOKEN, FERRY_WORKSPACE; else the profile `ferry login` saved). See docs/compute.md.',
       );
     registerStart(compute, context);
     registerStop(compute, context);
@@ -397,5 +405,6 @@ export const computeCommand: CliCommand = {
     registerLogs(compute, context);
     registerUsage(compute, context);
     registerManifests(compute, context);
+    registerComputeTelemetry(compute, context);
   },
 };

@@ -25,7 +25,7 @@ describe('ferry server', () => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.once('exit', r));
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain("--listen: expected an integer 0-65535, got 'abc'");
   });
 

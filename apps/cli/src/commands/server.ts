@@ -19,7 +19,10 @@ export const serverCommand: CliCommand = {
       .description(
         'Run the control plane. Settings come from flags, then FERRY_* / DATABASE_URL environment variables, then the --config file, then defaults (see docs/operations.md).',
       )
-      .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080)')
+      .option(
+        '--listen <address>',
+        'host:port, :port, a port or a host to listen on (default 127.0.0.1:8080)',
+      )
       .option('--data-dir <dir>', 'embedded database and generated key (default ./.ferry/data)')
       .option('--config <file>', 'JSON config file')
       .option('--database-url <url>', 'PostgreSQL instead of the embedded database')

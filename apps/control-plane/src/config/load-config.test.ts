@@ -63,6 +63,17 @@ describe('loadConfig', () => {
     expect(v6.publicUrl).toBe('http://[::1]:9002');
   });
 
+  it('reads a bare number given to --listen as the port, on the default host', () => {
+    expect(loadConfig({ env: {}, flags: { listen: '8081' } }).listen).toEqual({
+      host: '127.0.0.1',
+      port: 8081,
+    });
+    expect(loadConfig({ env: {}, flags: { listen: 'localhost' } }).listen.host).toBe('localhost');
+    expect(issuesOf(() => loadConfig({ env: {}, flags: { listen: '99999' } }))).toEqual([
+      "--listen: expected an integer 0-65535, got '99999'",
+    ]);
+  });
+
   it('names the setting and the bad value in every error', () => {
     expect(issuesOf(() => loadConfig({ env: { FERRY_LISTEN_PORT: 'abc' } }))).toEqual([
       "FERRY_LISTEN_PORT: expected an integer 0-65535, got 'abc'",

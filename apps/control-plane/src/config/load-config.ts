@@ -9,7 +9,7 @@ import { SETTINGS, type Config, type SettingSpec } from './config-schema.ts';
 
 /** Command-line values (already split by the CLI); strings as typed by the user. */
 export interface ConfigFlags {
-  /** `host:port`, `:port` or `host` — shorthand for listenHost/listenPort. */
+  /** `host:port`, `:port`, a bare port or `host` — shorthand for listenHost/listenPort. */
   listen?: string;
   listenHost?: string;
   listenPort?: string | number;
@@ -124,6 +124,8 @@ function readFile(path: string, issues: string[]): unknown {
 }
 
 function splitListen(listen: string, issues: string[]): { host?: string; port?: string } {
+  // A bare number is a port (`--listen 8081`), never a host name.
+  if (/^\d+$/.test(listen.trim())) return { port: listen.trim() };
   const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(.*))?$/.exec(listen.trim());
   const host = m?.[1] ?? m?.[2];
   if (!m || (host === '' && m[3] === undefined)) {
