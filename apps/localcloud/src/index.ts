@@ -5,7 +5,7 @@
 import type { LogLevel } from './core/logger.ts';
 import { createLogger } from './core/logger.ts';
 import { startServer } from './core/server.ts';
-import type { Logger } from './core/contract.ts';
+import type { AuthorizationEvent, Logger } from './core/contract.ts';
 import { services } from './services/index.ts';
 
 export interface StartOptions {
@@ -20,6 +20,11 @@ export interface StartOptions {
   logger?: Logger;
   /** Seed of the fault injector's random numbers. */
   seed?: number;
+  /**
+   * Told every authorization decision (who, which action, allowed or not), like CloudTrail's
+   * event history: tests use it to record what each principal actually needed.
+   */
+  onAuthorization?: (event: AuthorizationEvent) => void;
 }
 
 export interface LocalCloud {
@@ -37,8 +42,10 @@ export async function start(options: StartOptions = {}): Promise<LocalCloud> {
     services,
     log: options.logger ?? createLogger(options.logLevel ?? 'info'),
     seed: options.seed,
+    ...(options.onAuthorization ? { onAuthorization: options.onAuthorization } : {}),
   });
   return { url: server.url, stop: () => server.stop() };
 }
 
 export type { LogLevel } from './core/logger.ts';
+export type { AuthorizationEvent } from './core/contract.ts';

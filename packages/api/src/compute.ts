@@ -389,6 +389,7 @@ export const computeContracts = {
     status: 200,
     response: registeredNodeSchema,
     public: true,
+    errors: [401, 409],
   }),
   'nodes.heartbeat': defineContract({
     method: 'POST',
@@ -399,6 +400,7 @@ export const computeContracts = {
     status: 200,
     response: heartbeatResponseSchema,
     public: true,
+    errors: [401],
   }),
 } as const;
 

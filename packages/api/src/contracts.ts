@@ -62,6 +62,7 @@ export const contracts = {
     status: 201,
     response: userSchema,
     public: true,
+    errors: [404, 409],
   }),
   'auth.signup': defineContract({
     method: 'POST',
@@ -72,6 +73,7 @@ export const contracts = {
     status: 201,
     response: userSchema,
     public: true,
+    errors: [404, 409],
   }),
   'auth.login': defineContract({
     method: 'POST',
@@ -82,6 +84,7 @@ export const contracts = {
     status: 200,
     response: sessionSchema,
     public: true,
+    errors: [401],
   }),
   'auth.logout': defineContract({
     method: 'POST',
@@ -115,6 +118,7 @@ export const contracts = {
     status: 200,
     response: tokenExchangeResponseSchema,
     public: true,
+    errors: [401],
   }),
   'tokens.create': defineContract({
     method: 'POST',
@@ -160,6 +164,7 @@ export const contracts = {
     status: 201,
     response: userSchema,
     idempotent: true,
+    errors: [409],
   }),
   'orgs.create': defineContract({
     method: 'POST',
@@ -206,6 +211,7 @@ export const contracts = {
     tag: 'orgs',
     params: orgParamsSchema,
     status: 204,
+    errors: [409],
   }),
   'orgs.leave': defineContract({
     method: 'POST',
@@ -214,6 +220,7 @@ export const contracts = {
     tag: 'orgs',
     params: orgParamsSchema,
     status: 204,
+    errors: [409],
   }),
   'orgs.members.list': defineContract({
     method: 'GET',
@@ -234,6 +241,7 @@ export const contracts = {
     body: updateOrgMemberBodySchema,
     status: 200,
     response: orgMemberSchema,
+    errors: [409],
   }),
   'orgs.members.remove': defineContract({
     method: 'DELETE',
@@ -242,6 +250,7 @@ export const contracts = {
     tag: 'orgs',
     params: orgMemberParamsSchema,
     status: 204,
+    errors: [409],
   }),
   'orgs.invitations.create': defineContract({
     method: 'POST',
@@ -271,6 +280,7 @@ export const contracts = {
     tag: 'orgs',
     params: invitationParamsSchema,
     status: 204,
+    errors: [409],
   }),
   'invitations.accept': defineContract({
     method: 'POST',
@@ -280,6 +290,7 @@ export const contracts = {
     body: acceptInvitationBodySchema,
     status: 200,
     response: acceptedInvitationSchema,
+    errors: [404, 409],
   }),
   'workspaces.create': defineContract({
     method: 'POST',
@@ -291,6 +302,7 @@ export const contracts = {
     status: 201,
     response: workspaceSchema,
     idempotent: true,
+    errors: [409],
   }),
   'workspaces.list': defineContract({
     method: 'GET',
@@ -320,6 +332,7 @@ export const contracts = {
     body: updateWorkspaceBodySchema,
     status: 200,
     response: workspaceSchema,
+    errors: [409],
   }),
   'workspaces.delete': defineContract({
     method: 'DELETE',

@@ -188,13 +188,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   },
   {
     role: 'UserInitiated',
-    action: 'ec2:CreateLaunchTemplateVersion',
-    why: 'Change the launch template of a ferry cluster (e.g. a retry with another instance type), only on templates tagged as ferry’s.',
-    scopes: [taggedLaunchTemplate],
-    probe: { kind: 'dry-run', note: 'needs a launch template tagged as ferry’s' },
-  },
-  {
-    role: 'UserInitiated',
     action: 'ec2:DescribeLaunchTemplates',
     why: 'Find a cluster’s launch template after a restart instead of creating a second one.',
     scopes: anyInRegion,
@@ -270,13 +263,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   },
   {
     role: 'UserInitiated',
-    action: 'ec2:DescribeFleets',
-    why: 'Read a fleet’s launch errors (e.g. InsufficientInstanceCapacity) and its instances.',
-    scopes: anyInRegion,
-    probe: dryRun,
-  },
-  {
-    role: 'UserInitiated',
     action: 'ec2:TerminateInstances',
     why: 'Stop a cluster when its user asks, only instances tagged as this workspace’s ferry instances.',
     scopes: [
@@ -343,13 +329,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
     scopes: [taggedLaunchTemplate],
     probe: { kind: 'dry-run', note: 'needs a launch template tagged as ferry’s' },
   },
-  {
-    role: 'Unattended',
-    action: 'ec2:DeleteLaunchTemplateVersions',
-    why: 'Delete leftover versions of ferry launch templates, only templates tagged as ferry’s.',
-    scopes: [taggedLaunchTemplate],
-    probe: { kind: 'dry-run', note: 'needs a launch template tagged as ferry’s' },
-  },
 
   // Worker: the nodes themselves, reading and writing the customer's data.
   {
@@ -375,7 +354,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
       ['s3:GetObject', 'Read the data a query scans.'],
       ['s3:PutObject', 'Write query results and sinks (also covers multipart uploads).'],
       ['s3:DeleteObject', 'Remove temporary results and the verifier’s marker object.'],
-      ['s3:AbortMultipartUpload', 'Clean up a large result upload that failed half way.'],
     ] as const
   ).map(([action, why]): PermissionEntry => ({
     role: 'Worker',
@@ -393,10 +371,7 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
         ],
       },
     ],
-    probe:
-      action === 's3:AbortMultipartUpload'
-        ? { kind: 'none', reason: 'needs an upload in progress; same scope as s3:PutObject' }
-        : { kind: 's3-marker' },
+    probe: { kind: 's3-marker' },
   })),
 
   // Platform: ferry's own principal, in the platform's account.
@@ -417,7 +392,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   ...(
     [
       ['sns:CreateTopic', 'Create the phone-home topic (`ferry platform init`, idempotent).'],
-      ['sns:GetTopicAttributes', 'Check the phone-home topic’s policy.'],
       ['sns:SetTopicAttributes', 'Set the topic policy that lets stacks publish to it.'],
       ['sns:Subscribe', 'Subscribe the phone-home queue to the topic.'],
     ] as const
@@ -431,12 +405,10 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   ...(
     [
       ['sqs:CreateQueue', 'Create the phone-home queue (`ferry platform init`, idempotent).'],
-      ['sqs:GetQueueUrl', 'Find the phone-home queue.'],
       ['sqs:GetQueueAttributes', 'Read the queue’s ARN and policy.'],
       ['sqs:SetQueueAttributes', 'Let the phone-home topic deliver to the queue.'],
       ['sqs:ReceiveMessage', 'Receive stack progress (phone-home stages).'],
       ['sqs:DeleteMessage', 'Acknowledge a phone-home message once handled.'],
-      ['sqs:ChangeMessageVisibility', 'Retry a phone-home message later.'],
     ] as const
   ).map(([action, why]): PermissionEntry => ({
     role: 'Platform',
