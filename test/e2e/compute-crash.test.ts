@@ -10,7 +10,13 @@
  * - no cluster has instances of two fleets running;
  * - no cluster the API reports Stopped has a running instance, none is left Stopping and
  *   none Failed (a crash is not an AWS error);
- * - every live cluster has exactly `clusterSize` active instances.
+ * - every live cluster has exactly `clusterSize` active instances;
+ * - exactly one cluster per start (retried starts carry their Idempotency-Key), and no
+ *   cluster ever had more fleets than launch attempts.
+ *
+ * Each kill lands in the middle of the work, alternately under a request in flight and under
+ * a running launch or stop; the test prints how many kills hit requests and jobs, how many
+ * requests were retried and how many jobs ran again, and asserts a floor for each.
  *
  * The seed is printed; `FERRY_CRASH_SEED=<n>` replays a run's choices (not its timing).
  * Nodes run `sleep` (no worker), so clusters stay Starting — enough for launch and stop.
@@ -22,6 +28,7 @@ import { join } from 'node:path';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { createResources, type OwnedResources } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeDb } from '../../apps/control-plane/src/compute/compute-db.ts';
 import { reconcileJob } from '../../apps/control-plane/src/compute/compute-job-types.ts';
 import { usePostgresServer } from '../../apps/control-plane/src/testing/backends.ts';
 import {
@@ -93,21 +100,27 @@ async function startServer(): Promise<ServerProcess> {
   return server;
 }
 
+/** Requests in flight right now: the killer waits for one to kill the process under it. */
+let inFlight = 0;
+
 /**
  * Calls the API, riding out the process's deaths: connection errors and 5xx answers are
- * retried until the deadline (a POST may thus run twice; the test only relies on what the
- * API reports at the end).
+ * retried until the deadline with the same headers (a creating POST carries its
+ * Idempotency-Key, so a retry answers the first request's cluster), and so is the 409 that
+ * says the key's first request is still running.
  */
 async function call<T>(
   method: string,
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
   deadlineMs = 120_000,
 ): Promise<{ status: number; body: T; retried: boolean }> {
   const deadline = Date.now() + deadlineMs;
   let retried = false;
   let last: string;
   for (;;) {
+    inFlight++;
     try {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, {
         method,
@@ -115,17 +128,23 @@ async function call<T>(
           cookie: session.cookie,
           'x-csrf-token': session.csrf,
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(20_000),
       });
       const text = await res.text();
-      if (res.status < 500) {
+      // A retry may find the killed request's claim on its Idempotency-Key: retry until the
+      // claim lapses, as the API says.
+      const claimed = res.status === 409 && text.includes('"idempotency_key_in_use"');
+      if (res.status < 500 && !claimed) {
         return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, retried };
       }
       last = `${res.status} ${text.slice(0, 300)}`;
     } catch (err) {
       last = (err as Error).message;
+    } finally {
+      inFlight--;
     }
     if (Date.now() > deadline) throw new Error(`${method} ${path}: gave up (${last})`);
     retried = true;
@@ -258,26 +277,31 @@ describe('compute survives SIGKILL of the control plane', () => {
     let startsLeft = STARTS;
     let stopsLeft = STOPS;
     let retriedStarts = 0;
+    let retriedStops = 0;
     let opsDone = false;
+    let startNumber = 0;
 
     const lane = async () => {
       while (startsLeft > 0 || stopsLeft > 0) {
+        // Paced, so the operations span the kills instead of finishing before the first.
+        await sleep(150 + rng() * 450);
         const stopNow = stopsLeft > 0 && stoppable.length > 0 && (startsLeft === 0 || rng() < 0.45);
         if (stopNow) {
           stopsLeft--;
           const [id] = stoppable.splice(Math.floor(rng() * stoppable.length), 1);
           const res = await call<{ state: string }>('POST', `${base}/${id}/stop`);
+          if (res.retried) retriedStops++;
           expect(res.status, JSON.stringify(res.body)).toBe(200);
           expect(['Stopping', 'Stopped']).toContain(res.body.state);
         } else if (startsLeft > 0) {
           startsLeft--;
           const size = rng() < 0.3 ? 2 : 1;
-          const res = await call<{ id: string; state: string }>('POST', base, {
-            cpus: 2,
-            memory: 4,
-            clusterSize: size,
-            labels: { suite: 'crash' },
-          });
+          const res = await call<{ id: string; state: string }>(
+            'POST',
+            base,
+            { cpus: 2, memory: 4, clusterSize: size, labels: { suite: 'crash' } },
+            { 'idempotency-key': `crash-${seed}-${startNumber++}` },
+          );
           expect(res.status, JSON.stringify(res.body)).toBe(201);
           if (res.retried) retriedStarts++;
           started.push({ id: res.body.id, size });
@@ -289,9 +313,31 @@ describe('compute survives SIGKILL of the control plane', () => {
     };
 
     const kills: number[] = [];
+    let killsDuringRequests = 0;
+    let killsDuringJobs = 0;
+    const runningJobs = async (): Promise<number> =>
+      (
+        await db!.resources.db
+          .selectFrom('jobs')
+          .select('id')
+          .where('name', 'in', ['compute.launch', 'compute.stop'])
+          .where('status', '=', 'running')
+          .execute()
+      ).length;
     const killer = async () => {
       while (kills.length < MAX_KILLS && (!opsDone || kills.length < MIN_KILLS)) {
-        await sleep(400 + rng() * 2600);
+        await sleep(200 + rng() * 1300);
+        // Land the kill in the middle of the work: alternately under a request in flight and
+        // under a running launch or stop (waiting a little for one, then killing anyway).
+        const wantRequest = kills.length % 2 === 0;
+        const waitUntil = Date.now() + 5000;
+        let jobs = await runningJobs();
+        while (Date.now() < waitUntil && (wantRequest ? inFlight === 0 : jobs === 0)) {
+          await sleep(wantRequest ? 5 : 20);
+          if (!wantRequest) jobs = await runningJobs();
+        }
+        if (inFlight > 0) killsDuringRequests++;
+        if (jobs > 0 || (await runningJobs()) > 0) killsDuringJobs++;
         const at = Date.now();
         await server!.kill();
         kills.push(at);
@@ -328,6 +374,15 @@ describe('compute survives SIGKILL of the control plane', () => {
     );
     const settleMs = Date.now() - settled;
     progress('every launch and stop job finished');
+    // Jobs a kill interrupted ran again: more than one attempt.
+    const rerun = await db!.resources.db
+      .selectFrom('jobs')
+      .select(['name'])
+      .where('name', 'in', ['compute.launch', 'compute.stop'])
+      .where('attempts', '>', 1)
+      .execute();
+    const rerunLaunches = rerun.filter((j) => j.name === 'compute.launch').length;
+    const rerunStops = rerun.filter((j) => j.name === 'compute.stop').length;
 
     // One reconcile pass after everything settled, run by the process under test.
     const { id: jobId } = await db!.resources.jobs.enqueue(reconcileJob, {});
@@ -366,6 +421,26 @@ describe('compute survives SIGKILL of the control plane', () => {
         );
       }
     }
+    // At most one fleet ever per launch attempt of a cluster (terminated instances included).
+    const attempts = new Map(
+      (
+        await computeDb(db!.resources.db)
+          .selectFrom('clusters')
+          .select(['id', 'launch_attempt'])
+          .execute()
+      ).map((r) => [r.id, r.launch_attempt]),
+    );
+    for (const c of clusters) {
+      const everFleets = new Set(
+        instances
+          .filter((i) => tagsOf(i)['ferry:cluster'] === c.id)
+          .map((i) => tagsOf(i)['aws:ec2:fleet-id'])
+          .filter((id) => id !== undefined),
+      );
+      const allowed = Math.max(1, attempts.get(c.id) ?? 1);
+      if (everFleets.size > allowed)
+        problems.push(`${c.id} had ${everFleets.size} fleets in ${allowed} launch attempts`);
+    }
     for (const c of clusters) {
       const active = instances.filter(
         (i) => tagsOf(i)['ferry:cluster'] === c.id && ACTIVE_EC2.has(i.state),
@@ -394,11 +469,22 @@ describe('compute survives SIGKILL of the control plane', () => {
         `(${retriedStarts} retried across a kill), ${STOPS} stops in ${opsMs} ms; ` +
         `${clusters.length} clusters (${live.length} live, ` +
         `${clusters.filter((c) => c.state === 'Stopped').length} stopped), ` +
-        `${instances.length} ferry instances; jobs settled in ${settleMs} ms`,
+        `${instances.length} ferry instances; jobs settled in ${settleMs} ms; ` +
+        `kills during requests ${killsDuringRequests}, during jobs ${killsDuringJobs}; ` +
+        `interrupted requests: ${retriedStarts} starts, ${retriedStops} stops; ` +
+        `interrupted jobs (attempts > 1): ${rerunLaunches} launches, ${rerunStops} stops`,
     );
     expect(problems, `seed ${seed}`).toEqual([]);
     expect(kills.length).toBeGreaterThanOrEqual(MIN_KILLS);
+    // Each kill counts: some landed under requests and some under jobs, and work was redone.
+    expect(killsDuringRequests, 'kills during requests').toBeGreaterThanOrEqual(1);
+    expect(killsDuringJobs, 'kills during jobs').toBeGreaterThanOrEqual(1);
+    expect(retriedStarts + retriedStops, 'requests a kill interrupted').toBeGreaterThanOrEqual(1);
+    expect(rerunLaunches + rerunStops, 'jobs a kill interrupted').toBeGreaterThanOrEqual(1);
     expect(started).toHaveLength(STARTS);
+    // Retried starts carried their Idempotency-Key: exactly one cluster per start.
+    expect(clusters).toHaveLength(STARTS);
+    expect(new Set(started.map((s) => s.id)).size).toBe(STARTS);
     // What the test asked to stop is stopped; what it left running is live.
     const stopped = new Set(started.map((s) => s.id).filter((id) => !stoppable.includes(id)));
     expect(stopped.size).toBe(STOPS);

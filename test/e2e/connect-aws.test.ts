@@ -48,6 +48,7 @@ import { start as startCloud, type LocalCloud } from '@ferry/localcloud';
 import type { startedAwsSetupSchema } from '@ferry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { awsJournal } from './fixtures/aws-journal.ts';
 
 interface Account {
   accountId: string;
@@ -204,8 +205,14 @@ const getSetup = async (workspaceId: string, query = '') =>
   (await api('GET', `/api/v1/workspaces/${workspaceId}/aws-setup${query}`)).body;
 
 beforeAll(async () => {
-  cloud = await startCloud({ port: 0, logLevel: 'warn' });
+  const journal = awsJournal();
+  cloud = await startCloud({
+    port: 0,
+    logLevel: 'warn',
+    onAuthorization: journal.onAuthorization,
+  });
   const platform = await account('platform');
+  journal.setPlatformAccount(platform.accountId);
   customer = await account('customer');
   platformRoleArn = await createPlatformRole(platform);
   dataDir = await mkdtemp(join(tmpdir(), 'ferry-connect-aws-'));
@@ -361,7 +368,6 @@ describe('connect a workspace to AWS', () => {
     // Probes that need a ferry launch template run against a real one, deleted afterwards.
     for (const action of [
       'ec2:CreateFleet',
-      'ec2:CreateLaunchTemplateVersion',
       'ec2:DeleteLaunchTemplate',
       'ec2:DeleteLaunchTemplate (the probe template)',
     ]) {
@@ -473,22 +479,77 @@ describe('connect a workspace to AWS', () => {
     iam.destroy();
   }, 60_000);
 
+  it('a trust policy that accepts any external ID (StringLike *) fails the wrong-ID probe', async () => {
+    // Without the key the condition still fails, so only the wrong-ID probe can see this.
+    const iam = new IAMClient(customerConfig());
+    const roleName = `ferry-${workspaceId}-unattended`;
+    const role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    const original = decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '');
+    const trust = JSON.parse(original) as { Statement: { Condition?: Record<string, unknown> }[] };
+    let loosened = 0;
+    for (const s of trust.Statement) {
+      const eq = s.Condition?.StringEquals as Record<string, unknown> | undefined;
+      if (eq && 'sts:ExternalId' in eq) {
+        s.Condition = { StringLike: { 'sts:ExternalId': '*' } };
+        loosened++;
+      }
+    }
+    expect(loosened).toBe(1);
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: roleName,
+        PolicyDocument: JSON.stringify(trust),
+      }),
+    );
+    try {
+      const verified = await api('POST', `/api/v1/workspaces/${workspaceId}/aws-setup/verify`);
+      expect(verified.status).toBe(200);
+      const checks = verified.body.checks as { name: string; outcome: string; message: string }[];
+      const outcome = (name: string) => checks.find((c) => c.name === name)?.outcome;
+      expect(outcome('Unattended: AssumeRole with a wrong external ID is refused')).toBe('fail');
+      expect(outcome('Unattended: AssumeRole without the external ID is refused')).toBe('pass');
+      expect(outcome('Unattended: AssumeRole with the external ID')).toBe('pass');
+      const failing = checks.filter((c) => c.outcome === 'fail');
+      expect(failing.map((c) => c.name)).toEqual([
+        'Unattended: AssumeRole with a wrong external ID is refused',
+      ]);
+      expect(failing[0]?.message).toContain(CONFUSED_DEPUTY_MESSAGE);
+      expect(verified.body.workspaceState).not.toBe('Active');
+    } finally {
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: original }),
+      );
+    }
+    const again = await api('POST', `/api/v1/workspaces/${workspaceId}/aws-setup/verify`);
+    expect(again.body.workspaceState).toBe('Active');
+    // A drift run that began while the trust was loose may still land: let it, then verify.
+    await new Promise((r) => setTimeout(r, 4000));
+    const settled = await api('POST', `/api/v1/workspaces/${workspaceId}/aws-setup/verify`);
+    expect(settled.body.workspaceState).toBe('Active');
+    iam.destroy();
+  }, 90_000);
+
   it('drift: a detached Worker policy → Degraded with the statement to restore → Active', async () => {
     const iam = new IAMClient(customerConfig());
     const roleName = `ferry-${workspaceId}-worker`;
     const policyArn = `arn:aws:iam::${customer.accountId}:policy/${roleName}`;
     await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+    // Degraded by this detachment: a drift run that overlapped an earlier test may have left
+    // another Degraded result for a moment.
+    type Check = { name: string; outcome: string; fixHint: string };
+    const putOf = (checks: unknown) =>
+      (checks as Check[]).find((c) => c.name === 'Worker: s3:PutObject');
     const degraded = await until(
       'Degraded',
       async () => {
         const s = await getSetup(workspaceId);
-        return s.workspaceState === 'Degraded' ? s : undefined;
+        return s.workspaceState === 'Degraded' && putOf(s.checks)?.outcome === 'fail'
+          ? s
+          : undefined;
       },
       30_000,
     );
-    const put = (degraded.checks as { name: string; outcome: string; fixHint: string }[]).find(
-      (c) => c.name === 'Worker: s3:PutObject',
-    );
+    const put = putOf(degraded.checks);
     expect(put?.outcome).toBe('fail');
     expect(put?.fixHint).toContain('s3:PutObject');
     expect(put?.fixHint).toContain(`arn:aws:s3:::${bucket}/*`);
@@ -504,7 +565,7 @@ describe('connect a workspace to AWS', () => {
   it('offers a stack update with the permission diff; after update-stack the stack is current', async () => {
     // A stack deployed from an older release's template: one registry entry fewer.
     const older = PERMISSIONS.filter(
-      (e) => !(e.role === 'Unattended' && e.action === 'ec2:DeleteLaunchTemplateVersions'),
+      (e) => !(e.role === 'Unattended' && e.action === 'ec2:DeleteLaunchTemplate'),
     );
     const updatesBucket = `${bucket}-updates`;
     const s3 = new S3Client({ ...customerConfig(), forcePathStyle: true });
@@ -546,10 +607,10 @@ describe('connect a workspace to AWS', () => {
     expect(update.latestVersion).toBe(LATEST_TEMPLATE_VERSION);
     expect(update.upToDate).toBe(false);
     expect(update.iamChanges.added).toEqual([
-      { principal: 'AWS:${UnattendedRole}', action: 'ec2:DeleteLaunchTemplateVersions' },
+      { principal: 'AWS:${UnattendedRole}', action: 'ec2:DeleteLaunchTemplate' },
     ]);
     expect(update.iamChanges.removed).toEqual([]);
-    expect(update.iamChanges.text).toContain('ec2:DeleteLaunchTemplateVersions');
+    expect(update.iamChanges.text).toContain('ec2:DeleteLaunchTemplate');
     expect(update.resourceChanges).toContainEqual({
       logicalId: 'UnattendedPolicy',
       resourceType: 'AWS::IAM::ManagedPolicy',

@@ -7,7 +7,7 @@
 import type { LogLevel } from './core/logger.ts';
 import { createLogger } from './core/logger.ts';
 import { startServer } from './core/server.ts';
-import type { Logger } from './core/contract.ts';
+import type { AuthorizationEvent, Logger } from './core/contract.ts';
 import { createServices } from './services/index.ts';
 import type { ServicesOptions } from './services/index.ts';
 
@@ -23,6 +23,11 @@ export interface StartOptions extends ServicesOptions {
   logger?: Logger;
   /** Seed of the fault injector's random numbers (default 1). */
   seed?: number;
+  /**
+   * Told every authorization decision (who, which action, allowed or not), like CloudTrail's
+   * event history: tests use it to record what each principal actually needed.
+   */
+  onAuthorization?: (event: AuthorizationEvent) => void;
 }
 
 export interface LocalCloud {
@@ -40,8 +45,10 @@ export async function start(options: StartOptions = {}): Promise<LocalCloud> {
     services: createServices(options),
     log: options.logger ?? createLogger(options.logLevel ?? 'info'),
     seed: options.seed,
+    ...(options.onAuthorization ? { onAuthorization: options.onAuthorization } : {}),
   });
   return { url: server.url, stop: () => server.stop() };
 }
 
 export type { LogLevel } from './core/logger.ts';
+export type { AuthorizationEvent } from './core/contract.ts';

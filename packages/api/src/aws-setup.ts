@@ -201,6 +201,7 @@ export const awsSetupContracts = {
     params: workspaceParamsSchema,
     status: 200,
     response: awsSetupSchema,
+    errors: [409],
   }),
   'awsSetup.update': defineContract({
     method: 'GET',
@@ -211,6 +212,7 @@ export const awsSetupContracts = {
     params: workspaceParamsSchema,
     status: 200,
     response: awsStackUpdateSchema,
+    errors: [409],
   }),
   'awsSetup.link': defineContract({
     method: 'GET',
@@ -221,5 +223,6 @@ export const awsSetupContracts = {
     status: 200,
     response: awsSetupInstructionsSchema,
     public: true,
+    errors: [404],
   }),
 } as const;

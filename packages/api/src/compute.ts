@@ -404,6 +404,7 @@ export const computeContracts = {
     status: 200,
     response: registeredNodeSchema,
     public: true,
+    errors: [401, 409],
   }),
   'nodes.heartbeat': defineContract({
     method: 'POST',
@@ -414,6 +415,7 @@ export const computeContracts = {
     status: 200,
     response: heartbeatResponseSchema,
     public: true,
+    errors: [401],
   }),
 } as const;
 

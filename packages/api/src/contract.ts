@@ -4,6 +4,14 @@ import type { z } from 'zod';
 /** HTTP methods the API uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/**
+ * Error statuses a route's handler answers itself, beyond those its shape implies (see
+ * `errorStatusesOf` in `openapi.ts`): a conflict with the current state (409), a failed
+ * precondition (412), credentials a public route checks itself (401), a lookup of something
+ * the path does not name (404), a refusal of the handler's own (403).
+ */
+export type HandlerErrorStatus = 401 | 403 | 404 | 409 | 412;
+
 /** One route: where it lives and what goes in and out. */
 export interface RouteContract {
   readonly method: HttpMethod;
@@ -21,6 +29,8 @@ export interface RouteContract {
   readonly idempotent?: boolean;
   /** Public routes need no credentials. */
   readonly public?: boolean;
+  /** What the handler itself can answer besides success (the API tests check each answer is listed). */
+  readonly errors?: readonly HandlerErrorStatus[];
 }
 
 /** Identity helper that keeps a contract's literal types. */

@@ -63,6 +63,7 @@ export const contracts = {
     status: 201,
     response: userSchema,
     public: true,
+    errors: [404, 409],
   }),
   'auth.signup': defineContract({
     method: 'POST',
@@ -73,6 +74,7 @@ export const contracts = {
     status: 201,
     response: userSchema,
     public: true,
+    errors: [404, 409],
   }),
   'auth.login': defineContract({
     method: 'POST',
@@ -83,6 +85,7 @@ export const contracts = {
     status: 200,
     response: sessionSchema,
     public: true,
+    errors: [401],
   }),
   'auth.logout': defineContract({
     method: 'POST',
@@ -116,6 +119,7 @@ export const contracts = {
     status: 200,
     response: tokenExchangeResponseSchema,
     public: true,
+    errors: [401],
   }),
   'tokens.create': defineContract({
     method: 'POST',
@@ -161,6 +165,7 @@ export const contracts = {
     status: 201,
     response: userSchema,
     idempotent: true,
+    errors: [409],
   }),
   'orgs.create': defineContract({
     method: 'POST',
@@ -207,6 +212,7 @@ export const contracts = {
     tag: 'orgs',
     params: orgParamsSchema,
     status: 204,
+    errors: [409],
   }),
   'orgs.leave': defineContract({
     method: 'POST',
@@ -215,6 +221,7 @@ export const contracts = {
     tag: 'orgs',
     params: orgParamsSchema,
     status: 204,
+    errors: [409],
   }),
   'orgs.members.list': defineContract({
     method: 'GET',
@@ -235,6 +242,7 @@ export const contracts = {
     body: updateOrgMemberBodySchema,
     status: 200,
     response: orgMemberSchema,
+    errors: [409],
   }),
   'orgs.members.remove': defineContract({
     method: 'DELETE',
@@ -243,6 +251,7 @@ export const contracts = {
     tag: 'orgs',
     params: orgMemberParamsSchema,
     status: 204,
+    errors: [409],
   }),
   'orgs.invitations.create': defineContract({
     method: 'POST',
@@ -272,6 +281,7 @@ export const contracts = {
     tag: 'orgs',
     params: invitationParamsSchema,
     status: 204,
+    errors: [409],
   }),
   'invitations.accept': defineContract({
     method: 'POST',
@@ -281,6 +291,7 @@ export const contracts = {
     body: acceptInvitationBodySchema,
     status: 200,
     response: acceptedInvitationSchema,
+    errors: [404, 409],
   }),
   'workspaces.create': defineContract({
     method: 'POST',
@@ -292,6 +303,7 @@ export const contracts = {
     status: 201,
     response: workspaceSchema,
     idempotent: true,
+    errors: [409],
   }),
   'workspaces.list': defineContract({
     method: 'GET',
@@ -321,6 +333,7 @@ export const contracts = {
     body: updateWorkspaceBodySchema,
     status: 200,
     response: workspaceSchema,
+    errors: [409],
   }),
   'workspaces.delete': defineContract({
     method: 'DELETE',

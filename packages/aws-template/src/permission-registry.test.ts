@@ -78,7 +78,6 @@ describe('permission registry', () => {
     expect(findEntry('UserInitiated', 'EC2:runinstances')?.action).toBe('ec2:RunInstances');
     expect(findEntry('Worker', 'ec2:RunInstances')).toBeUndefined();
     expect(actionsForRole('Worker')).toEqual([
-      's3:AbortMultipartUpload',
       's3:DeleteObject',
       's3:GetObject',
       's3:ListBucket',

@@ -188,13 +188,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   },
   {
     role: 'UserInitiated',
-    action: 'ec2:CreateLaunchTemplateVersion',
-    why: 'Change the launch template of a ferry cluster (e.g. a retry with another instance type), only on templates tagged as ferry’s.',
-    scopes: [taggedLaunchTemplate],
-    probe: { kind: 'dry-run', note: 'needs a launch template tagged as ferry’s' },
-  },
-  {
-    role: 'UserInitiated',
     action: 'ec2:DescribeLaunchTemplates',
     why: 'Find a cluster’s launch template after a restart instead of creating a second one.',
     scopes: anyInRegion,
@@ -265,13 +258,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
     role: 'UserInitiated',
     action: 'ec2:DescribeSubnets',
     why: 'Map the stack’s subnets to their AZs to spread launches across them.',
-    scopes: anyInRegion,
-    probe: dryRun,
-  },
-  {
-    role: 'UserInitiated',
-    action: 'ec2:DescribeFleets',
-    why: 'Read a fleet’s launch errors (e.g. InsufficientInstanceCapacity) and its instances.',
     scopes: anyInRegion,
     probe: dryRun,
   },
@@ -352,13 +338,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
     scopes: [taggedLaunchTemplate],
     probe: { kind: 'dry-run', note: 'needs a launch template tagged as ferry’s' },
   },
-  {
-    role: 'Unattended',
-    action: 'ec2:DeleteLaunchTemplateVersions',
-    why: 'Delete leftover versions of ferry launch templates, only templates tagged as ferry’s.',
-    scopes: [taggedLaunchTemplate],
-    probe: { kind: 'dry-run', note: 'needs a launch template tagged as ferry’s' },
-  },
 
   // Worker: the nodes themselves, reading and writing the customer's data.
   {
@@ -384,7 +363,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
       ['s3:GetObject', 'Read the data a query scans.'],
       ['s3:PutObject', 'Write query results and sinks (also covers multipart uploads).'],
       ['s3:DeleteObject', 'Remove temporary results and the verifier’s marker object.'],
-      ['s3:AbortMultipartUpload', 'Clean up a large result upload that failed half way.'],
     ] as const
   ).map(([action, why]): PermissionEntry => ({
     role: 'Worker',
@@ -402,10 +380,7 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
         ],
       },
     ],
-    probe:
-      action === 's3:AbortMultipartUpload'
-        ? { kind: 'none', reason: 'needs an upload in progress; same scope as s3:PutObject' }
-        : { kind: 's3-marker' },
+    probe: { kind: 's3-marker' },
   })),
 
   // Platform: ferry's own principal, in the platform's account.
@@ -426,7 +401,6 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   ...(
     [
       ['sns:CreateTopic', 'Create the phone-home topic (`ferry platform init`, idempotent).'],
-      ['sns:GetTopicAttributes', 'Check the phone-home topic’s policy.'],
       ['sns:SetTopicAttributes', 'Set the topic policy that lets stacks publish to it.'],
       ['sns:Subscribe', 'Subscribe the phone-home queue to the topic.'],
     ] as const
@@ -440,12 +414,10 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
   ...(
     [
       ['sqs:CreateQueue', 'Create the phone-home queue (`ferry platform init`, idempotent).'],
-      ['sqs:GetQueueUrl', 'Find the phone-home queue.'],
       ['sqs:GetQueueAttributes', 'Read the queue’s ARN and policy.'],
       ['sqs:SetQueueAttributes', 'Let the phone-home topic deliver to the queue.'],
       ['sqs:ReceiveMessage', 'Receive stack progress (phone-home stages).'],
       ['sqs:DeleteMessage', 'Acknowledge a phone-home message once handled.'],
-      ['sqs:ChangeMessageVisibility', 'Retry a phone-home message later.'],
     ] as const
   ).map(([action, why]): PermissionEntry => ({
     role: 'Platform',

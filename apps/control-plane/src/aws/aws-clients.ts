@@ -3,7 +3,7 @@
  * endpoint override (the same code reaches AWS or any compatible endpoint), and either the
  * platform's own credentials — its base credentials, or a session of its role when
  * `aws.roleArn` is set — or a session the credential broker issued. Every request is
- * counted in `ferry_aws_requests_total`.
+ * counted in `ferry_aws_requests_total` and names ferry in its User-Agent.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -52,7 +52,14 @@ type ClientOptions = {
   endpoint?: string;
   credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
   maxAttempts: number;
+  userAgentAppId: string;
 };
+
+/**
+ * Sent in every request's User-Agent (`app/ferry`), so the customer's CloudTrail tells
+ * ferry's calls from anyone else's under the same role.
+ */
+export const USER_AGENT_APP_ID = 'ferry';
 
 /** The smallest view of an SDK client the request counter needs. */
 interface CountableClient {
@@ -116,6 +123,7 @@ export function createAwsClientFactory(
     // Without explicit credentials the SDK's default provider chain applies (instance role…).
     ...(creds !== undefined ? { credentials: creds } : {}),
     maxAttempts: 3,
+    userAgentAppId: USER_AGENT_APP_ID,
   });
   const options = (credentials?: AwsCredentials, region?: string): ClientOptions =>
     base(credentials ?? factoryOptions.platformSession ?? platform, region);

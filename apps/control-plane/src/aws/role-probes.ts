@@ -6,7 +6,6 @@
 import {
   CreateFleetCommand,
   CreateLaunchTemplateCommand,
-  CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateCommand,
   CreateTagsCommand,
   DescribeFleetsCommand,
@@ -198,17 +197,6 @@ export function ec2ProbeFor(action: string, target: ProbeTarget): Ec2Probe | und
       return target.launchTemplateId === undefined
         ? undefined
         : send(fleetProbe(target, target.launchTemplateId));
-    case 'ec2:CreateLaunchTemplateVersion':
-      return target.launchTemplateId === undefined
-        ? undefined
-        : send(
-            new CreateLaunchTemplateVersionCommand({
-              DryRun: true,
-              LaunchTemplateId: target.launchTemplateId,
-              SourceVersion: '1',
-              LaunchTemplateData: { InstanceType: 't3.small' },
-            }),
-          );
     case 'ec2:DeleteLaunchTemplate':
       return target.launchTemplateId === undefined
         ? undefined

@@ -1,8 +1,9 @@
 /**
  * Test helpers for the API: users with cheap password hashes, sessions and tokens, and a
- * caller that speaks the contracts through `app.inject` (in process, no socket).
+ * caller that speaks the contracts through `app.inject` (in process, no socket) and fails on
+ * an error status the route's OpenAPI responses do not list.
  */
-import { contracts, type RouteName } from '@ferry/api';
+import { contracts, errorStatusesOf, type RouteName } from '@ferry/api';
 import type { FastifyInstance } from 'fastify';
 import type { Resources } from '../resources.ts';
 import { createPersonalToken } from '../identity/personal-tokens.ts';
@@ -81,6 +82,13 @@ export async function injectCall(
     body = res.body === '' ? undefined : JSON.parse(res.body);
   } catch {
     body = res.body;
+  }
+  // The OpenAPI document lists every client error a route answers: each one seen here must be.
+  const documented: readonly number[] = errorStatusesOf(c);
+  if (res.statusCode >= 400 && res.statusCode < 500 && !documented.includes(res.statusCode)) {
+    throw new Error(
+      `${name} answered ${res.statusCode}, which its OpenAPI responses do not list (${documented.join(', ')}): declare it in the contract's errors`,
+    );
   }
   return { status: res.statusCode, body, headers: res.headers, raw: res.body };
 }

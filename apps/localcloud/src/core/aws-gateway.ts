@@ -210,7 +210,15 @@ export async function handleAwsRequest(
         400,
       );
     const caller = await authenticate(cloud, request, sig);
-    const base = { service, region: sig.region, caller, requestId, sourceIp: request.sourceIp };
+    const base = {
+      service,
+      region: sig.region,
+      caller,
+      requestId,
+      sourceIp: request.sourceIp,
+      userAgent: request.headers['user-agent'] ?? '',
+      presigned: sig.presigned,
+    };
     if (definition.forward) {
       const response = await definition.forward(request, base, cloud);
       cloud.store.markDirty();

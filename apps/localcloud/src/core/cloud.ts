@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type {
+  AuthorizationEvent,
   AuthorizeOptions,
   Call,
   Caller,
@@ -53,6 +54,8 @@ export interface CloudOptions {
   now?: () => number;
   seed?: number;
   stateDir?: string;
+  /** Told every authorization decision (tests record what a principal was allowed). */
+  onAuthorization?: (event: AuthorizationEvent) => void;
 }
 
 /** Creates the cloud. */
@@ -98,7 +101,27 @@ export function createCloud(options: CloudOptions): CloudInternals {
     isPropagated: (createdAt) => faultRegistry.isPropagated(createdAt),
     authorize(call: Call<unknown>, action: string, resource: string, opts?: AuthorizeOptions) {
       authorized.add(call);
-      authorizeCall(call, action, resource, now(), options.log, opts);
+      const listener = options.onAuthorization;
+      if (!listener) return authorizeCall(call, action, resource, now(), options.log, opts);
+      const event = (allowed: boolean): AuthorizationEvent => ({
+        accountId: call.caller.accountId,
+        callerArn: call.caller.arn,
+        principalArn: call.caller.principalArn,
+        action,
+        resource,
+        operation: `${call.service}:${call.action}`,
+        allowed,
+        dryRun: (call.input as { DryRun?: unknown } | undefined)?.DryRun === true,
+        userAgent: call.userAgent ?? '',
+        presigned: call.presigned === true,
+      });
+      try {
+        authorizeCall(call, action, resource, now(), options.log, opts);
+      } catch (err) {
+        listener(event(false));
+        throw err;
+      }
+      listener(event(true));
     },
     wasAuthorized: (call) => authorized.has(call),
     callerForRecord(record) {

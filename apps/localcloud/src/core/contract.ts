@@ -69,6 +69,33 @@ export interface Call<I = Record<string, unknown>> {
   caller: Caller;
   requestId: string;
   sourceIp: string;
+  /** The request's User-Agent header (absent on calls between services). */
+  userAgent?: string;
+  /** True when the request was signed in its query string (a presigned URL). */
+  presigned?: boolean;
+}
+
+/**
+ * One authorization decision, like an event of CloudTrail's history: who asked for which
+ * action on which resource, during which operation, and what IAM answered.
+ */
+export interface AuthorizationEvent {
+  /** The caller's account. */
+  accountId: string;
+  /** The caller (`…:assumed-role/ROLE/SESSION`, `…:user/NAME`, `…:root`). */
+  callerArn: string;
+  /** `aws:PrincipalArn`: the role ARN for sessions. */
+  principalArn: string;
+  /** The IAM action decided, e.g. `iam:PassRole` during `ec2:CreateFleet`. */
+  action: string;
+  resource: string;
+  /** The operation of the request, `service:Operation`. */
+  operation: string;
+  allowed: boolean;
+  /** EC2's DryRun: permission checked, nothing done. */
+  dryRun: boolean;
+  userAgent: string;
+  presigned: boolean;
 }
 
 export interface AuthorizeOptions {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { RawRequest, RawResponse, ServiceDefinition } from './contract.ts';
 import { handleAdminRequest } from './admin-api.ts';
 import { handleAwsRequest } from './aws-gateway.ts';
-import type { CloudInternals } from './cloud.ts';
+import type { CloudInternals, CloudOptions } from './cloud.ts';
 import { createCloud } from './cloud.ts';
 import type { Logger } from './contract.ts';
 import { createStateStore } from './state-store.ts';
@@ -24,6 +24,8 @@ export interface ServerOptions {
   seed?: number;
   /** The clock (epoch ms); tests pass a controllable one. */
   now?: () => number;
+  /** Told every authorization decision. */
+  onAuthorization?: CloudOptions['onAuthorization'];
 }
 
 export interface RunningServer {
@@ -72,6 +74,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     seed: options.seed,
     now: options.now,
     stateDir: options.stateDir,
+    ...(options.onAuthorization ? { onAuthorization: options.onAuthorization } : {}),
   });
   const routes = options.services.flatMap((s) => s.routes ?? []);
 
