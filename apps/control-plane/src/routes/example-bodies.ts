@@ -39,6 +39,15 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
     connectedClients: 0,
     lastActivityAt: '2030-01-01T00:00:00.000Z',
   },
+  'queries.submit': {
+    envelope: {
+      ferryVersion: '0.1.0',
+      polarsVersion: '0.26.1',
+      format: 'polars-json',
+      kind: 'sql',
+      sql: 'SELECT 1 AS one',
+    },
+  },
   'awsSetup.start': {
     region: 'us-east-1',
     network: { kind: 'new' },
