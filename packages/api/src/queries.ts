@@ -6,64 +6,21 @@
  */
 import { CONNECTION_MODES } from '@ferry/core';
 import { z } from 'zod';
-import { idSchema, pageQuerySchema, pageSchema, timestampSchema } from './common.ts';
+import { pageQuerySchema, pageSchema, timestampSchema } from './common.ts';
 import { clusterIdSchema } from './compute.ts';
 import { defineContract } from './contract.ts';
+import {
+  QUERY_STATES,
+  queryErrorSchema,
+  queryIdSchema,
+  queryProfileSchema,
+  queryStateSchema,
+  resultColumnSchema,
+  submitQueryBodySchema,
+} from './worker-wire.ts';
 import { workspaceParamsSchema } from './workspace-schemas.ts';
 
 const V1 = '/api/v1';
-
-export const queryIdSchema = idSchema('query');
-
-/** A query's states, in order: Queued → Running → Succeeded | Failed | Canceled. */
-export const QUERY_STATES = ['Queued', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
-export type QueryState = (typeof QUERY_STATES)[number];
-/** States a query never leaves. */
-export const FINAL_QUERY_STATES: readonly QueryState[] = ['Succeeded', 'Failed', 'Canceled'];
-export const queryStateSchema = z.enum(QUERY_STATES);
-
-/** Labels of a query: short keys and values. */
-export const queryLabelsSchema = z
-  .record(z.string().min(1).max(128), z.string().max(256))
-  .refine((labels) => Object.keys(labels).length <= 32, { error: 'at most 32 labels' });
-
-/**
- * A query envelope as it travels: ferry's and polars' versions around the serialized plan
- * or the SQL text. The plan-safety walk and the version check run on both sides; this
- * schema only bounds the shape.
- */
-export const queryEnvelopeBodySchema = z.strictObject({
-  ferryVersion: z.string().min(1).max(64),
-  polarsVersion: z.string().min(1).max(64),
-  format: z.literal('polars-json'),
-  kind: z.enum(['plan', 'sql']),
-  plan: z
-    .string()
-    .max(8 * 1024 * 1024)
-    .optional(),
-  sql: z
-    .string()
-    .max(1024 * 1024)
-    .optional(),
-  sink: z
-    .strictObject({
-      format: z.enum(['parquet', 'csv', 'ipc', 'ndjson']),
-      uri: z.string().regex(/^s3:\/\/[^/]+\/.+/, { error: 'must be an s3://bucket/key URI' }),
-    })
-    .optional(),
-  engine: z.enum(['auto', 'streaming', 'in-memory']).optional(),
-  headRows: z.number().int().min(0).max(10_000).optional(),
-  timeoutSeconds: z
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 3600)
-    .optional(),
-  labels: queryLabelsSchema.optional(),
-});
-
-/** Submit a query through the control plane (proxy mode). */
-export const submitQueryBodySchema = z.strictObject({ envelope: queryEnvelopeBodySchema });
 
 export const queryParamsSchema = z.strictObject({
   workspaceId: workspaceParamsSchema.shape.workspaceId,
@@ -99,8 +56,6 @@ export const waitQueryQuerySchema = z.strictObject({
   waitSeconds: z.coerce.number().int().min(0).max(30).optional(),
 });
 
-export const queryErrorSchema = z.object({ code: z.string(), message: z.string() });
-
 /** A query as the API shows it. */
 export const querySchema = z.object({
   id: queryIdSchema,
@@ -123,25 +78,19 @@ export const querySchema = z.object({
   location: z.string().nullable(),
   rowCount: z.number().nullable(),
   bytes: z.number().nullable(),
-  /** Column name → polars dtype. */
-  schema: z.record(z.string(), z.string()).nullable(),
+  /** The result's columns and their polars dtypes. */
+  schema: z.array(resultColumnSchema).nullable(),
   /** The node's $/hour × the query's running time. */
   costUsd: z.number().nullable(),
   revision: z.number().int(),
 });
 
-/** One timed phase of a query. */
-export const queryPhaseSchema = z.object({ name: z.string(), ms: z.number() });
-
-/** Where a query's time went, and the node's CPU and memory while it ran. */
-export const queryProfileSchema = z.object({
+/** Where a query's time went (as its node reported), and its cost. */
+export const queryProfileViewSchema = queryProfileSchema.extend({
   queryId: queryIdSchema,
   state: queryStateSchema,
-  phases: z.array(queryPhaseSchema),
+  /** Queued to finished, milliseconds (null while it runs). */
   totalMs: z.number().nullable(),
-  samples: z.array(
-    z.object({ at: timestampSchema, cpuPercent: z.number(), memoryPercent: z.number() }),
-  ),
   costUsd: z.number().nullable(),
 });
 
@@ -252,10 +201,10 @@ export const queryContracts = {
     tag: 'queries',
     params: queryParamsSchema,
     status: 200,
-    response: queryProfileSchema,
+    response: queryProfileViewSchema,
   }),
 } as const;
 
 export type QueryView = z.infer<typeof querySchema>;
-export type QueryProfile = z.infer<typeof queryProfileSchema>;
+export type QueryProfileView = z.infer<typeof queryProfileViewSchema>;
 export type Connection = z.infer<typeof connectionSchema>;

@@ -14,3 +14,4 @@ export * from './compute/reconcile-plan.ts';
 export * from './compute/reap-plan.ts';
 export * from './compute/usage.ts';
 export * from './compute/worker-bootstrap.ts';
+export * from './query/index.ts';

@@ -45,6 +45,21 @@ export interface ClusterSummary {
   readonly createdAt: string;
 }
 
+/** A cluster's state as `ctx.status()` shows it. */
+export interface ClusterStatus extends ClusterSummary {
+  /** Why it stopped or failed. */
+  readonly reason: string | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  /** Cost so far: every node's running time × $/hour. */
+  readonly runningCostUsd: number;
+  readonly nodes: readonly {
+    readonly instanceId: string;
+    readonly instanceType: string;
+    readonly ec2State: string;
+    readonly agentState: 'idle' | 'busy' | null;
+  }[];
+}
+
 const summaryOf = (c: Cluster): ClusterSummary => ({
   id: c.id,
   state: c.state,
@@ -203,10 +218,22 @@ export class ComputeContext {
   }
 
   /** The cluster's state, instance type, cost so far and nodes. */
-  async status(): Promise<Cluster> {
-    return this.controlPlane.call('compute.get', {
+  async status(): Promise<ClusterStatus> {
+    const c = await this.controlPlane.call('compute.get', {
       params: { workspaceId: this.workspaceId, clusterId: this.clusterId },
     });
+    return {
+      ...summaryOf(c),
+      reason: c.reason,
+      error: c.error,
+      runningCostUsd: c.runningCostUsd,
+      nodes: c.nodes.map((n) => ({
+        instanceId: n.instanceId,
+        instanceType: n.instanceType,
+        ec2State: n.ec2State,
+        agentState: n.agentState,
+      })),
+    };
   }
 
   /** Stops the cluster (its instances are terminated). */

@@ -13,13 +13,14 @@
  */
 export {
   ComputeContext,
+  type ClusterStatus,
   type ClusterSummary,
   type ComputeContextOptions,
 } from './compute-context.ts';
 export { RemoteQuery, remote, sql, type QueryOptions } from './query-builder.ts';
 export { QueryHandle } from './query-handle.ts';
 export { QueryResult } from './query-result.ts';
-export type { QueryPhase, QueryProfile, QueryState, QueryStatus } from './query-types.ts';
+export type { QueryPhases, QueryProfile, QueryState, QueryStatus } from './query-types.ts';
 export type { FerryConnectionOptions } from './settings.ts';
 export {
   ClusterUnavailableError,

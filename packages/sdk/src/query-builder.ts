@@ -4,7 +4,14 @@
  * polars versions; the cluster's versions are checked before anything is sent.
  */
 import type pl from 'nodejs-polars';
-import { VersionMismatchError } from './errors.ts';
+import {
+  checkEnvelopeVersions,
+  checkLocation,
+  checkPlanSafety,
+  checkSqlSafety,
+  type PlanViolation,
+} from '@ferry/core';
+import { PlanRefusedError, VersionMismatchError } from './errors.ts';
 import type { ComputeContext } from './compute-context.ts';
 import { QueryHandle } from './query-handle.ts';
 import type { QueryResult } from './query-result.ts';
@@ -31,13 +38,30 @@ const checked = new WeakMap<QueryTransport, Promise<void>>();
 async function checkVersions(transport: QueryTransport): Promise<void> {
   const remote = await transport.versions();
   if (remote === undefined) return;
-  const local = { ferryVersion: FERRY_VERSION, polarsVersion: polarsVersion() };
-  if (remote.ferryVersion === local.ferryVersion && remote.polarsVersion === local.polarsVersion)
-    return;
-  throw new VersionMismatchError(
-    `This client runs ferry ${local.ferryVersion} with nodejs-polars ${local.polarsVersion}; the cluster runs ferry ${remote.ferryVersion} with nodejs-polars ${remote.polarsVersion}. ` +
-      `Plans are only exchanged between equal versions. Fix: npm install @ferry/sdk@${remote.ferryVersion} nodejs-polars@${remote.polarsVersion}`,
+  const mismatch = checkEnvelopeVersions(
+    { ferryVersion: FERRY_VERSION, polarsVersion: polarsVersion() },
+    remote,
   );
+  if (mismatch !== null) throw new VersionMismatchError(mismatch.message);
+}
+
+/** The same walk the worker does, so a refused plan is refused before it leaves. */
+function checkSafety(envelope: Envelope): void {
+  const violations: PlanViolation[] = [];
+  if (typeof envelope.plan === 'string') violations.push(...checkPlanSafety(envelope.plan));
+  if (typeof envelope.sql === 'string') violations.push(...checkSqlSafety(envelope.sql));
+  const sink = envelope.sink as { uri: string } | undefined;
+  if (sink !== undefined) {
+    const v = checkLocation(sink.uri, '$.sink.uri');
+    if (v !== null) violations.push(v);
+  }
+  const [first] = violations;
+  if (first !== undefined) {
+    throw new PlanRefusedError(
+      first.code,
+      `The query was not sent: ${violations.map((v) => `${v.message} (at ${v.path})`).join('; ')}.`,
+    );
+  }
 }
 
 /** A query on a compute context; run it with `execute`, `show`, `submit` or a sink. */
@@ -86,6 +110,7 @@ export class RemoteQuery {
     const transport = this.#ctx.transport();
     const submitted = (async () => {
       const envelope = this.envelope(sink, overrides);
+      checkSafety(envelope);
       let check = checked.get(transport);
       if (check === undefined) {
         check = checkVersions(transport);

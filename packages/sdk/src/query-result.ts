@@ -41,8 +41,8 @@ export class QueryResult {
     return this.status.bytes;
   }
 
-  /** Column name → polars dtype. */
-  get schema(): Readonly<Record<string, string>> | null {
+  /** The result's columns and their polars dtypes. */
+  get schema(): QueryStatus['schema'] {
     return this.status.schema;
   }
 

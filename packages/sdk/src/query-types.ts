@@ -16,8 +16,8 @@ export interface QueryStatus {
   readonly bytes: number | null;
   /** Where the full result is (`s3://…`), or the sink's target. */
   readonly location: string | null;
-  /** Column name → polars dtype. */
-  readonly schema: Readonly<Record<string, string>> | null;
+  /** The result's columns and their polars dtypes. */
+  readonly schema: readonly { readonly name: string; readonly dtype: string }[] | null;
   readonly queuedAt: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
@@ -25,18 +25,24 @@ export interface QueryStatus {
   readonly optimizedPlan: string | null;
 }
 
-/** One timed phase of a query (queue wait, plan check, credential injection, execution…). */
-export interface QueryPhase {
-  readonly name: string;
-  readonly ms: number;
+/** Milliseconds per phase of a query, as its node measured them. */
+export interface QueryPhases {
+  readonly queueWaitMs?: number;
+  readonly planCheckMs?: number;
+  readonly credentialInjectionMs?: number;
+  readonly executionMs?: number;
+  readonly resultWriteMs?: number;
+  readonly uploadMs?: number;
 }
 
 /** Where a query's time went. */
 export interface QueryProfile {
   readonly queryId: string;
-  readonly phases: readonly QueryPhase[];
-  /** The node's CPU and memory during the query (from the control plane). */
-  readonly samples: readonly { at: string; cpuPercent: number; memoryPercent: number }[];
+  readonly phases: QueryPhases;
+  /** Which polars engine ran it. */
+  readonly engine?: 'streaming' | 'in-memory' | undefined;
+  /** The node's CPU and memory while the query ran. */
+  readonly samples: readonly { at: string; cpuPercent: number; memoryUsedBytes: number }[];
   /** The node's $/hour × the query's running time. */
   readonly costUsd: number | null;
 }

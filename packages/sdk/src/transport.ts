@@ -3,7 +3,14 @@
  * with a query token from `connect` (renewed before it expires); the control plane only
  * hears the worker's reports. Proxy: through the control plane's query routes.
  */
-import type { Connection, QueryView } from '@ferry/api';
+import type {
+  Connection,
+  QueryProfile as WorkerProfile,
+  QueryView,
+  ResultUrls,
+  WorkerInfo,
+  WorkerQueryStatus,
+} from '@ferry/api';
 import type { ControlPlane } from './control-plane.ts';
 import { ClusterUnavailableError, FerryError } from './errors.ts';
 import type { QueryProfile, QueryStatus } from './query-types.ts';
@@ -28,28 +35,19 @@ export interface QueryTransport {
   profile(queryId: string): Promise<QueryProfile>;
 }
 
-type WorkerStatus = Partial<QueryStatus> & {
-  queryId?: string;
-  id?: string;
-  state: QueryStatus['state'];
-  phases?: { name: string; ms: number }[];
-  profile?: { phases?: { name: string; ms: number }[] };
-};
-
-function statusOf(s: WorkerStatus | QueryView): QueryStatus {
-  const w = s as WorkerStatus;
+function statusOf(s: WorkerQueryStatus | QueryView): QueryStatus {
   return {
-    id: w.id ?? w.queryId ?? '',
-    state: w.state,
-    error: w.error ?? null,
-    rowCount: w.rowCount ?? null,
-    bytes: w.bytes ?? null,
-    location: w.location ?? null,
-    schema: w.schema ?? null,
-    queuedAt: w.queuedAt ?? null,
-    startedAt: w.startedAt ?? null,
-    finishedAt: w.finishedAt ?? null,
-    optimizedPlan: w.optimizedPlan ?? null,
+    id: 'queryId' in s ? s.queryId : s.id,
+    state: s.state,
+    error: s.error === null ? null : { code: s.error.code, message: s.error.message },
+    rowCount: s.rowCount,
+    bytes: s.bytes,
+    location: s.location,
+    schema: s.schema,
+    queuedAt: s.queuedAt,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    optimizedPlan: s.optimizedPlan,
   };
 }
 
@@ -87,7 +85,7 @@ export class DirectTransport implements QueryTransport {
   }
 
   async versions() {
-    const info = workerJson<{ ferryVersion: string; polarsVersion: string }>(
+    const info = workerJson<WorkerInfo>(
       await workerRequest(await this.#endpoint(), 'GET', '/v1/info', { auth: false }),
       'worker info',
     );
@@ -109,8 +107,7 @@ export class DirectTransport implements QueryTransport {
       `/v1/queries/${encodeURIComponent(queryId)}?waitSeconds=${waitSeconds}`,
       { timeoutMs: (waitSeconds + 30) * 1000 },
     );
-    const status = statusOf(workerJson<WorkerStatus>(res, `query ${queryId}`));
-    return { ...status, id: status.id || queryId };
+    return statusOf(workerJson<WorkerQueryStatus>(res, `query ${queryId}`));
   }
 
   async head(queryId: string): Promise<Buffer> {
@@ -124,7 +121,7 @@ export class DirectTransport implements QueryTransport {
   }
 
   async resultUrls(queryId: string): Promise<string[]> {
-    const res = workerJson<{ urls: string[] } | string[]>(
+    const res = workerJson<ResultUrls>(
       await workerRequest(
         await this.#endpoint(),
         'GET',
@@ -132,7 +129,7 @@ export class DirectTransport implements QueryTransport {
       ),
       `result of ${queryId}`,
     );
-    return Array.isArray(res) ? res : res.urls;
+    return res.files.map((f) => f.url);
   }
 
   async cancel(queryId: string): Promise<void> {
@@ -147,7 +144,7 @@ export class DirectTransport implements QueryTransport {
   }
 
   async profile(queryId: string): Promise<QueryProfile> {
-    const res = workerJson<{ phases?: { name: string; ms: number }[] }>(
+    const res = workerJson<WorkerProfile>(
       await workerRequest(
         await this.#endpoint(),
         'GET',
@@ -161,8 +158,9 @@ export class DirectTransport implements QueryTransport {
       .catch(() => undefined);
     return {
       queryId,
-      phases: res.phases ?? stored?.phases ?? [],
-      samples: stored?.samples ?? [],
+      phases: res.phases,
+      engine: res.engine,
+      samples: res.samples ?? [],
       costUsd: stored?.costUsd ?? null,
     };
   }
@@ -211,6 +209,7 @@ export class ProxyTransport implements QueryTransport {
         params: { workspaceId: this.#workspaceId, queryId },
       });
       head = { data: Buffer.from(answer.data, 'base64'), urls: answer.resultUrls };
+      // Kept only until fetched on the control plane: this handle keeps its copy.
       this.#heads.set(queryId, head);
     }
     return head;
@@ -236,6 +235,12 @@ export class ProxyTransport implements QueryTransport {
     const p = await this.#cp.call('queries.profile', {
       params: { workspaceId: this.#workspaceId, queryId },
     });
-    return { queryId, phases: p.phases, samples: p.samples, costUsd: p.costUsd };
+    return {
+      queryId,
+      phases: p.phases,
+      engine: p.engine,
+      samples: p.samples ?? [],
+      costUsd: p.costUsd,
+    };
   }
 }

@@ -3,8 +3,8 @@
  * (a long-poll woken by the query bus and served from the database, so any replica
  * answers), the head of a proxy-mode result and the profile.
  */
-import type { QueryProfile, QueryView } from '@ferry/api';
-import { FINAL_QUERY_STATES, type CallOutput, type QueryState } from '@ferry/api';
+import type { QueryProfile, QueryProfileView, QueryView } from '@ferry/api';
+import { FINISHED_QUERY_STATES, type CallOutput, type QueryState } from '@ferry/api';
 import { ConflictError, NotFoundError } from '@ferry/core';
 import { sql } from 'kysely';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
@@ -34,7 +34,7 @@ export async function findQueryRow(
 
 /** True once the query can no longer change. */
 export function isFinalQueryState(state: string): boolean {
-  return FINAL_QUERY_STATES.includes(state as QueryState);
+  return FINISHED_QUERY_STATES.includes(state as QueryState);
 }
 
 /** A query of the workspace as the API shows it. */
@@ -112,28 +112,49 @@ export async function waitForQuery(
   return queryView(row, resources.clock.now());
 }
 
-/** The head of a finished proxy-mode query, while the control plane still keeps it. */
+/** How long a head request waits for a finished proxy query's head to arrive. */
+const HEAD_ARRIVAL_WAIT_MS = 10_000;
+
+/**
+ * The head of a finished proxy-mode query. It is kept only until fetched (or until it
+ * expires); a query that just finished may report before its head arrives, so a request
+ * waits for it briefly.
+ */
 export async function queryHead(
-  resources: Pick<Resources, 'db' | 'clock'>,
+  resources: Pick<Resources, 'db' | 'clock' | 'config' | 'log'>,
   workspaceId: string,
   queryId: string,
 ): Promise<CallOutput<'queries.head'>> {
-  const row = await findQueryRow(resources, workspaceId, queryId);
+  let row = await findQueryRow(resources, workspaceId, queryId);
   if (row.mode !== 'proxy') {
     throw new ConflictError(
       'query_head_direct',
       `Query ${queryId} ran in direct mode: its head is served by the worker, not the control plane.`,
     );
   }
-  if (
-    row.head === null ||
-    (row.head_expires_at !== null && row.head_expires_at < resources.clock.now())
-  ) {
+  const deadline = Date.now() + HEAD_ARRIVAL_WAIT_MS;
+  while (row.state === 'Succeeded' && row.head_expires_at === null && Date.now() < deadline) {
+    await queryBus(resources).wait(`query:${queryId}`, 500);
+    row = await findQueryRow(resources, workspaceId, queryId);
+  }
+  const now = resources.clock.now();
+  if (row.head === null || (row.head_expires_at !== null && row.head_expires_at < now)) {
     throw new NotFoundError(
-      isFinalQueryState(row.state)
-        ? `The head of query ${queryId} is no longer kept (it is kept for a while after the query ends); read the result at its location.`
-        : `Query ${queryId} is ${row.state}: its head is not there yet.`,
+      row.head_expires_at !== null
+        ? `The head of query ${queryId} is no longer kept (it is kept until fetched, for at most 10 minutes); read the result at its location.`
+        : `Query ${queryId} is ${row.state}: it has no head yet.`,
     );
+  }
+  // Kept only until fetched: the first reader takes it.
+  const taken = await queryDb(resources.db)
+    .updateTable('queries')
+    .set({ head: null, head_urls: null, updated_at: now })
+    .where('id', '=', queryId)
+    .where('head', 'is not', null)
+    .returning('id')
+    .executeTakeFirst();
+  if (taken === undefined) {
+    throw new NotFoundError(`The head of query ${queryId} was already fetched.`);
   }
   return {
     queryId,
@@ -143,39 +164,21 @@ export async function queryHead(
   };
 }
 
-/** Phase timings and the node's samples during the query. */
+/** Phase timings and the node's samples during the query (as its node reported them). */
 export async function queryProfile(
   resources: Pick<Resources, 'db' | 'clock'>,
   workspaceId: string,
   queryId: string,
-): Promise<QueryProfile> {
+): Promise<QueryProfileView> {
   const row = await findQueryRow(resources, workspaceId, queryId);
-  const now = resources.clock.now();
-  const profile = (row.profile ?? {}) as { phases?: { name: string; ms: number }[] };
-  const samples =
-    row.instance_id === null || row.started_at === null
-      ? []
-      : await queryDb(resources.db)
-          .selectFrom('node_samples')
-          .select(['at', 'cpu_percent', 'memory_percent'])
-          .where('cluster_id', '=', row.cluster_id)
-          .where('instance_id', '=', row.instance_id)
-          .where('at', '>=', new Date(row.started_at.getTime() - 5000))
-          .where('at', '<=', new Date((row.finished_at ?? now).getTime() + 5000))
-          .orderBy('at', 'asc')
-          .limit(1000)
-          .execute();
-  const view = queryView(row, now);
+  const view = queryView(row, resources.clock.now());
+  const reported = (row.profile ?? { phases: {}, samples: [] }) as QueryProfile;
   return {
+    ...reported,
+    samples: reported.samples ?? [],
     queryId,
     state: view.state,
-    phases: profile.phases ?? [],
     totalMs: row.finished_at === null ? null : row.finished_at.getTime() - row.queued_at.getTime(),
-    samples: samples.map((s) => ({
-      at: s.at.toISOString(),
-      cpuPercent: s.cpu_percent,
-      memoryPercent: s.memory_percent,
-    })),
     costUsd: view.costUsd,
   };
 }

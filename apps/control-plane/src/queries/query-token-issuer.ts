@@ -1,9 +1,10 @@
 /**
  * Issues query tokens for direct mode: short-lived, naming the actor, the cluster, the
- * workspace and the permission, signed with the installation's Ed25519 key. The format is
- * the one workers verify: `ferry_qt_<base64url(claims JSON)>.<base64url(signature)>`.
+ * workspace and the permission, signed with the installation's Ed25519 key (the format of
+ * `@ferry/core`'s query tokens, which workers verify).
  */
-import { randomUUID, sign } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { signQueryToken } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { querySigningKey } from './query-signing-key.ts';
 
@@ -24,7 +25,7 @@ export async function issueQueryToken(
   const key = await querySigningKey(resources);
   const iat = Math.floor(resources.clock.now().getTime() / 1000);
   const exp = iat + QUERY_TOKEN_TTL_SECONDS;
-  const claims = {
+  const token = signQueryToken(key.privateKey, {
     v: 1,
     sub: input.actorId,
     cluster: input.clusterId,
@@ -33,8 +34,6 @@ export async function issueQueryToken(
     iat,
     exp,
     jti: randomUUID(),
-  };
-  const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  const signature = sign(null, Buffer.from(body), key.privateKey).toString('base64url');
-  return { token: `ferry_qt_${body}.${signature}`, expiresAt: new Date(exp * 1000) };
+  });
+  return { token, expiresAt: new Date(exp * 1000) };
 }

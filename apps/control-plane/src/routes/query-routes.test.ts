@@ -161,7 +161,7 @@ describeEachBackend('query routes', (ctx) => {
     const got = await owner.call('queries.get', { params: { workspaceId, queryId } });
     expect(got.body.state).toBe('Canceled');
     const profile = await owner.call('queries.profile', { params: { workspaceId, queryId } });
-    expect(profile.body).toMatchObject({ queryId, state: 'Canceled', phases: [], costUsd: null });
+    expect(profile.body).toMatchObject({ queryId, state: 'Canceled', phases: {}, costUsd: null });
 
     const audit = await owner.call('audit.list', { params: { orgId } });
     const actions = audit.body.items

@@ -33,7 +33,8 @@ export interface QueriesTable {
   /** bigint: drivers answer strings. */
   row_count: ColumnType<string | number | null, number | null, number | null>;
   bytes: ColumnType<string | number | null, number | null, number | null>;
-  result_schema: Json<Record<string, string>> | null;
+  /** The result's columns: `[{ name, dtype }]`. */
+  result_schema: Json<{ name: string; dtype: string }[]> | null;
   profile: Json<Record<string, unknown>> | null;
   /** The node's price when the query ran, for its cost. */
   usd_per_hour: number | null;
