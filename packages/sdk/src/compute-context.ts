@@ -8,6 +8,7 @@ import type { CallInput, Cluster } from '@ferry/api';
 import { ControlPlane } from './control-plane.ts';
 import { ClusterUnavailableError } from './errors.ts';
 import type { FerryConnectionOptions } from './settings.ts';
+import { QueryHandle } from './query-handle.ts';
 import { DirectTransport, ProxyTransport, type QueryTransport } from './transport.ts';
 
 /** What kind of cluster to start. */
@@ -242,6 +243,11 @@ export class ComputeContext {
     await this.controlPlane.call('compute.stop', {
       params: { workspaceId: this.workspaceId, clusterId: this.clusterId },
     });
+  }
+
+  /** A handle on a query already submitted to this cluster (e.g. by another process). */
+  query(queryId: string): QueryHandle {
+    return new QueryHandle(this.transport(), Promise.resolve(queryId));
   }
 
   /** @internal The transport of the cluster's connection mode. */
