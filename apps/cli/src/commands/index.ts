@@ -6,6 +6,7 @@ import type { CliCommand } from '../cli-command.ts';
 import { computeCommand } from './compute.ts';
 import { demoCommand } from './demo.ts';
 import { platformInitCommand } from './platform-init.ts';
+import { queryCommand } from './query.ts';
 import { serverCommand } from './server.ts';
 import { templateCommand } from './template.ts';
 
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CliCommand[] = [
   computeCommand,
   demoCommand,
   platformInitCommand,
+  queryCommand,
   serverCommand,
   templateCommand,
 ];
