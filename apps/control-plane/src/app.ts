@@ -9,6 +9,7 @@ import { installApi } from './http/install.ts';
 import { registerHttpMetrics } from './ops/http-metrics.ts';
 import { createLifecycle, type Lifecycle } from './ops/lifecycle.ts';
 import { registerOpsRoutes } from './ops/ops-routes.ts';
+import { attachQueryBus } from './queries/query-bus.ts';
 import type { Resources } from './resources.ts';
 
 /** Request ids a client may choose; anything else is replaced with a fresh one. */
@@ -48,5 +49,8 @@ export async function createApp(
   registerHttpMetrics(app, resources.metrics);
   registerOpsRoutes(app, resources, lifecycle);
   await installApi(app, resources);
+  // Query signals cross replicas; the listening connection closes with the app.
+  const bus = attachQueryBus(resources);
+  app.addHook('onClose', () => bus.close());
   return app;
 }

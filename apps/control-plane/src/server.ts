@@ -12,6 +12,7 @@ import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
 import { migrate } from './db/migrate.ts';
 import { bootstrapAdmin } from './identity/bootstrap-admin.ts';
+import { registerQueryJobs } from './queries/query-jobs.ts';
 import { migrations } from './migrations/index.ts';
 import { createLifecycle } from './ops/lifecycle.ts';
 import { createResources, type Clock, type Resources } from './resources.ts';
@@ -95,6 +96,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     });
     registerAwsSetupJobs(resources);
     registerComputeJobs(resources);
+    registerQueryJobs(resources);
     app = await createApp(resources, { lifecycle });
     await options.configureApp?.(app, resources);
     await app.listen({ host: config.listen.host, port: config.listen.port });

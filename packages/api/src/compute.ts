@@ -13,6 +13,7 @@ import {
 import { z } from 'zod';
 import { idSchema, pageQuerySchema, pageSchema, timestampSchema } from './common.ts';
 import { defineContract } from './contract.ts';
+import { nodeQueryEndpointSchema, registeredNodeQueryFields } from './worker-wire.ts';
 import { workspaceParamsSchema } from './workspace-schemas.ts';
 
 const V1 = '/api/v1';
@@ -227,6 +228,8 @@ export const registerNodeBodySchema = z.strictObject({
   instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, { error: 'must be an instance id' }),
   privateIp: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' }).optional(),
   agentVersion: printableSchema.optional(),
+  /** Present when the node serves queries over HTTPS (direct mode). */
+  query: nodeQueryEndpointSchema.optional(),
 });
 
 /** What a registered node needs: its node token and the timings it follows. */
@@ -235,6 +238,7 @@ export const registeredNodeSchema = z.object({
   nodeToken: z.string(),
   heartbeatSeconds: z.number().int(),
   idleTimeoutMins: z.number().int(),
+  ...registeredNodeQueryFields,
 });
 
 /** A heartbeat (header `x-ferry-node-token`): activity, samples and log lines since the last. */

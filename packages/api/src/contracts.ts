@@ -50,6 +50,8 @@ import { defineContract } from './contract.ts';
 
 import { awsSetupContracts } from './aws-setup.ts';
 import { computeContracts } from './compute.ts';
+import { queryContracts } from './queries.ts';
+import { queryReportBodySchema, workerWireContracts } from './worker-wire.ts';
 
 const V1 = '/api/v1';
 
@@ -414,6 +416,13 @@ export const contracts = {
   }),
   ...awsSetupContracts,
   ...computeContracts,
+  ...queryContracts,
+  ...workerWireContracts,
+  // Like every other body, a report names any field it does not know.
+  'nodes.queries.report': {
+    ...workerWireContracts['nodes.queries.report'],
+    body: queryReportBodySchema.strict(),
+  },
 } as const;
 
 /** The name of a route. */

@@ -5,6 +5,8 @@ export * from './workspace-schemas.ts';
 export * from './audit-schemas.ts';
 export * from './aws-setup.ts';
 export * from './compute.ts';
+export * from './queries.ts';
+export * from './worker-wire.ts';
 export * from './contract.ts';
 export * from './contracts.ts';
 export * from './ferry-api-error.ts';

@@ -10,3 +10,4 @@ export * from './sample-stack.ts';
 export * from './policy-assessment.ts';
 export * from './permissions-doc.ts';
 export * from './parameter-check.ts';
+export * from './results-bucket.ts';

@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   setup: 'stp',
   request: 'req',
   cluster: 'cl',
+  query: 'qry',
 } as const;
 
 /** A kind of id. */

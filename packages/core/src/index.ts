@@ -15,3 +15,4 @@ export * from './compute/reap-plan.ts';
 export * from './compute/usage.ts';
 export * from './compute/worker-bootstrap.ts';
 export * from './compute/bootstrap-watch.ts';
+export * from './query/index.ts';

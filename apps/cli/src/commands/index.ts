@@ -9,6 +9,7 @@ import { demoCommand } from './demo.ts';
 import { loginCommand } from './login.ts';
 import { orgCommand } from './org.ts';
 import { platformInitCommand } from './platform-init.ts';
+import { queryCommand } from './query.ts';
 import { serverCommand } from './server.ts';
 import { serviceAccountCommand } from './service-account.ts';
 import { templateCommand } from './template.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CliCommand[] = [
   auditCommand,
   demoCommand,
   platformInitCommand,
+  queryCommand,
   serverCommand,
   templateCommand,
 ];

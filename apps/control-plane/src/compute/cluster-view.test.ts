@@ -55,6 +55,8 @@ function node(
     instance_type: 'c7g.large',
     availability_zone: 'eu-west-1a',
     private_ip: null,
+    query_port: null,
+    tls_fingerprint: null,
     ec2_state: terminated === null ? 'running' : 'terminated',
     agent_state: null,
     vcpus: 2,

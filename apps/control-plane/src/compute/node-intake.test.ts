@@ -94,6 +94,9 @@ describeEachBackend(
         nodeToken: expect.stringMatching(/^ferry_node_[A-Za-z0-9_-]{40,}$/),
         heartbeatSeconds: resources.config.compute.heartbeatSeconds,
         idleTimeoutMins: 45,
+        // What the worker needs to serve queries: the key that verifies query tokens.
+        queryTokenPublicKey: expect.stringContaining('BEGIN PUBLIC KEY'),
+        connectionMode: 'direct',
       });
       secrets.push(first.body.nodeToken);
       expect((await cluster(id)).state).toBe('Starting');

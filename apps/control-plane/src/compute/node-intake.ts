@@ -16,6 +16,8 @@ import {
   type ComputeContext,
 } from '@ferry/core';
 import type { Kysely } from 'kysely';
+import { resultsBucketName } from '@ferry/aws-template';
+import { querySigningKey } from '../queries/query-signing-key.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent, touchCluster, type ClusterRow } from './cluster-transitions.ts';
 import { computeDb, type ComputeDatabase } from './compute-db.ts';
@@ -65,11 +67,13 @@ async function lockCluster(
 
 /** Registers a node (the `nodes.register` route). */
 export async function registerNode(
-  resources: Pick<Resources, 'db' | 'clock' | 'config'>,
+  resources: Pick<Resources, 'db' | 'clock' | 'config' | 'secrets'>,
   body: CallInput<'nodes.register'>['body'],
 ): Promise<CallOutput<'nodes.register'>> {
   const hash = hashNodeToken(body.bootstrapToken);
   const nodeToken = `ferry_node_${randomBytes(32).toString('base64url')}`;
+  // Read (or made) outside the transaction: PGlite serves one connection.
+  const queryTokenPublicKey = (await querySigningKey(resources)).publicKeyPem;
   return computeDb(resources.db)
     .transaction()
     .execute(async (trx) => {
@@ -115,6 +119,10 @@ export async function registerNode(
           ...(node.private_ip === null && body.privateIp !== undefined
             ? { private_ip: body.privateIp }
             : {}),
+          // Direct-mode clients reach the worker here and pin this certificate.
+          ...(body.query !== undefined
+            ? { query_port: body.query.port, tls_fingerprint: body.query.tlsFingerprint }
+            : {}),
         })
         .where('instance_id', '=', body.instanceId)
         .execute();
@@ -145,10 +153,20 @@ export async function registerNode(
           ...(all ? { bootstrap_token_hash: null } : {}),
         });
       }
+      const setup = await trx
+        .selectFrom('aws_setups')
+        .select('account_id')
+        .where('workspace_id', '=', cluster.workspace_id)
+        .executeTakeFirst();
       return {
         nodeToken,
         heartbeatSeconds: resources.config.compute.heartbeatSeconds,
         idleTimeoutMins: context.idleTimeoutMins,
+        queryTokenPublicKey,
+        connectionMode: context.connectionMode,
+        ...(setup?.account_id
+          ? { resultsBucket: resultsBucketName(setup.account_id, cluster.workspace_id) }
+          : {}),
       };
     });
 }

@@ -7,8 +7,9 @@ import { platform } from './0001-platform.ts';
 import { domain } from './0002-domain.ts';
 import { awsSetup } from './0003-aws-setup.ts';
 import { compute } from './0004-compute.ts';
+import { queries } from './0005-queries.ts';
 
 export type { Migration } from './migration.ts';
 
 /** Every migration, oldest first. */
-export const migrations: readonly Migration[] = [platform, domain, awsSetup, compute];
+export const migrations: readonly Migration[] = [platform, domain, awsSetup, compute, queries];

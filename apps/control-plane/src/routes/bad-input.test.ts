@@ -65,6 +65,7 @@ describeEachBackend(
         serviceAccountId: 'sa_00000000000000000000000000',
         invitationId: 'inv_00000000000000000000000000',
         clusterId: 'cl_00000000000000000000000000',
+        queryId: 'qry_00000000000000000000000000',
         name: 'fuzz-manifest',
       });
     });

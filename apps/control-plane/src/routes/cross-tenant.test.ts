@@ -15,6 +15,7 @@ import { OPENAPI_PATH, installedRoutes } from '../http/install.ts';
 import { apiRoutes } from './index.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { insertCluster, recordNode } from '../compute/cluster-fixture.ts';
+import { insertQuery } from '../queries/query-fixture.ts';
 import { EXAMPLE_BODIES, EXAMPLE_QUERIES } from './example-bodies.ts';
 import {
   bearerCaller,
@@ -63,6 +64,7 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       manifest: 'secret-manifest',
     });
     const instanceId = await recordNode(resources, cluster);
+    const queryId = await insertQuery(resources, cluster);
     Object.assign(victim, {
       orgId: org.body.id,
       workspaceId: ws.body.id,
@@ -73,6 +75,7 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       clusterId: cluster.id,
       name: manifest.body.name,
       instanceId,
+      queryId,
     });
     victim.email = owner.email;
 
@@ -204,6 +207,10 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
         spec: { cpus: 4, memory: 16 },
         liveClusterId: victim.clusterId,
       });
+      const query = await owner.call('queries.get', {
+        params: { workspaceId: victim.workspaceId!, queryId: victim.queryId! },
+      });
+      expect(query.body).toMatchObject({ state: 'Queued', revision: 0 });
     },
   );
 

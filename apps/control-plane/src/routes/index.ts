@@ -6,6 +6,7 @@ import { authRoutes } from './auth-routes.ts';
 import { computeRoutes } from './compute-routes.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { orgRoutes } from './org-routes.ts';
+import { queryRoutes } from './query-routes.ts';
 import { userRoutes } from './user-routes.ts';
 import { workspaceRoutes } from './workspace-routes.ts';
 
@@ -19,4 +20,5 @@ export const apiRoutes: readonly AnyRouteDefinition[] = [
   ...awsSetupRoutes,
   ...computeRoutes,
   ...nodeRoutes,
+  ...queryRoutes,
 ];

@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { NO_SCOPE } from '../authz/route-scope.ts';
 import { PUBLIC, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
 import { NODE_TOKEN_HEADER, recordHeartbeat, registerNode } from '../compute/node-intake.ts';
+import { pollWork, reportQuery, uploadHead } from '../queries/node-queries.ts';
 
 function nodeTokenOf(request: FastifyRequest): string | undefined {
   const value = request.headers[NODE_TOKEN_HEADER];
@@ -18,6 +19,12 @@ function nodeTokenOf(request: FastifyRequest): string | undefined {
 /** A short digest names the bucket; the token itself never becomes a key or a log field. */
 const digest = (value: string): string =>
   createHash('sha256').update(value).digest('hex').slice(0, 32);
+
+/** The rate-limit bucket of a node calling with its token. */
+function nodeRateKey(request: FastifyRequest): string | undefined {
+  const token = nodeTokenOf(request);
+  return token === undefined ? undefined : `node-token:${digest(token)}`;
+}
 
 export const nodeRoutes: readonly AnyRouteDefinition[] = [
   defineRoute({
@@ -45,12 +52,46 @@ export const nodeRoutes: readonly AnyRouteDefinition[] = [
     callers: PUBLIC,
     // Every node beats every few seconds: the audit log records registrations, not these.
     audited: false,
-    rateLimitKey(request) {
-      const token = nodeTokenOf(request);
-      return token === undefined ? undefined : `node-token:${digest(token)}`;
-    },
+    rateLimitKey: nodeRateKey,
     handle({ resources, request, body }) {
       return recordHeartbeat(resources, nodeTokenOf(request), body);
+    },
+  }),
+  defineRoute({
+    name: 'nodes.queries.report',
+    permission: null,
+    scope: NO_SCOPE,
+    callers: PUBLIC,
+    // Query submissions and cancels are audited where users ask for them, not per report.
+    audited: false,
+    rateLimitKey: nodeRateKey,
+    async handle({ resources, request, params, body }) {
+      await reportQuery(resources, nodeTokenOf(request), params.queryId, body);
+      return undefined;
+    },
+  }),
+  defineRoute({
+    name: 'nodes.work',
+    permission: null,
+    scope: NO_SCOPE,
+    callers: PUBLIC,
+    rateLimitKey: nodeRateKey,
+    handle({ resources, request, query }) {
+      const abort = new AbortController();
+      request.raw.once('close', () => abort.abort());
+      return pollWork(resources, nodeTokenOf(request), query.waitSeconds, abort.signal);
+    },
+  }),
+  defineRoute({
+    name: 'nodes.queries.head',
+    permission: null,
+    scope: NO_SCOPE,
+    callers: PUBLIC,
+    audited: false,
+    rateLimitKey: nodeRateKey,
+    async handle({ resources, request, params, body }) {
+      await uploadHead(resources, nodeTokenOf(request), params.queryId, body);
+      return undefined;
     },
   }),
 ];

@@ -80,6 +80,10 @@ export interface ClusterNodesTable {
   registered_at: Timestamp | null;
   last_heartbeat_at: Timestamp | null;
   terminated_at: Timestamp | null;
+  /** The worker's HTTPS port for direct-mode queries (from registration). */
+  query_port: ColumnType<number | null, number | null | undefined, number | null>;
+  /** sha256 of the worker certificate's DER, hex (from registration). */
+  tls_fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A log line a node sent. */

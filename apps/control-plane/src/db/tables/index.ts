@@ -20,6 +20,7 @@ export type * from './identity-tables.ts';
 export type * from './tenancy-tables.ts';
 export type * from './aws-setup-tables.ts';
 export type * from './compute-tables.ts';
+export type * from './query-tables.ts';
 
 /** The domain's tables by name. */
 export interface DomainTables {

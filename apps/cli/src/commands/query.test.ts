@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { createBufferIo } from '../cli-io.ts';
+import { runCli } from '../run-cli.ts';
+
+describe('ferry query without a control plane', () => {
+  async function run(argv: string[], env: Record<string, string | undefined> = {}) {
+    const saved = { ...process.env };
+    for (const k of ['FERRY_URL', 'FERRY_TOKEN', 'FERRY_WORKSPACE']) delete process.env[k];
+    Object.assign(process.env, env);
+    try {
+      const io = createBufferIo();
+      const code = await runCli(argv, io);
+      return { code, out: io.out(), err: io.err() };
+    } finally {
+      process.env = saved;
+    }
+  }
+  const env = {
+    FERRY_URL: 'http://127.0.0.1:9',
+    FERRY_TOKEN: 'ferry_pat_do_not_print_me',
+    FERRY_WORKSPACE: 'ws_00000000000000000000000000',
+  };
+
+  it('lists every subcommand in --help', async () => {
+    const r = await run(['query', '--help']);
+    expect(r.code).toBe(0);
+    for (const sub of ['run', 'list', 'status', 'cancel', 'result', 'profile'])
+      expect(r.out).toMatch(new RegExp(`\\n\\s+${sub}\\b`));
+  });
+
+  it('names the missing setting, and wants exactly one of --sql and --plan', async () => {
+    const r = await run(['query', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('ferry: --url (or FERRY_URL) is required\n');
+    const noCluster = await run(['query', 'run', '--sql', 'SELECT 1'], env);
+    expect(noCluster.err).toBe('ferry: --cluster is required\n');
+    const both = await run(
+      ['query', 'run', '--cluster', 'cl_00000000000000000000000000', '--sql', 'x', '--plan', 'y'],
+      env,
+    );
+    expect(both.err).toBe('ferry: give exactly one of --sql and --plan\n');
+    const neither = await run(['query', 'run', '--cluster', 'cl_00000000000000000000000000'], env);
+    expect(neither.err).toBe('ferry: give exactly one of --sql and --plan\n');
+  });
+
+  it('says when the control plane cannot be reached, without printing the token', async () => {
+    const r = await run(['query', 'status', 'qry_00000000000000000000000000'], env);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ferry: cannot reach the control plane/);
+    expect(r.out + r.err).not.toContain('do_not_print_me');
+  });
+});

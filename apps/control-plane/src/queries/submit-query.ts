@@ -1,0 +1,62 @@
+/**
+ * Proxy mode: a query submitted through the control plane. It is stored Queued with its
+ * envelope, and the cluster's nodes are woken (on any replica) to take it with their work
+ * long-poll. The envelope's shape is checked by the contract; the node checks its versions
+ * and plan safety again before running it.
+ */
+import type { CallInput, QueryView } from '@ferry/api';
+import { ConflictError, isLiveClusterState, newId, type ClusterState } from '@ferry/core';
+import type { Resources } from '../resources.ts';
+import { findClusterRow } from '../compute/cluster-queries.ts';
+import { queryBus } from './query-bus.ts';
+import type { QueryActor } from './query-actor.ts';
+import { queryDb } from './query-db.ts';
+import { queryView } from './query-view.ts';
+
+/** What {@link submitQuery} needs. */
+export interface SubmitQueryInput {
+  readonly workspaceId: string;
+  readonly clusterId: string;
+  readonly body: CallInput<'queries.submit'>['body'];
+  readonly actor: QueryActor;
+}
+
+/** Queues a proxy-mode query on a live cluster. */
+export async function submitQuery(
+  resources: Pick<Resources, 'db' | 'clock' | 'config' | 'log'>,
+  input: SubmitQueryInput,
+): Promise<QueryView> {
+  const cluster = await findClusterRow(resources, input.workspaceId, input.clusterId);
+  if (!isLiveClusterState(cluster.state as ClusterState)) {
+    throw new ConflictError(
+      'cluster_not_live',
+      `Cluster ${cluster.id} is ${cluster.state}: start it (or another) before running queries.`,
+    );
+  }
+  const now = resources.clock.now();
+  const { envelope } = input.body;
+  const row = await queryDb(resources.db)
+    .insertInto('queries')
+    .values({
+      id: newId('query', now.getTime()),
+      workspace_id: cluster.workspace_id,
+      org_id: cluster.org_id,
+      cluster_id: cluster.id,
+      instance_id: null,
+      actor_kind: input.actor.kind,
+      actor_id: input.actor.id,
+      mode: 'proxy',
+      kind: envelope.kind,
+      labels: JSON.stringify(envelope.labels ?? {}),
+      state: 'Queued',
+      envelope: JSON.stringify(envelope),
+      queued_at: now,
+      usd_per_hour: cluster.usd_per_hour,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await queryBus(resources).notify(`cluster:${cluster.id}`);
+  return queryView(row, now);
+}

@@ -1,0 +1,211 @@
+/**
+ * An executor: a child process of the worker with nodejs-polars loaded, running one query
+ * at a time. It exists so a query can be stopped at once (polars cannot be cancelled
+ * in-process; SIGKILL of the child stops it in ~140 ms) and so a query that exhausts
+ * memory takes down only its executor. Started by the pool, it says `ready` once polars
+ * is loaded, then runs each `run` job and answers `done` or `failed`.
+ */
+import { createRequire } from 'node:module';
+import { checkPlanSafety, checkSqlSafety, type PlanViolation } from '@ferry/core';
+import pl from 'nodejs-polars';
+import { injectCloudOptions, polarsCloudOptions, serializedCloudOptions } from './cloud-options.ts';
+import type {
+  ExecFailure,
+  ExecJob,
+  ExecPhases,
+  ExecSuccess,
+  FromExecutor,
+  ToExecutor,
+} from './executor-protocol.ts';
+
+const polarsVersion = (
+  createRequire(import.meta.url)('nodejs-polars/package.json') as { version: string }
+).version;
+
+function send(message: FromExecutor): void {
+  process.send?.(message);
+}
+
+class JobError extends Error {
+  readonly code: string;
+  readonly details: { path: string; message: string }[] | undefined;
+  constructor(code: string, message: string, details?: { path: string; message: string }[]) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+function refuse(violations: readonly PlanViolation[]): never {
+  throw new JobError(
+    violations[0]?.code ?? 'plan_refused',
+    violations.map((v) => v.message).join('; '),
+    violations.map((v) => ({ path: v.path, message: v.message })),
+  );
+}
+
+const dtypeName = (d: unknown): string => String(d).replace(/^DataType\((.*)\)$/s, '$1');
+
+function time<T>(phases: ExecPhases, key: keyof ExecPhases, fn: () => T): T {
+  const start = performance.now();
+  try {
+    return fn();
+  } finally {
+    phases[key] = (phases[key] ?? 0) + (performance.now() - start);
+  }
+}
+
+async function timeAsync<T>(
+  phases: ExecPhases,
+  key: keyof ExecPhases,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    phases[key] = (phases[key] ?? 0) + (performance.now() - start);
+  }
+}
+
+/** The plan with the worker's credentials in every cloud_options, ready to run. */
+function preparePlan(job: ExecJob, phases: ExecPhases): pl.LazyDataFrame {
+  let planText: string;
+  if (job.kind === 'sql') {
+    const sql = job.sql ?? '';
+    time(phases, 'planCheckMs', () => {
+      const v = checkSqlSafety(sql);
+      if (v.length > 0) refuse(v);
+    });
+    // SQL planning contacts read_* sources with the environment's credentials.
+    const planned = time(phases, 'executionMs', () => pl.SQLContext().execute(sql));
+    const inner = (planned as unknown as { _ldf: unknown })._ldf;
+    if (inner instanceof Error) throw new JobError('polars_error', inner.message);
+    planText = planned.serialize('json').toString();
+  } else {
+    planText = job.plan ?? '';
+  }
+  const plan = time(phases, 'planCheckMs', () => {
+    const parsed = JSON.parse(planText) as unknown;
+    const v = checkPlanSafety(parsed, { maxInMemoryBytes: job.maxInMemoryBytes });
+    if (v.length > 0) refuse(v);
+    return parsed;
+  });
+  return time(phases, 'credentialInjectionMs', () => {
+    injectCloudOptions(plan, serializedCloudOptions(job.credentials, job.access));
+    return pl.LazyDataFrame.deserialize(Buffer.from(JSON.stringify(plan), 'utf8'), 'json');
+  });
+}
+
+function describeOptimized(lf: pl.LazyDataFrame): string | null {
+  try {
+    return lf.describeOptimizedPlan();
+  } catch {
+    return null;
+  }
+}
+
+/** Runs a lazy frame with the chosen engine; `auto` means streaming. */
+async function collect(
+  lf: pl.LazyDataFrame,
+  engine: ExecJob['engine'],
+): Promise<{ df: pl.DataFrame; engine: 'streaming' | 'in-memory' }> {
+  if (engine === 'in-memory') return { df: await lf.collect(), engine: 'in-memory' };
+  return { df: lf.collectSync({ engine: 'streaming' } as never), engine: 'streaming' };
+}
+
+function sinkOf(lf: pl.LazyDataFrame, job: ExecJob, uri: string, format: string): pl.LazyDataFrame {
+  const cloudOptions = polarsCloudOptions(job.credentials, job.access);
+  switch (format) {
+    case 'csv':
+      return lf.sinkCSV(uri, { cloudOptions });
+    case 'ipc':
+      return lf.sinkIpc(uri, { cloudOptions, compression: 'zstd' } as never);
+    case 'ndjson':
+      return lf.sinkNdJson(uri, { cloudOptions });
+    default:
+      return lf.sinkParquet(uri, { cloudOptions, compression: 'zstd' } as never);
+  }
+}
+
+async function run(job: ExecJob): Promise<ExecSuccess> {
+  const phases: ExecPhases = {};
+  let lf: pl.LazyDataFrame | undefined;
+  try {
+    lf = preparePlan(job, phases);
+    const optimizedPlan = describeOptimized(lf);
+    if (job.sink !== undefined) {
+      const sink = job.sink;
+      const sinkLf = sinkOf(lf, job, sink.uri, sink.format);
+      const used = await timeAsync(phases, 'executionMs', () => collect(sinkLf, job.engine));
+      return {
+        rowCount: null,
+        schema: null,
+        head: null,
+        headRows: 0,
+        optimizedPlan,
+        engine: used.engine,
+        phases,
+        location: sink.uri,
+      };
+    }
+    const ran = lf;
+    const { df, engine } = await timeAsync(phases, 'executionMs', () => collect(ran, job.engine));
+    const head = df.head(job.headRows);
+    const headBytes = head.writeIPCStream({ compression: 'zstd' });
+    await timeAsync(phases, 'resultWriteMs', () =>
+      sinkOf(df.lazy(), job, job.resultUri, 'parquet').collect(),
+    );
+    return {
+      rowCount: df.height,
+      schema: Object.entries(df.schema as Record<string, unknown>).map(([name, d]) => ({
+        name,
+        dtype: dtypeName(d),
+      })),
+      head: new Uint8Array(headBytes),
+      headRows: head.height,
+      optimizedPlan,
+      engine,
+      phases,
+      location: job.resultUri,
+    };
+  } catch (e) {
+    const failure: ExecFailure =
+      e instanceof JobError
+        ? {
+            code: e.code,
+            message: e.message,
+            ...(e.details === undefined ? {} : { details: e.details }),
+            optimizedPlan: null,
+            phases,
+          }
+        : {
+            code: 'polars_error',
+            // polars' own message, verbatim.
+            message: e instanceof Error ? e.message : String(e),
+            optimizedPlan: lf === undefined ? null : describeOptimized(lf),
+            phases,
+          };
+    throw Object.assign(new Error(failure.message), { failure });
+  }
+}
+
+process.on('message', (message: ToExecutor) => {
+  if (message.type !== 'run') return;
+  const { job } = message;
+  run(job).then(
+    (result) => send({ type: 'done', queryId: job.queryId, result }),
+    (e: unknown) => {
+      const failure = (e as { failure?: ExecFailure }).failure ?? {
+        code: 'internal',
+        message: e instanceof Error ? e.message : String(e),
+        optimizedPlan: null,
+        phases: {},
+      };
+      send({ type: 'failed', queryId: job.queryId, error: failure });
+    },
+  );
+});
+// The worker going away ends its executors.
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready', polarsVersion });

@@ -1,0 +1,50 @@
+/** Messages between the worker and its executor child processes (Node IPC, advanced serialization). */
+import type { QueryEngine, QueryKind, SinkFormat } from '@ferry/core';
+import type { S3Access, RoleCredentials } from './cloud-options.ts';
+
+export interface ExecJob {
+  readonly queryId: string;
+  readonly kind: QueryKind;
+  readonly plan?: string;
+  readonly sql?: string;
+  readonly engine: QueryEngine;
+  readonly headRows: number;
+  /** The user's sink, or undefined to write the result to `resultUri` as Parquet. */
+  readonly sink?: { readonly format: SinkFormat; readonly uri: string };
+  readonly resultUri: string;
+  readonly credentials: RoleCredentials;
+  readonly access: S3Access;
+  readonly maxInMemoryBytes: number;
+}
+
+export interface ExecPhases {
+  planCheckMs?: number;
+  credentialInjectionMs?: number;
+  executionMs?: number;
+  resultWriteMs?: number;
+}
+
+export interface ExecSuccess {
+  readonly rowCount: number | null;
+  readonly schema: { name: string; dtype: string }[] | null;
+  readonly head: Uint8Array | null;
+  readonly headRows: number;
+  readonly optimizedPlan: string | null;
+  readonly engine: 'streaming' | 'in-memory';
+  readonly phases: ExecPhases;
+  readonly location: string;
+}
+
+export interface ExecFailure {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: { path: string; message: string }[];
+  readonly optimizedPlan: string | null;
+  readonly phases: ExecPhases;
+}
+
+export type ToExecutor = { readonly type: 'run'; readonly job: ExecJob };
+export type FromExecutor =
+  | { readonly type: 'ready'; readonly polarsVersion: string }
+  | { readonly type: 'done'; readonly queryId: string; readonly result: ExecSuccess }
+  | { readonly type: 'failed'; readonly queryId: string; readonly error: ExecFailure };

@@ -1,0 +1,429 @@
+/**
+ * The worker's query engine: checks an envelope (versions, plan safety), queues it, runs
+ * it on an executor from the pool with the Worker role's credentials, and keeps its record
+ * (state, times, error, result, head, profile). A queue with the pool's size as the
+ * concurrency limit; a per-query timeout; cancel kills the executor (a fresh one takes
+ * its place); an executor that dies fails its query with the node's memory and what would
+ * fit. Every change of a record goes to `onChange` (the control-plane reporter).
+ */
+import { HeadObjectCommand, S3Client, GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type {
+  QueryError,
+  QueryProfile,
+  QueryState,
+  ResultUrls,
+  WorkerQueryStatus,
+} from '@ferry/api';
+import {
+  checkEnvelopeVersions,
+  checkPlanSafety,
+  checkSqlSafety,
+  DEFAULT_HEAD_ROWS,
+  DEFAULT_MAX_IN_MEMORY_BYTES,
+  DEFAULT_QUERY_TIMEOUT_SECONDS,
+  newId,
+  queryEnvelopeSchema,
+  type QueryEnvelope,
+} from '@ferry/core';
+import type { RoleCredentials, S3Access } from './cloud-options.ts';
+import type { ExecOutcome, ExecutorPool, Run } from './executor-pool.ts';
+
+export type QueryMode = 'direct' | 'proxy';
+
+/** A query's record on this worker. */
+export interface QueryRecord {
+  readonly queryId: string;
+  readonly envelope: QueryEnvelope;
+  readonly actorId: string;
+  readonly mode: QueryMode;
+  state: QueryState;
+  queuedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: QueryError | null;
+  optimizedPlan: string | null;
+  rowCount: number | null;
+  bytes: number | null;
+  location: string | null;
+  schema: { name: string; dtype: string }[] | null;
+  head: Uint8Array | null;
+  headRows: number | null;
+  profile: QueryProfile;
+  run?: Run;
+  timer?: ReturnType<typeof setTimeout>;
+  sampler?: ReturnType<typeof setInterval>;
+}
+
+/** Why an envelope is refused before it is queued (a 400 to the client). */
+export class QueryRefusedError extends Error {
+  readonly code: string;
+  readonly details: { path: string; message: string }[];
+  constructor(code: string, message: string, details: { path: string; message: string }[] = []) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export interface QueryEngineOptions {
+  readonly pool: ExecutorPool;
+  readonly ferryVersion: string;
+  readonly polarsVersion: string;
+  readonly credentials: () => Promise<RoleCredentials>;
+  readonly access: S3Access;
+  /** The results bucket (from registration); undefined until known. */
+  readonly resultsBucket: () => string | undefined;
+  readonly memoryBytes: number;
+  readonly now: () => number;
+  readonly onChange?: (record: QueryRecord) => void;
+  /** The node's CPU and memory, sampled about once a second while queries run. */
+  readonly sample?: () => Promise<{ cpuPercent: number; memoryUsedBytes: number }>;
+  readonly maxInMemoryBytes?: number;
+  /** Finished records are kept this long for status, head and result URLs (default 1 h). */
+  readonly retainMs?: number;
+  /** Presigned URLs live this long (default 15 min). */
+  readonly urlTtlSeconds?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface QueryEngine {
+  /** Refuses a bad envelope (QueryRefusedError); otherwise queues it. */
+  submit(input: {
+    envelope: unknown;
+    actorId: string;
+    mode: QueryMode;
+    queryId?: string;
+  }): QueryRecord;
+  get(queryId: string): QueryRecord | undefined;
+  /** Resolves when the query finishes or after `ms`, with its record. */
+  wait(queryId: string, ms: number): Promise<QueryRecord | undefined>;
+  cancel(queryId: string): QueryRecord | undefined;
+  resultUrls(queryId: string): Promise<ResultUrls | undefined>;
+  /** Queued and running queries. */
+  active(): number;
+  status(record: QueryRecord): WorkerQueryStatus;
+  stop(): Promise<void>;
+}
+
+const FINISHED: readonly QueryState[] = ['Succeeded', 'Failed', 'Canceled'];
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const gib = (bytes: number) => Math.round((bytes / 1024 ** 3) * 10) / 10;
+
+function parseS3(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  return { bucket: m?.[1] ?? '', key: m?.[2] ?? '' };
+}
+
+export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
+  const records = new Map<string, QueryRecord>();
+  const queue: QueryRecord[] = [];
+  const waiters = new Map<string, Set<() => void>>();
+  const maxInMemoryBytes = options.maxInMemoryBytes ?? DEFAULT_MAX_IN_MEMORY_BYTES;
+  const retainMs = options.retainMs ?? 3_600_000;
+  const log = options.log ?? (() => undefined);
+  let running = 0;
+  let stopped = false;
+
+  const s3 = async () => {
+    const c = await options.credentials();
+    return new S3Client({
+      region: options.access.region,
+      ...(options.access.endpoint === undefined
+        ? {}
+        : { endpoint: options.access.endpoint, forcePathStyle: true }),
+      credentials: {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
+      },
+    });
+  };
+
+  const changed = (r: QueryRecord) => {
+    try {
+      options.onChange?.(r);
+    } catch (e) {
+      log(`query ${r.queryId}: reporting failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (FINISHED.includes(r.state)) {
+      for (const w of waiters.get(r.queryId) ?? []) w();
+      waiters.delete(r.queryId);
+      // Keep finished records a while for status, head and URLs, then forget them.
+      setTimeout(() => records.delete(r.queryId), retainMs).unref();
+    }
+  };
+
+  const finish = (r: QueryRecord, state: QueryState, error: QueryError | null = null) => {
+    if (FINISHED.includes(r.state)) return;
+    clearTimeout(r.timer);
+    clearInterval(r.sampler);
+    r.state = state;
+    r.error = error;
+    r.finishedAt = options.now();
+    if (r.startedAt !== null) running -= 1;
+    changed(r);
+    pump();
+  };
+
+  const refusal = (envelope: unknown): QueryRefusedError | QueryEnvelope => {
+    const parsed = queryEnvelopeSchema.safeParse(envelope);
+    if (!parsed.success)
+      return new QueryRefusedError(
+        'validation_failed',
+        'The query envelope is invalid.',
+        parsed.error.issues.map((i) => ({
+          path: ['envelope', ...i.path.map(String)].join('.'),
+          message: i.message,
+        })),
+      );
+    const e = parsed.data;
+    const mismatch = checkEnvelopeVersions(e, options);
+    if (mismatch !== null) return new QueryRefusedError(mismatch.code, mismatch.message);
+    const violations =
+      e.kind === 'plan'
+        ? checkPlanSafety(e.plan ?? '', { maxInMemoryBytes })
+        : checkSqlSafety(e.sql ?? '');
+    if (violations.length > 0)
+      return new QueryRefusedError(
+        violations[0]?.code ?? 'plan_refused',
+        violations.map((v) => v.message).join('; '),
+        violations.map((v) => ({ path: v.path, message: v.message })),
+      );
+    return e;
+  };
+
+  const startSampling = (r: QueryRecord) => {
+    const sample = options.sample;
+    if (sample === undefined) return;
+    r.sampler = setInterval(() => {
+      sample().then(
+        (s) => {
+          if (r.profile.samples.length < 3600)
+            r.profile.samples.push({ at: new Date(options.now()).toISOString(), ...s });
+        },
+        () => undefined,
+      );
+    }, 1000);
+    r.sampler.unref();
+  };
+
+  const onOutcome = async (r: QueryRecord, outcome: ExecOutcome) => {
+    r.run = undefined;
+    if (outcome.kind === 'done') {
+      const x = outcome.result;
+      Object.assign(r.profile.phases, x.phases);
+      r.profile.engine = x.engine;
+      r.optimizedPlan = x.optimizedPlan;
+      r.rowCount = x.rowCount;
+      r.schema = x.schema;
+      r.head = x.head;
+      r.headRows = x.headRows;
+      r.location = x.location;
+      try {
+        const { bucket, key } = parseS3(x.location);
+        const head = await (await s3()).send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        r.bytes = head.ContentLength ?? null;
+      } catch {
+        r.bytes = null; // a sink the role may write but not read: the size stays unknown
+      }
+      finish(r, 'Succeeded');
+    } else if (outcome.kind === 'failed') {
+      Object.assign(r.profile.phases, outcome.error.phases);
+      r.optimizedPlan = outcome.error.optimizedPlan;
+      finish(r, 'Failed', {
+        code: outcome.error.code,
+        message: outcome.error.message,
+        ...(outcome.error.details === undefined ? {} : { details: outcome.error.details }),
+      });
+    } else if (outcome.kind === 'killed') {
+      if (outcome.reason === 'canceled') finish(r, 'Canceled');
+      else if (outcome.reason === 'timeout')
+        finish(r, 'Failed', {
+          code: 'timeout',
+          message: `The query ran longer than its timeout of ${r.envelope.timeoutSeconds ?? DEFAULT_QUERY_TIMEOUT_SECONDS} s and was stopped.`,
+        });
+      else finish(r, 'Failed', { code: 'worker_stopped', message: outcome.reason });
+    } else {
+      const how =
+        outcome.signal !== null
+          ? `was killed by ${outcome.signal}`
+          : `exited with ${outcome.exitCode}`;
+      const mem = gib(options.memoryBytes);
+      finish(r, 'Failed', {
+        code: 'executor_died',
+        message: `The executor running this query ${how}, most likely out of memory: this node has ${mem} GiB. Run it on a cluster with more memory (for example \`memory: ${Math.max(2, Math.ceil(mem * 2))}\` GiB in the compute context), or let it hold less at once (filter or aggregate earlier, use the streaming engine, sink to S3 instead of collecting).`,
+      });
+    }
+  };
+
+  const dispatch = async (r: QueryRecord) => {
+    const queueWaitMs = options.now() - r.queuedAt;
+    r.state = 'Running';
+    r.startedAt = options.now();
+    r.profile.phases.queueWaitMs = queueWaitMs;
+    running += 1;
+    changed(r);
+    startSampling(r);
+    const bucket = options.resultsBucket();
+    if (r.envelope.sink === undefined && bucket === undefined) {
+      finish(r, 'Failed', {
+        code: 'no_results_bucket',
+        message:
+          "This node knows no results bucket (the workspace's stack predates it: update the stack), so the query needs a sink.",
+      });
+      return;
+    }
+    let credentials: RoleCredentials;
+    try {
+      credentials = await options.credentials();
+    } catch (e) {
+      finish(r, 'Failed', {
+        code: 'credentials_unavailable',
+        message: `The Worker role's credentials are unavailable: ${e instanceof Error ? e.message : String(e)}`,
+      });
+      return;
+    }
+    const run = await options.pool.run({
+      queryId: r.queryId,
+      kind: r.envelope.kind,
+      ...(r.envelope.plan === undefined ? {} : { plan: r.envelope.plan }),
+      ...(r.envelope.sql === undefined ? {} : { sql: r.envelope.sql }),
+      engine: r.envelope.engine ?? 'auto',
+      headRows: r.envelope.headRows ?? DEFAULT_HEAD_ROWS,
+      ...(r.envelope.sink === undefined ? {} : { sink: r.envelope.sink }),
+      resultUri: `s3://${bucket ?? ''}/results/${r.queryId}/part-0.parquet`,
+      credentials,
+      access: options.access,
+      maxInMemoryBytes,
+    });
+    if (FINISHED.includes(r.state)) {
+      // Canceled while it waited for the executor.
+      run.kill('canceled');
+      return;
+    }
+    r.run = run;
+    r.timer = setTimeout(
+      () => run.kill('timeout'),
+      (r.envelope.timeoutSeconds ?? DEFAULT_QUERY_TIMEOUT_SECONDS) * 1000,
+    );
+    await onOutcome(r, await run.outcome);
+  };
+
+  function pump() {
+    while (!stopped && queue.length > 0 && running < options.pool.size) {
+      const r = queue.shift();
+      if (r === undefined || r.state !== 'Queued') continue;
+      dispatch(r).catch((e: unknown) =>
+        finish(r, 'Failed', {
+          code: 'internal',
+          message: e instanceof Error ? e.message : String(e),
+        }),
+      );
+    }
+  }
+
+  return {
+    submit({ envelope, actorId, mode, queryId }) {
+      if (stopped) throw new QueryRefusedError('worker_stopping', 'The worker is stopping.');
+      const checked = refusal(envelope);
+      if (checked instanceof QueryRefusedError) throw checked;
+      const r: QueryRecord = {
+        queryId: queryId ?? newId('query'),
+        envelope: checked,
+        actorId,
+        mode,
+        state: 'Queued',
+        queuedAt: options.now(),
+        startedAt: null,
+        finishedAt: null,
+        error: null,
+        optimizedPlan: null,
+        rowCount: null,
+        bytes: null,
+        location: null,
+        schema: null,
+        head: null,
+        headRows: null,
+        profile: { phases: {}, samples: [] },
+      };
+      records.set(r.queryId, r);
+      queue.push(r);
+      changed(r);
+      pump();
+      return r;
+    },
+    get: (id) => records.get(id),
+    async wait(id, ms) {
+      const r = records.get(id);
+      if (r === undefined || FINISHED.includes(r.state) || ms <= 0) return r;
+      await new Promise<void>((resolve) => {
+        const set = waiters.get(id) ?? new Set();
+        waiters.set(id, set);
+        const timer = setTimeout(() => {
+          set.delete(done);
+          resolve();
+        }, ms);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        set.add(done);
+      });
+      return records.get(id);
+    },
+    cancel(id) {
+      const r = records.get(id);
+      if (r === undefined || FINISHED.includes(r.state)) return r;
+      if (r.run !== undefined) r.run.kill('canceled');
+      else finish(r, 'Canceled');
+      return r;
+    },
+    async resultUrls(id) {
+      const r = records.get(id);
+      if (r?.state !== 'Succeeded' || r.location === null) return undefined;
+      const ttl = options.urlTtlSeconds ?? 900;
+      const { bucket, key } = parseS3(r.location);
+      const url = await getSignedUrl(
+        await s3(),
+        new GetObjectCommand({ Bucket: bucket, Key: key }),
+        {
+          expiresIn: ttl,
+        },
+      );
+      return {
+        format: r.envelope.sink?.format ?? 'parquet',
+        expiresAt: new Date(options.now() + ttl * 1000).toISOString(),
+        files: [{ location: r.location, url, bytes: r.bytes }],
+      };
+    },
+    active: () => queue.filter((r) => r.state === 'Queued').length + running,
+    status: (r) => ({
+      queryId: r.queryId,
+      kind: r.envelope.kind,
+      state: r.state,
+      queuedAt: new Date(r.queuedAt).toISOString(),
+      startedAt: iso(r.startedAt),
+      finishedAt: iso(r.finishedAt),
+      error: r.error,
+      optimizedPlan: r.optimizedPlan,
+      rowCount: r.rowCount,
+      bytes: r.bytes,
+      location: r.location,
+      schema: r.schema,
+      headRows: r.headRows,
+      profile: r.profile,
+      labels: r.envelope.labels ?? {},
+    }),
+    async stop() {
+      stopped = true;
+      for (const r of records.values())
+        if (!FINISHED.includes(r.state) && r.run === undefined)
+          finish(r, 'Failed', {
+            code: 'worker_stopped',
+            message: 'The worker stopped before the query ran.',
+          });
+      await options.pool.stop();
+    },
+  };
+}

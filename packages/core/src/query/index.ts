@@ -1,0 +1,3 @@
+export * from './envelope.ts';
+export * from './plan-safety.ts';
+export * from './query-token.ts';
