@@ -23,7 +23,8 @@ import { EXAMPLE_BODIES } from './example-bodies.ts';
 
 const NAMES = Object.keys(contracts) as RouteName[];
 const contractOf = (name: RouteName): RouteContract => contracts[name];
-const RUNS = 6;
+/** Generated cases per route and property (each `fc.assert` runs this many that pass `fc.pre`). */
+const RUNS = 15;
 const BODY_LIMIT = 4096;
 
 function shapeOf(schema: unknown): Record<string, z.ZodType> {
@@ -48,6 +49,13 @@ describeEachBackend(
     let app: FastifyInstance;
     let owner: TestCaller;
     const ids: Record<string, string> = {};
+    // The walk counts what it really sent, prints it, and cannot pass having sent less.
+    let cases = 0;
+    let properties = 0;
+    const walk = async (property: Parameters<typeof fc.assert>[0]) => {
+      properties++;
+      await fc.assert(property, { numRuns: RUNS });
+    };
 
     beforeAll(async () => {
       app = await createApp(ctx().resources);
@@ -71,6 +79,10 @@ describeEachBackend(
     });
     afterAll(async () => {
       await app?.close();
+      console.log(
+        `bad-input walk: ${cases} generated cases over ${NAMES.length} routes (${properties} properties × ${RUNS})`,
+      );
+      expect(cases).toBeGreaterThanOrEqual(properties * RUNS);
     });
 
     function validParams(name: RouteName): Record<string, string> {
@@ -86,7 +98,7 @@ describeEachBackend(
     it('unknown body fields are rejected by name', { timeout: 180_000 }, async () => {
       for (const name of NAMES.filter((n) => 'body' in contracts[n])) {
         const shape = shapeOf(contractOf(name).body);
-        await fc.assert(
+        await walk(
           fc.asyncProperty(
             fc
               .stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,20}$/)
@@ -96,10 +108,10 @@ describeEachBackend(
               // Prototype-poisoning keys are refused by the JSON parser itself (on `body`).
               fc.pre(!JSON.stringify(value).includes('__proto__'));
               const body = { ...(EXAMPLE_BODIES[name] as object), [key]: value };
+              cases++;
               expectNamedError(await send(name, { body }), `body.${key}`, `${name} +${key}`);
             },
           ),
-          { numRuns: RUNS },
         );
       }
     });
@@ -109,18 +121,18 @@ describeEachBackend(
         const schema = contractOf(name).body as z.ZodType;
         const example = EXAMPLE_BODIES[name] as Record<string, unknown>;
         const keys = Object.keys(example);
-        await fc.assert(
+        await walk(
           fc.asyncProperty(fc.constantFrom(...keys), fc.jsonValue(), async (key, value) => {
             fc.pre(!JSON.stringify(value).includes('__proto__'));
             const body = { ...example, [key]: value };
             fc.pre(!schema.safeParse(body).success);
+            cases++;
             expectNamedError(
               await send(name, { body }),
               `body.${key}`,
               `${name}.${key}=${JSON.stringify(value)}`,
             );
           }),
-          { numRuns: RUNS },
         );
         for (const key of keys) {
           const { [key]: _dropped, ...rest } = example;
@@ -137,7 +149,7 @@ describeEachBackend(
       { timeout: 180_000 },
       async () => {
         for (const name of NAMES.filter((n) => 'body' in contracts[n])) {
-          await fc.assert(
+          await walk(
             fc.asyncProperty(
               fc.oneof(
                 fc.array(fc.jsonValue()),
@@ -147,6 +159,7 @@ describeEachBackend(
                 fc.boolean(),
               ),
               async (value) => {
+                cases++;
                 expectNamedError(
                   await send(name, { body: JSON.stringify(value) }),
                   'body',
@@ -154,7 +167,6 @@ describeEachBackend(
                 );
               },
             ),
-            { numRuns: RUNS },
           );
           expectNamedError(
             await send(name, { body: '{"name": ' }),
@@ -172,7 +184,7 @@ describeEachBackend(
     it('malformed ids in the path are rejected by name', { timeout: 180_000 }, async () => {
       for (const name of NAMES.filter((n) => 'params' in contracts[n])) {
         const keys = Object.keys(validParams(name));
-        await fc.assert(
+        await walk(
           fc.asyncProperty(
             fc.constantFrom(...keys),
             fc.oneof(
@@ -185,6 +197,7 @@ describeEachBackend(
               // so no client can send them as a path parameter.
               fc.pre(bad !== '.' && bad !== '..');
               fc.pre(bad.trim() !== '' && !schema.safeParse(bad).success);
+              cases++;
               const input = {
                 params: { ...validParams(name), [key]: bad },
                 body: EXAMPLE_BODIES[name],
@@ -193,7 +206,6 @@ describeEachBackend(
               expectNamedError(res, `params.${key}`, `${name} ${key}=${JSON.stringify(bad)}`);
             },
           ),
-          { numRuns: RUNS },
         );
       }
     });
@@ -201,7 +213,7 @@ describeEachBackend(
     it('bad query parameters are rejected by name', { timeout: 180_000 }, async () => {
       for (const name of NAMES.filter((n) => 'query' in contracts[n])) {
         const shape = shapeOf(contractOf(name).query);
-        await fc.assert(
+        await walk(
           fc.asyncProperty(
             fc.oneof(
               fc.record({
@@ -224,11 +236,11 @@ describeEachBackend(
             async ({ key, value }) => {
               // Some routes allow larger pages (log lines): only limits they refuse count.
               fc.pre(!(shape[key]?.safeParse(String(value)).success ?? false));
+              cases++;
               const res = await send(name, { query: { [key]: value } });
               expectNamedError(res, `query.${key}`, `${name} ?${key}=${String(value)}`);
             },
           ),
-          { numRuns: RUNS },
         );
       }
     });

@@ -131,7 +131,14 @@ describe('planLaunch', () => {
         try {
           plan = planLaunch({ ...first, exhausted });
         } catch (e) {
+          // Giving up is right only when every offered pool (type × zone) is spent.
           expect(e).toBeInstanceOf(CapacityExhaustedError);
+          const open = pools.filter(
+            (p) =>
+              offerings.get(p.availabilityZone)?.has(p.instanceType) === true &&
+              !exhausted.includes(p),
+          );
+          expect(open).toEqual([]);
           return;
         }
         for (const o of plan.overrides) {

@@ -157,7 +157,16 @@ describe('selectInstance', () => {
           try {
             s = selectInstance(input({ cpus, memory, architecture }, { offerings }));
           } catch (e) {
+            // Refusing is right only when no offered type fits: the error must say so.
             expect(e).toBeInstanceOf(ValidationError);
+            const fits = catalog.some(
+              (t) =>
+                offered.includes(t.instanceType) &&
+                t.vcpus >= cpus &&
+                t.memoryMiB / 1024 >= memory &&
+                (architecture === 'any' || t.architectures.includes(architecture)),
+            );
+            expect({ cpus, memory, architecture, fits }).toMatchObject({ fits: false });
             return;
           }
           const facts = catalog.find((t) => t.instanceType === s.instanceType)!;
