@@ -4,6 +4,7 @@
  * bucket — idempotently, records it in the control plane's database and prints it.
  */
 import type { CliCommand } from '../cli-command.ts';
+import { platformAwsError } from './aws-errors.ts';
 
 interface PlatformInitFlags {
   dataDir?: string;
@@ -29,6 +30,7 @@ export const platformInitCommand: CliCommand = {
         const { loadConfig, createResources, migrate, migrations, initPlatform } =
           await import('@ferry/control-plane');
         const config = loadConfig({
+          env: context.env,
           flags: {
             ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}),
             ...(flags.config !== undefined ? { config: flags.config } : {}),
@@ -39,7 +41,9 @@ export const platformInitCommand: CliCommand = {
         const owned = await createResources(config);
         try {
           await migrate(owned.resources.db, migrations);
-          const p = await initPlatform(owned.resources);
+          const p = await initPlatform(owned.resources).catch((error: unknown) => {
+            throw platformAwsError(error, config.aws.endpointUrl) ?? error;
+          });
           context.io.stdout(
             [
               'ferry: platform AWS resources ready',

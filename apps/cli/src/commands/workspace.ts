@@ -141,6 +141,12 @@ function registerDelete(ws: Command, context: CliContext) {
       { workspace: true },
       async (api, flags) => {
         const params = { workspaceId: api.workspaceId };
+        // Without a terminal there is no one to confirm: fail before any call.
+        if (flags.yes !== true && context.io.interactive !== true)
+          throw new CliError(
+            'usage',
+            'missing --yes (stdin is not a terminal, so ferry does not ask for it)',
+          );
         if (flags.yes !== true) {
           const w = await api.client.call('workspaces.get', { params });
           const typed = await askOrFail(
