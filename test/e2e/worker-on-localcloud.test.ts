@@ -167,6 +167,8 @@ describe('the worker agent on a localcloud instance', () => {
       instanceId,
       privateIp: launched?.PrivateIpAddress,
       agentVersion: '0.1.0',
+      // The query API, served on the node's private address with a certificate made at boot.
+      query: { port: 5051, tlsFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
     });
     const nodeToken = server.nodeTokens.get(instanceId);
 

@@ -54,6 +54,10 @@ export interface AgentOptions {
   readonly rng?: () => number;
   /** Consecutive heartbeats refused as unauthenticated before the node gives up (default 3). */
   readonly maxAuthFailures?: number;
+  /** The node's query API, reported at registration (direct mode). */
+  readonly query?: { readonly port: number; readonly tlsFingerprint: string };
+  /** Called once registered (the query link starts here). */
+  readonly onRegistered?: (registration: RegisteredNode, identity: InstanceIdentity) => void;
 }
 
 export interface Agent {
@@ -213,6 +217,7 @@ export function startAgent(options: AgentOptions): Agent {
           instanceId: identity.instanceId,
           privateIp: identity.privateIp,
           agentVersion: options.agentVersion,
+          ...(options.query === undefined ? {} : { query: options.query }),
         },
         {
           log: (m) => logs.log(m),
@@ -244,6 +249,11 @@ export function startAgent(options: AgentOptions): Agent {
     logs.log(
       `registered: heartbeat every ${registration.heartbeatSeconds} s, idle timeout ${registration.idleTimeoutMins} min`,
     );
+    try {
+      options.onRegistered?.(registration, identity);
+    } catch (e) {
+      logs.log(`starting the query link failed: ${describeError(e)}`);
+    }
     idleTimer = createIdleTimer({
       activity,
       now,

@@ -77,12 +77,15 @@ describe('log buffer', () => {
     logs.redact('ferry_node_s3cr3tvalue');
     logs.log('token ferry_node_s3cr3tvalue in a message');
     logs.log('bootstrap ferry_boot_AbCdEfGhIjKlMnOpQrStUv_- leaked?');
+    logs.log('query ferry_qt_eyJ2IjoxfQ.c2lnbmF0dXJl leaked?');
     const shipped = JSON.stringify(logs.peek(10)) + echoed.join('\n');
     expect(shipped).not.toContain('s3cr3t');
     expect(shipped).not.toContain('AbCdEfGh');
+    expect(shipped).not.toContain('eyJ2');
     expect(logs.peek(10).lines.map((l) => l.line)).toEqual([
       'token [redacted] in a message',
       'bootstrap [redacted] leaked?',
+      'query [redacted] leaked?',
     ]);
   });
 

@@ -46,6 +46,8 @@ export interface LogBuffer {
 }
 
 const BOOTSTRAP_TOKEN = /ferry_boot_[A-Za-z0-9_-]+/g;
+/** Query tokens (`ferry_qt_<claims>.<signature>`), should one ever reach a log line. */
+const QUERY_TOKEN = /ferry_qt_[A-Za-z0-9_.-]+/g;
 
 export function createLogBuffer(options: LogBufferOptions): LogBuffer {
   const capacity = Math.max(1, options.capacity ?? 2000);
@@ -58,7 +60,7 @@ export function createLogBuffer(options: LogBufferOptions): LogBuffer {
   let droppedUnreported = 0;
 
   const clean = (message: string): string => {
-    let text = message.replace(BOOTSTRAP_TOKEN, '[redacted]');
+    let text = message.replace(BOOTSTRAP_TOKEN, '[redacted]').replace(QUERY_TOKEN, '[redacted]');
     for (const s of secrets) text = text.split(s).join('[redacted]');
     // One log entry per line: a multi-line message stays one entry.
     text = text.replace(/\r?\n/g, ' ⏎ ');

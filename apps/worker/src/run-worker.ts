@@ -5,9 +5,11 @@
 import packageJson from '../package.json' with { type: 'json' };
 import { startAgent } from './agent.ts';
 import { loadWorkerConfig } from './config.ts';
-import { createControlPlaneClient } from './control-plane-client.ts';
+import { createActivity } from './activity.ts';
+import { createControlPlaneClient, type RegisteredNode } from './control-plane-client.ts';
 import { imdsEndpoint, readInstanceIdentity } from './imds.ts';
 import { createLogBuffer } from './log-buffer.ts';
+import { startQueryService, type QueryService } from './query/query-service.ts';
 import { createSampler } from './samples.ts';
 import { shutdownNode } from './shutdown.ts';
 
@@ -20,9 +22,38 @@ export async function runWorker(
   const now = () => Date.now();
   const logs = createLogBuffer({ now });
   const endpoint = imdsEndpoint(env);
+  let identity: ReturnType<typeof readInstanceIdentity> | undefined;
+  const readIdentity = () => (identity ??= readInstanceIdentity({ endpoint }));
+  const activity = createActivity(now);
+  let query: QueryService | undefined;
+  let registration: RegisteredNode | undefined;
+  try {
+    query = await startQueryService({
+      env,
+      imdsEndpoint: endpoint,
+      identity: readIdentity,
+      controlPlaneUrl: config.controlPlaneUrl,
+      clusterId: config.clusterId,
+      ferryVersion: packageJson.version,
+      activity,
+      registration: () => registration,
+      log: (m) => logs.log(m),
+      now,
+    });
+  } catch (e) {
+    // The agent still registers, heartbeats and ends the node; it just serves no queries.
+    identity = undefined;
+    logs.log(`the query service did not start: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const agent = startAgent({
     settings: config,
-    identity: () => readInstanceIdentity({ endpoint }),
+    identity: readIdentity,
+    activity,
+    ...(query === undefined ? {} : { query: query.endpoint }),
+    onRegistered: (r, id) => {
+      registration = r;
+      query?.onRegistered(r, id);
+    },
     client: createControlPlaneClient({ baseUrl: config.controlPlaneUrl }),
     sampler: createSampler({ dir: process.cwd(), now }),
     logs,
@@ -39,6 +70,7 @@ export async function runWorker(
   process.once('SIGINT', onSignal);
 
   const stop = await agent.done;
+  await query?.stop();
   let exitCode = stop.exitCode;
   await shutdownNode({
     // A signal means the machine (or its operator) is already ending the agent.

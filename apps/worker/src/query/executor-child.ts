@@ -158,7 +158,10 @@ async function run(job: ExecJob): Promise<ExecSuccess> {
     );
     return {
       rowCount: df.height,
-      schema: Object.entries(df.schema as Record<string, unknown>).map(([name, d]) => ({ name, dtype: dtypeName(d) })),
+      schema: Object.entries(df.schema as Record<string, unknown>).map(([name, d]) => ({
+        name,
+        dtype: dtypeName(d),
+      })),
       head: new Uint8Array(headBytes),
       headRows: head.height,
       optimizedPlan,
