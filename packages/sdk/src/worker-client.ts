@@ -2,12 +2,13 @@
  * Direct mode: talks HTTPS to the cluster's worker, pinning its certificate. The worker's
  * key pair is generated at boot, so no CA vouches for it; the control plane does instead,
  * handing out the sha256 fingerprint of the certificate the worker registered with. Each
- * request first completes a TLS handshake, checks the fingerprint and only then sends the
- * request (and the token) over that socket.
+ * request completes the TLS handshake and checks the fingerprint before it writes anything
+ * (so the token never reaches an impostor).
  */
 import { createHash } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { FerryError, TlsPinError } from './errors.ts';
 
 /** Where the worker is and how to prove it is the right one. */
@@ -29,60 +30,22 @@ export interface WorkerResponse {
 
 const normalise = (fp: string): string => fp.replaceAll(':', '').toLowerCase();
 
-function pinnedSocket(endpoint: WorkerEndpoint, timeoutMs: number): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({
-      host: endpoint.address,
-      port: endpoint.port,
-      // No CA signs a worker's boot-time certificate: the fingerprint check below is the trust.
-      rejectUnauthorized: false,
-    });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(
-        new FerryError(
-          'worker_unreachable',
-          `The worker at ${endpoint.address}:${endpoint.port} did not answer within ${timeoutMs} ms.`,
-          { retryable: true },
-        ),
-      );
-    }, timeoutMs);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      const der = socket.getPeerCertificate(true).raw;
-      const actual = der === undefined ? '' : createHash('sha256').update(der).digest('hex');
-      if (actual !== normalise(endpoint.tlsFingerprint)) {
-        socket.destroy();
-        reject(
-          new TlsPinError(
-            `The worker at ${endpoint.address}:${endpoint.port} presented a certificate (sha256 ${actual || 'none'}) that is not the one the control plane vouched for (${normalise(endpoint.tlsFingerprint)}).`,
-          ),
-        );
-        return;
-      }
-      resolve(socket);
-    });
-    socket.once('error', (err: Error) => {
-      clearTimeout(timer);
-      reject(
-        new FerryError(
-          'worker_unreachable',
-          `The worker at ${endpoint.address}:${endpoint.port} could not be reached: ${err.message}`,
-          { retryable: true, cause: err },
-        ),
-      );
-    });
-  });
+function pinError(endpoint: WorkerEndpoint, actual: string): TlsPinError {
+  return new TlsPinError(
+    `The worker at ${endpoint.address}:${endpoint.port} presented a certificate (sha256 ${actual || 'none'}) that is not the one the control plane vouched for (${normalise(endpoint.tlsFingerprint)}).`,
+  );
 }
 
-/** One request to the worker over a pinned TLS connection. */
-export async function workerRequest(
+/**
+ * One request to the worker. Nothing is written (headers, token, body) until the TLS
+ * handshake is done and the certificate's fingerprint matched.
+ */
+export function workerRequest(
   endpoint: WorkerEndpoint,
   method: 'GET' | 'POST',
   path: string,
   options: { json?: unknown; timeoutMs?: number; auth?: boolean } = {},
 ): Promise<WorkerResponse> {
-  const socket = await pinnedSocket(endpoint, options.timeoutMs ?? 30_000);
   const payload =
     options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json));
   const headers: Record<string, string> = {
@@ -93,43 +56,62 @@ export async function workerRequest(
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(payload.length);
   }
+  const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise<WorkerResponse>((resolve, reject) => {
-    const req = httpRequest({
+    const req = httpsRequest({
       method,
       path,
       host: endpoint.address,
       port: endpoint.port,
       headers,
       agent: false,
-      createConnection: () => socket,
+      // No CA signs a worker's boot-time certificate: the fingerprint check below is the trust.
+      rejectUnauthorized: false,
+      timeout: timeoutMs,
     });
-    req.once('error', (err) => {
-      socket.destroy();
-      reject(
+    req.once('timeout', () =>
+      req.destroy(
         new FerryError(
           'worker_unreachable',
-          `The worker request ${method} ${path} failed: ${err.message}`,
-          {
-            retryable: true,
-            cause: err,
-          },
+          `The worker at ${endpoint.address}:${endpoint.port} did not answer within ${timeoutMs} ms.`,
+          { retryable: true },
         ),
+      ),
+    );
+    req.once('socket', (socket) => {
+      (socket as TLSSocket).once('secureConnect', () => {
+        const der = (socket as TLSSocket).getPeerCertificate(true).raw;
+        const actual = der === undefined ? '' : createHash('sha256').update(der).digest('hex');
+        if (actual !== normalise(endpoint.tlsFingerprint)) {
+          req.destroy(pinError(endpoint, actual));
+          return;
+        }
+        req.end(payload);
+      });
+    });
+    req.once('error', (err: Error) => {
+      reject(
+        err instanceof FerryError
+          ? err
+          : new FerryError(
+              'worker_unreachable',
+              `The worker request ${method} ${path} to ${endpoint.address}:${endpoint.port} failed: ${err.message}`,
+              { retryable: true, cause: err },
+            ),
       );
     });
     req.once('response', (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('end', () => {
-        socket.destroy();
+      res.once('end', () =>
         resolve({
           status: res.statusCode ?? 0,
           body: Buffer.concat(chunks),
           contentType: String(res.headers['content-type'] ?? ''),
-        });
-      });
+        }),
+      );
       res.once('error', reject);
     });
-    req.end(payload);
   });
 }
 
