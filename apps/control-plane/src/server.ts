@@ -117,8 +117,9 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     if (setup) {
       const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
       print(
-        `ferry: no users yet. Open this link within 24 hours to create the instance admin` +
-          `${setup.email ? ` (${setup.email})` : ''}:\n  ${setup.url}`,
+        `ferry: no users yet. Within 24 hours, create the instance admin` +
+          `${setup.email ? ` (${setup.email})` : ''} with this link's token` +
+          ` (POST /api/v1/auth/setup {token, email, name, password}; docs/getting-started.md):\n  ${setup.url}`,
       );
     }
   } catch (err) {

@@ -9,6 +9,7 @@ import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './database.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { createPgliteDialect } from './pglite-dialect.ts';
 
 const INT8_OID = 20;
@@ -50,10 +51,39 @@ export async function openDatabase(target: DatabaseTarget): Promise<Kysely<Datab
   if (target.instance) {
     return new Kysely<Database>({ dialect: createPgliteDialect({ pglite: target.instance }) });
   }
-  if (target.dir !== undefined) await mkdir(target.dir, { recursive: true });
-  const pglite = await PGlite.create({
-    ...(target.dir !== undefined ? { dataDir: target.dir } : {}),
-    parsers: PGLITE_PARSERS,
-  });
-  return new Kysely<Database>({ dialect: createPgliteDialect({ pglite }) });
+  if (target.dir === undefined) {
+    const pglite = await PGlite.create({ parsers: PGLITE_PARSERS });
+    return new Kysely<Database>({ dialect: createPgliteDialect({ pglite }) });
+  }
+  await mkdir(target.dir, { recursive: true });
+  // PGlite keeps the database in this process's memory: a second process on the same
+  // directory would never see the first one's writes, and would overwrite them.
+  const lock = await lockDataDir(target.dir);
+  try {
+    const pglite = await PGlite.create({ dataDir: target.dir, parsers: PGLITE_PARSERS });
+    return new LockedKysely(pglite, async () => {
+      // Kysely skips its driver's destroy when no query ran: close here either way.
+      if (!pglite.closed) await pglite.close();
+      await lock.release();
+    });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+/** Kysely over a locked data directory: `destroy()` also closes PGlite and frees the lock. */
+class LockedKysely extends Kysely<Database> {
+  readonly #release: () => Promise<void>;
+  constructor(pglite: PGliteInterface, release: () => Promise<void>) {
+    super({ dialect: createPgliteDialect({ pglite }) });
+    this.#release = release;
+  }
+  override async destroy(): Promise<void> {
+    try {
+      await super.destroy();
+    } finally {
+      await this.#release();
+    }
+  }
 }
