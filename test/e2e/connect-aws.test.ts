@@ -307,7 +307,7 @@ describe('connect a workspace to AWS', () => {
       `${cloud.url}/console/cloudformation/home?region=us-east-1#/stacks/quickcreate?`,
     );
     expect(setup.instructions.quickCreateUrl).toContain(
-      `param_ExternalId=${encodeURIComponent(setup.externalId)}`,
+      `param_ExternalId=${encodeURIComponent(setup.externalId ?? '')}`,
     );
     // The console page behind the link answers (the fragment stays in the browser).
     const page = await fetch(setup.instructions.quickCreateUrl);

@@ -100,7 +100,8 @@ export const awsSetupSchema = z.object({
   workspaceState: workspaceStateSchema,
   status: awsSetupStatusSchema,
   reason: z.string().nullable(),
-  externalId: z.string(),
+  /** Null unless the caller may manage the connection (`workspace:manage`). */
+  externalId: z.string().nullable(),
   region: z.string(),
   accountId: z.string().nullable(),
   stages: z.array(awsSetupStageSchema),

@@ -1,7 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerPhoneHome, type CustomResourceRequest } from './phone-home.ts';
+import { workspaceRows } from '../compute/cluster-fixture.ts';
+import { describeEachBackend } from '../testing/backends.ts';
+import { awsDb } from './aws-db.ts';
+import { answerPhoneHome, handlePhoneHome, type CustomResourceRequest } from './phone-home.ts';
+import { PHONE_HOME_RESOURCE_TYPE } from '@ferry/aws-template';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -56,5 +60,85 @@ describe('answering a phone-home custom resource', () => {
       answerPhoneHome(request(url), { status: 'SUCCESS', stage: 'Network', connected: false }),
     ).rejects.toThrow('HTTP 403');
     expect(bodies).toHaveLength(1);
+  });
+});
+
+describeEachBackend('binding a workspace to the stack’s account', (ctx) => {
+  const EXTERNAL_ID = `ferry-${'b'.repeat(43)}`;
+  let workspaceId = '';
+
+  const phoneHome = (account: string, extra: Record<string, unknown> = {}) =>
+    handlePhoneHome(ctx().resources, {
+      RequestType: 'Create',
+      ResponseURL: 'http://127.0.0.1:9/unused',
+      StackId: `arn:aws:cloudformation:us-east-1:${account}:stack/ferry/1`,
+      RequestId: 'r-1',
+      LogicalResourceId: 'PhoneHomeNetwork',
+      ResourceType: PHONE_HOME_RESOURCE_TYPE,
+      ResourceProperties: {
+        WorkspaceId: workspaceId,
+        Stage: 'Network',
+        ExternalId: EXTERNAL_ID,
+        AccountId: account,
+        UserInitiatedRoleArn: `arn:aws:iam::${account}:role/ferry-user`,
+        ...extra,
+      },
+    });
+
+  it('binds the first account whose roles are its own, and refuses and audits a second', async () => {
+    const { resources } = ctx();
+    const rows = await workspaceRows(resources);
+    workspaceId = rows.workspaceId;
+    const now = resources.clock.now();
+    const db = awsDb(resources.db);
+    await db
+      .insertInto('aws_external_ids')
+      .values({ external_id: EXTERNAL_ID, workspace_id: workspaceId, created_at: now })
+      .execute();
+    await db
+      .insertInto('aws_setups')
+      .values({
+        workspace_id: workspaceId,
+        org_id: rows.orgId,
+        external_id: EXTERNAL_ID,
+        region: 'us-east-1',
+        request: JSON.stringify({}),
+        status: 'pending',
+        reason: null,
+        account_id: null,
+        stages: '[]',
+        outputs: '{}',
+        checks: '[]',
+        setup_link_hash: 'c'.repeat(64),
+        setup_link_expires_at: now,
+        connected_at: null,
+        verified_at: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    // Role ARNs of another account are not the stack's own roles.
+    const borrowed = await phoneHome('111111111111', {
+      UserInitiatedRoleArn: 'arn:aws:iam::222222222222:role/ferry-user',
+    });
+    expect(borrowed.status).toBe('FAILED');
+    expect((await phoneHome('111111111111')).status).toBe('SUCCESS');
+    const second = await phoneHome('333333333333');
+    expect(second.status).toBe('FAILED');
+    const setup = await db
+      .selectFrom('aws_setups')
+      .select('account_id')
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirstOrThrow();
+    expect(setup.account_id).toBe('111111111111');
+    const audited = await resources.db
+      .selectFrom('audit_log')
+      .select(['action', 'outcome', 'details'])
+      .where('workspace_id', '=', workspaceId)
+      .where('action', '=', 'aws.phoneHome.refused')
+      .execute();
+    expect(audited).toHaveLength(1);
+    expect(audited[0]?.outcome).toBe('denied');
+    expect(JSON.stringify(audited[0]?.details)).toContain('333333333333');
   });
 });

@@ -10,6 +10,7 @@ import {
   PHONE_HOME_STAGES,
   type PhoneHomeStage,
 } from '@ferry/aws-template';
+import { recordAudit } from '../audit/record-audit.ts';
 import type { AwsSetupStageRecord } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { awsDb } from './aws-db.ts';
@@ -96,10 +97,28 @@ export async function handlePhoneHome(
     );
   }
   const account = stackAccount(request.StackId);
-  if (props.AccountId !== account) return fail('The stack reports another account than its own.');
-  if (setup.account_id !== null && setup.account_id !== account) {
-    return fail(`This workspace is connected to account ${setup.account_id}, not ${account}.`);
+  // A stack's own roles live in its own account: role ARNs elsewhere are not its roles.
+  const foreignRoles = Object.entries(props).filter(
+    ([k, v]) =>
+      /(Role|InstanceProfile)Arn$/.test(k) && typeof v === 'string' && v.split(':')[4] !== account,
+  );
+  if (props.AccountId !== account || foreignRoles.length > 0) {
+    return fail('The stack reports another account than its own.');
   }
+  const refuseAccount = async (): Promise<PhoneHomeOutcome> => {
+    await recordAudit(resources, {
+      actorType: 'system',
+      orgId: setup.org_id,
+      workspaceId,
+      action: 'aws.phoneHome.refused',
+      targetType: 'workspace',
+      targetId: workspaceId,
+      outcome: 'denied',
+      details: { account, boundAccount: setup.account_id, stackId: request.StackId },
+    });
+    return fail(`This workspace is bound to another AWS account than ${account}.`);
+  };
+  if (setup.account_id !== null && setup.account_id !== account) return refuseAccount();
   const now = resources.clock.now();
   // SQS may deliver a message twice, and an unanswered one comes back: record a stage once.
   const seen = setup.stages.some((s) => s.stage === stage && s.requestType === request.RequestType);
@@ -138,7 +157,8 @@ export async function handlePhoneHome(
         StackId: request.StackId,
       }
     : setup.outputs;
-  await db
+  // The first account binds the workspace; a second racing it finds the binding taken.
+  const bound = await db
     .updateTable('aws_setups')
     .set({
       stages: JSON.stringify(seen ? setup.stages : [...setup.stages, record]),
@@ -148,7 +168,9 @@ export async function handlePhoneHome(
       updated_at: now,
     })
     .where('workspace_id', '=', workspaceId)
-    .execute();
+    .where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', account)]))
+    .executeTakeFirst();
+  if (Number(bound.numUpdatedRows) !== 1) return refuseAccount();
   return { status: 'SUCCESS', workspaceId, stage, connected };
 }
 

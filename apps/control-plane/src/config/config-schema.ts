@@ -40,7 +40,7 @@ export interface Config {
   previousSecretsKeys: string[];
   log: { level: LogLevel };
   http: { bodyLimitBytes: number; shutdownGraceMs: number };
-  rateLimit: { perMinute: number };
+  rateLimit: { perMinute: number; nodesPerAddressPerMinute: number };
   jobs: {
     enabled: boolean;
     concurrency: number;
@@ -271,6 +271,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'int',
     schema: positiveInt(1_000_000),
     default: 600,
+  },
+  {
+    // Worker nodes may all leave through one NAT address: their address gets a larger budget.
+    path: 'rateLimit.nodesPerAddressPerMinute',
+    env: 'FERRY_RATE_LIMIT_NODES_PER_ADDRESS_PER_MINUTE',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(10_000_000),
+    default: 20_000,
   },
   {
     path: 'jobs.enabled',

@@ -63,7 +63,7 @@ interface RouteBase<N extends RouteName> {
   readonly audited?: boolean;
   /**
    * Public routes only: the rate-limit bucket of a caller the handler authenticates itself
-   * (e.g. a worker node), instead of its address. Undefined falls back to the address.
+   * (e.g. a worker node), taken after its address's (larger) bucket.
    */
   readonly rateLimitKey?: (request: FastifyRequest) => string | undefined;
   handle(ctx: RouteContext<N>): Promise<CallOutput<N>>;

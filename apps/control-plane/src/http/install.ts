@@ -40,6 +40,7 @@ export async function installApi(app: FastifyInstance, resources: Resources): Pr
   installErrorHandling(app);
   registerRoutes(app, resources, apiRoutes, {
     rateLimiter: createRateLimiter(resources.config.rateLimit.perMinute),
+    nodeAddressLimiter: createRateLimiter(resources.config.rateLimit.nodesPerAddressPerMinute),
   });
   const document = buildOpenApiDocument(contracts, { title: 'ferry API', version: '1' });
   app.get(OPENAPI_PATH, () => Promise.resolve(document));

@@ -78,7 +78,10 @@ function parsePart(
 
 /** Options of {@link registerRoutes}. */
 export interface RegisterRoutesOptions {
+  /** Per principal, and per address for anonymous callers. */
   readonly rateLimiter: RateLimiter;
+  /** Per address, for routes whose callers authenticate in the handler (worker nodes). */
+  readonly nodeAddressLimiter: RateLimiter;
 }
 
 /** Registers every definition; a contract without a definition (or vice versa) is a startup error. */
@@ -132,7 +135,11 @@ async function run(
           { authorization: request.headers.authorization, cookie: request.headers.cookie },
           now,
         );
-  if (definition.callers.length > 0 && auth === undefined) throw new UnauthenticatedError();
+  if (definition.callers.length > 0 && auth === undefined) {
+    // Guessing credentials costs the guesser's address its budget.
+    options.rateLimiter.take(`ip:${request.ip}`, now);
+    throw new UnauthenticatedError();
+  }
   const principal = auth?.principal;
   if (auth?.sessionToken !== undefined && mutating) {
     const given = request.headers[CSRF_HEADER];
@@ -146,12 +153,17 @@ async function run(
       });
     }
   }
-  options.rateLimiter.take(
-    principal
-      ? principalKey(principal)
-      : (definition.rateLimitKey?.(request) ?? `ip:${request.ip}`),
-    now,
-  );
+  if (principal !== undefined) {
+    options.rateLimiter.take(principalKey(principal), now);
+  } else if (definition.rateLimitKey === undefined) {
+    options.rateLimiter.take(`ip:${request.ip}`, now);
+  } else {
+    // The address first: a key the caller chooses (an instance id, a token) must not let
+    // one address buy fresh budgets by varying it.
+    options.nodeAddressLimiter.take(`ip:${request.ip}`, now);
+    const key = definition.rateLimitKey(request);
+    if (key !== undefined) options.rateLimiter.take(key, now);
+  }
 
   const params = parsePart('params', contract.params, request.params);
   const query = parsePart('query', contract.query, request.query);

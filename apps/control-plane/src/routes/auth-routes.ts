@@ -18,6 +18,7 @@ import {
 import { createUser, findUserByEmail, findUserById, toUser } from '../identity/users.ts';
 import { acceptInvitationWith, invitationEmail } from '../orgs/invitations.ts';
 import { exchangeClientCredentials } from '../workspaces/service-accounts.ts';
+import { loginThrottleFor } from '../identity/login-throttle.ts';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
 import {
   ANY_CALLER,
@@ -87,14 +88,19 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
     permission: null,
     scope: NO_SCOPE,
     callers: PUBLIC,
-    async handle({ resources, body, now, reply, audit }) {
+    async handle({ resources, request, body, now, reply, audit }) {
+      const throttle = loginThrottleFor(resources);
+      audit.details = { email: body.email.toLowerCase() };
+      throttle.check(body.email, request.ip, now);
       const user = await findUserByEmail(resources.db, body.email);
       dummyHash ??= hashPassword('not a password of anyone');
       const ok = await verifyPassword(body.password, user?.password_hash ?? (await dummyHash));
       if (user === undefined || !ok) {
-        audit.details = { email: body.email.toLowerCase() };
+        throttle.failed(body.email, request.ip, now);
         throw new UnauthenticatedError('Invalid email or password.');
       }
+      throttle.succeeded(body.email, request.ip);
+      audit.details = {};
       const session = await createSession(resources.db, user.id, now);
       Object.assign(audit, {
         actorType: 'user',

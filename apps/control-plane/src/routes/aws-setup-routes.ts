@@ -2,6 +2,7 @@
  * Routes of the AWS connection: start the setup, read it, verify it, offer a stack update,
  * the ops team's link.
  */
+import { workspaceRoleAllows } from '@ferry/core';
 import { WORKSPACE_SCOPE, NO_SCOPE } from '../authz/route-scope.ts';
 import { PUBLIC, USERS, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
 import {
@@ -40,8 +41,15 @@ export const awsSetupRoutes: readonly AnyRouteDefinition[] = [
     permission: 'workspace:read',
     scope: WORKSPACE_SCOPE,
     callers: USERS,
-    handle({ resources, params, query }) {
-      return waitForAwsSetup(resources, params.workspaceId, query);
+    async handle({ resources, principal, access, params, query }) {
+      const view = await waitForAwsSetup(resources, params.workspaceId, query);
+      // The external ID guards the stack's roles: only who may manage the connection sees it.
+      const manages =
+        principal !== undefined &&
+        (principal.scopes === null || principal.scopes.includes('workspace:manage')) &&
+        access.workspaceRole !== null &&
+        workspaceRoleAllows(access.workspaceRole, 'workspace:manage');
+      return manages ? view : { ...view, externalId: null };
     },
   }),
   defineRoute({
