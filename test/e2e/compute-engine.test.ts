@@ -418,7 +418,7 @@ describe('compute engine against localcloud', () => {
     // A quiet cycle: nothing to do, still one call for the workspace however many clusters.
     const quiet = await reconcile(fx.resources, { workspaceIds: [fx.workspaceId] });
     expect(quiet.awsCalls).toBe(1);
-    expect(quiet.actions).toEqual({ adopt: 0, terminate: 0, markStopped: 0 });
+    expect(quiet.actions).toEqual({ adopt: 0, terminate: 0, markStopped: 0, bootFailed: 0 });
     expect((await stop(live)).status).toBe('stopped');
   }, 45_000);
 
