@@ -49,6 +49,7 @@ import { defineContract } from './contract.ts';
 
 import { awsSetupContracts } from './aws-setup.ts';
 import { computeContracts } from './compute.ts';
+import { signInLinkContracts } from './sign-in-link.ts';
 
 const V1 = '/api/v1';
 
@@ -398,6 +399,7 @@ export const contracts = {
   }),
   ...awsSetupContracts,
   ...computeContracts,
+  ...signInLinkContracts,
 } as const;
 
 /** The name of a route. */

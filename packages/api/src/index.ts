@@ -5,6 +5,7 @@ export * from './workspace-schemas.ts';
 export * from './audit-schemas.ts';
 export * from './aws-setup.ts';
 export * from './compute.ts';
+export * from './sign-in-link.ts';
 export * from './contract.ts';
 export * from './contracts.ts';
 export * from './ferry-api-error.ts';

@@ -13,6 +13,7 @@ export const SECRET_PREFIXES = {
   serviceAccountSecret: 'ferry_sas_',
   invitation: 'ferry_inv_',
   setup: 'ferry_setup_',
+  signInLink: 'ferry_signin_',
 } as const;
 
 /** A new secret with the given prefix. */
