@@ -90,7 +90,7 @@ export default tseslint.config(
   },
   {
     files: ['apps/cli/**/*.ts'],
-    rules: restrict(otherApps('cli', ['control-plane', 'localcloud', 'worker'])),
+    rules: restrict(otherApps('cli', ['control-plane', 'localcloud', 'worker', 'dashboard'])),
   },
   {
     files: ['**/*.js', '**/*.mjs'],

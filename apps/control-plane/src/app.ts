@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerDashboard } from './dashboard/serve-dashboard.ts';
 import { installApi } from './http/install.ts';
 import { registerHttpMetrics } from './ops/http-metrics.ts';
 import { createLifecycle, type Lifecycle } from './ops/lifecycle.ts';
@@ -19,6 +20,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export interface CreateAppOptions {
   /** Shared with the server so `/readyz` reports draining during shutdown. */
   lifecycle?: Lifecycle;
+  /** The dashboard's built assets, served at `/` (none when absent). */
+  dashboardDir?: string;
 }
 
 /** Creates the app with every route registered (not listening; `inject()` works at once). */
@@ -52,5 +55,6 @@ export async function createApp(
   // Query signals cross replicas; the listening connection closes with the app.
   const bus = attachQueryBus(resources);
   app.addHook('onClose', () => bus.close());
+  if (options.dashboardDir !== undefined) await registerDashboard(app, options.dashboardDir);
   return app;
 }

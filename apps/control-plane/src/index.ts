@@ -34,3 +34,5 @@ export { computeDb } from './compute/compute-db.ts';
 export { loadWorkspaceAws, ec2As } from './compute/workspace-aws.ts';
 export type { WorkspaceAws } from './compute/workspace-aws.ts';
 export { applyClusterEvent } from './compute/cluster-transitions.ts';
+export { issueSignInLink } from './identity/sign-in-links.ts';
+export type { SignInLink } from './identity/sign-in-links.ts';

@@ -56,6 +56,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Lease owner id of this process's job workers. */
   jobOwnerId?: string;
+  /** The dashboard's built assets, served at `/` (without it, `/` serves nothing). */
+  dashboardDir?: string;
 }
 
 /** A running control plane. */
@@ -97,7 +99,10 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     registerAwsSetupJobs(resources);
     registerComputeJobs(resources);
     registerQueryJobs(resources);
-    app = await createApp(resources, { lifecycle });
+    app = await createApp(resources, {
+      lifecycle,
+      ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
+    });
     await options.configureApp?.(app, resources);
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {

@@ -284,6 +284,17 @@ export const computeContracts = {
     response: startedClusterSchema,
     idempotent: true,
   }),
+  'compute.select': defineContract({
+    method: 'POST',
+    path: `${V1}/workspaces/:workspaceId/clusters/selection`,
+    summary:
+      'Which instance type a compute context would get, why, and its $/hour — without starting anything',
+    tag: 'compute',
+    params: workspaceParamsSchema,
+    body: computeContextBodySchema,
+    status: 200,
+    response: selectionSchema,
+  }),
   'compute.list': defineContract({
     method: 'GET',
     path: `${V1}/workspaces/:workspaceId/clusters`,

@@ -52,6 +52,7 @@ import { awsSetupContracts } from './aws-setup.ts';
 import { computeContracts } from './compute.ts';
 import { queryContracts } from './queries.ts';
 import { queryReportBodySchema, workerWireContracts } from './worker-wire.ts';
+import { signInLinkContracts } from './sign-in-link.ts';
 
 const V1 = '/api/v1';
 
@@ -423,6 +424,7 @@ export const contracts = {
     ...workerWireContracts['nodes.queries.report'],
     body: queryReportBodySchema.strict(),
   },
+  ...signInLinkContracts,
 } as const;
 
 /** The name of a route. */

@@ -7,6 +7,7 @@ export * from './aws-setup.ts';
 export * from './compute.ts';
 export * from './queries.ts';
 export * from './worker-wire.ts';
+export * from './sign-in-link.ts';
 export * from './contract.ts';
 export * from './contracts.ts';
 export * from './ferry-api-error.ts';

@@ -24,6 +24,10 @@ export interface ConnectDemo {
   workspaceId: string;
   /** The admin's browser session: the cookie and the CSRF token mutating calls need. */
   session: { cookie: string; csrfToken: string };
+  /** The dashboard at the control plane's URL, when the demo serves it. */
+  dashboardUrl: string | undefined;
+  /** A new one-time sign-in link for the demo admin (valid 15 minutes). */
+  signInLink(): Promise<string>;
   /** AWS SDK client config acting as the customer's administrator. */
   customerConfig: {
     endpoint: string;
@@ -39,6 +43,8 @@ export interface ConnectDemoOptions {
   timeoutMs?: number;
   /** More control-plane settings as FERRY_* variables (e.g. the compute ones). */
   env?: Readonly<Record<string, string>>;
+  /** The dashboard's built assets, served at `/` (none when absent). */
+  dashboardDir?: string;
 }
 
 const REGION = 'us-east-1';
@@ -98,6 +104,7 @@ export async function runConnectDemo(
     });
     server = await cp.start({
       config,
+      ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
       bootstrapAdminEmail: 'admin@example.com',
       print: (line) => (setupLine += line),
       onStart: ({ resources }) =>
@@ -111,6 +118,14 @@ export async function runConnectDemo(
     });
     const base = server.url;
     io.stdout(`control plane: ${base} (embedded database in a temporary directory)\n`);
+    if (options.dashboardDir !== undefined) {
+      // The dashboard is the control plane's own page: check it answers before saying so.
+      const page = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
+      const html = await page.text();
+      if (page.status !== 200 || !html.includes('<div id="root">'))
+        throw new Error(`the dashboard did not answer at ${base}/ (${page.status})`);
+      io.stdout(`dashboard: ${base}/\n`);
+    }
     const p = await cp.initPlatform(server.resources);
     io.stdout(
       `platform init: topic ${p.topicArn}, queue ${p.queueUrl}, bucket ${p.templateBucket}\n`,
@@ -212,11 +227,15 @@ export async function runConnectDemo(
     if (view.workspaceState !== 'Active')
       throw new Error(`verification failed: ${view.reason ?? ''}`);
     io.stdout(`workspace ${ws.id} is Active\n`);
+    const running = server;
     return {
       controlPlaneUrl: base,
       cloudUrl: cloud.url,
       workspaceId: ws.id,
       session: { cookie, csrfToken },
+      dashboardUrl: options.dashboardDir !== undefined ? `${base}/` : undefined,
+      signInLink: async () =>
+        (await cp.issueSignInLink(running.resources, 'admin@example.com')).url,
       customerConfig,
       stop,
     };

@@ -21,12 +21,16 @@ export const demoCommand: CliCommand = {
           context.exitCode = 1;
           return;
         }
+        const { ensureDashboardBuilt } = await import('@ferry/dashboard');
+        const dashboardDir = await ensureDashboardBuilt({
+          log: (line) => context.io.stdout(`dashboard: ${line}\n`),
+        });
         const { runConnectDemo } = await import('./demo-connect.ts');
         const { demoComputeEnv, runComputeDemo } = await import('./demo-compute.ts');
         let demo;
         let compute;
         try {
-          demo = await runConnectDemo(context.io, { env: demoComputeEnv() });
+          demo = await runConnectDemo(context.io, { env: demoComputeEnv(), dashboardDir });
           try {
             compute = await runComputeDemo(context.io, demo);
           } catch (err) {
@@ -53,8 +57,12 @@ export const demoCommand: CliCommand = {
           context.io.stdout('demo done: everything it started is stopped.\n');
           return;
         }
+        const signIn = await demo.signInLink();
         context.io.stdout(
           `demo running: control plane ${demo.controlPlaneUrl}, localcloud ${demo.cloudUrl}. Ctrl-C stops it.\n` +
+            `dashboard: ${demo.dashboardUrl ?? demo.controlPlaneUrl}\n` +
+            `sign in as the demo admin (one-time link, 15 minutes): ${signIn}\n` +
+            `  (or with admin@example.com and the password "demo password, local only")\n` +
             `try the CLI against it: source ${compute.envFile} && npx ferry compute list\n`,
         );
         await new Promise<void>((resolve) => {

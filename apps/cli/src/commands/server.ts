@@ -32,7 +32,12 @@ export const serverCommand: CliCommand = {
       .action(async (flags: ServerFlags) => {
         // Loaded on use: other commands need none of the server's dependencies.
         const { start } = await import('@ferry/control-plane');
+        const { ensureDashboardBuilt } = await import('@ferry/dashboard');
+        const dashboardDir = await ensureDashboardBuilt({
+          log: (line) => context.io.stdout(`ferry: ${line}\n`),
+        });
         const server = await start({
+          dashboardDir,
           flags: {
             ...(flags.listen !== undefined ? { listen: flags.listen } : {}),
             ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}),

@@ -213,6 +213,28 @@ export async function startCluster(
   );
 }
 
+/**
+ * The instance type a context would get, why, and its price — the start form shows it
+ * before anything starts. Same checks and selection as a start; nothing is written.
+ */
+export async function previewSelection(
+  resources: Resources,
+  input: { workspaceId: string; body: Record<string, unknown>; actor: StartActor },
+): Promise<Selection> {
+  const settings = await computeDb(resources.db)
+    .selectFrom('workspaces')
+    .select('default_idle_timeout_minutes')
+    .where('id', '=', input.workspaceId)
+    .executeTakeFirst();
+  const context = normalizeForStart(resources, input.body, settings?.default_idle_timeout_minutes);
+  const ws = await loadWorkspaceAws(resources, input.workspaceId);
+  try {
+    return await chooseInstanceType(resources, ws, context, input.actor);
+  } catch (err) {
+    throw prefixContextFields(err);
+  }
+}
+
 async function view(
   resources: Pick<Resources, 'db' | 'clock'>,
   row: ClusterRow,

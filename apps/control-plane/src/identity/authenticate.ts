@@ -7,7 +7,7 @@ import type { Permission } from '@ferry/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Principal } from './principal.ts';
-import { hashSecret } from './secret-token.ts';
+import { SECRET_PREFIXES, hashSecret } from './secret-token.ts';
 import { SESSION_COOKIE, readCookie } from './sessions.ts';
 
 /** The credentials found on a request. */
@@ -44,7 +44,10 @@ export async function authenticate(
     return principal === undefined ? undefined : { principal, sessionToken: undefined };
   }
   const sessionToken = readCookie(credentials.cookie, SESSION_COOKIE);
-  if (sessionToken === undefined || sessionToken === '') return undefined;
+  // Only session tokens work as the cookie (a sign-in link's token must be claimed first).
+  if (sessionToken === undefined || !sessionToken.startsWith(SECRET_PREFIXES.session)) {
+    return undefined;
+  }
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')

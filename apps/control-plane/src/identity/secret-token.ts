@@ -23,6 +23,8 @@ export const SECRET_PREFIXES = {
   node: 'ferry_node_',
   /** A query's client token. */
   query: 'ferry_qt_',
+  /** A one-time dashboard sign-in link. */
+  signInLink: 'ferry_signin_',
 } as const;
 
 /** A new secret with the given prefix. */

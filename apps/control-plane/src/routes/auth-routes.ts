@@ -15,6 +15,7 @@ import {
   revokeSession,
   sessionCookie,
 } from '../identity/sessions.ts';
+import { claimSignInLink } from '../identity/sign-in-links.ts';
 import { createUser, findUserByEmail, findUserById, toUser } from '../identity/users.ts';
 import { acceptInvitationWith, invitationEmail } from '../orgs/invitations.ts';
 import { exchangeClientCredentials } from '../workspaces/service-accounts.ts';
@@ -102,6 +103,35 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
       throttle.succeeded(body.email, request.ip);
       audit.details = {};
       const session = await createSession(resources.db, user.id, now);
+      Object.assign(audit, {
+        actorType: 'user',
+        actorId: user.id,
+        targetType: 'session',
+        targetId: session.id,
+      });
+      void reply.header(
+        'set-cookie',
+        sessionCookie(session.token, {
+          secure: secureCookies(resources.config.publicUrl),
+          maxAgeSeconds: Math.floor(SESSION_TTL_MS / 1000),
+        }),
+      );
+      return {
+        user: toUser(user),
+        csrfToken: csrfTokenFor(session.token),
+        expiresAt: session.expiresAt.toISOString(),
+      };
+    },
+  }),
+  defineRoute({
+    name: 'auth.signInLink',
+    permission: null,
+    scope: NO_SCOPE,
+    callers: PUBLIC,
+    async handle({ resources, body, now, reply, audit }) {
+      const { userId, session } = await claimSignInLink(resources.db, body.token, now);
+      const user = await findUserById(resources.db, userId);
+      if (user === undefined) throw new UnauthenticatedError();
       Object.assign(audit, {
         actorType: 'user',
         actorId: user.id,

@@ -1,4 +1,5 @@
 /** Routes of compute clusters, manifests, logs, metrics and usage. */
+import type { CallOutput } from '@ferry/api';
 import { WORKSPACE_SCOPE } from '../authz/route-scope.ts';
 import { ANY_CALLER, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -9,7 +10,7 @@ import {
   waitForCluster,
 } from '../compute/cluster-queries.ts';
 import { deleteManifest, getManifest, listManifests, putManifest } from '../compute/manifests.ts';
-import { startCluster, type StartActor } from '../compute/start-cluster.ts';
+import { previewSelection, startCluster, type StartActor } from '../compute/start-cluster.ts';
 import { stopCluster } from '../compute/stop-cluster.ts';
 import { clusterLogs, clusterMetrics } from '../compute/telemetry.ts';
 import { usageReport } from '../compute/usage-report.ts';
@@ -47,6 +48,21 @@ export const computeRoutes: readonly AnyRouteDefinition[] = [
         },
       });
       return started;
+    },
+  }),
+  defineRoute({
+    name: 'compute.select',
+    permission: 'compute:start',
+    scope: WORKSPACE_SCOPE,
+    callers: ANY_CALLER,
+    async handle({ resources, principal, params, body }) {
+      const selection = await previewSelection(resources, {
+        workspaceId: params.workspaceId,
+        body,
+        actor: actorOf(principal),
+      });
+      // The same JSON a cluster stores; the contract's arrays are plain, not readonly.
+      return JSON.parse(JSON.stringify(selection)) as CallOutput<'compute.select'>;
     },
   }),
   defineRoute({

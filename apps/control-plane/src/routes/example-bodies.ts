@@ -10,6 +10,7 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
   },
   'auth.signup': { invitationToken: 'ferry_inv_x', name: 'X', password: 'long enough password' },
   'auth.login': { email: 'nobody@example.com', password: 'wrong password here' },
+  'auth.signInLink': { token: 'ferry_signin_not_a_real_token_xxxxxxxx' },
   'auth.token': {
     grant_type: 'client_credentials',
     client_id: 'sa_00000000000000000000000000',
@@ -27,6 +28,7 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
   'workspaces.members.set': { role: 'admin' },
   'serviceAccounts.create': { name: 'backdoor' },
   'compute.start': { cpus: 2, memory: 8, labels: { team: 'walk' } },
+  'compute.select': { cpus: 2, memory: 8 },
   'manifests.put': { cpus: 2, memory: 8 },
   'nodes.register': {
     bootstrapToken: 'ferry_boot_not_a_real_token_xxxxxxxx',
