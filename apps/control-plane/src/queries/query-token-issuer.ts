@@ -4,7 +4,7 @@
  * `@ferry/core`'s query tokens, which workers verify).
  */
 import { randomUUID } from 'node:crypto';
-import { signQueryToken } from '@ferry/core';
+import { signQueryToken } from '@ferry/core/query-token';
 import type { Resources } from '../resources.ts';
 import { querySigningKey } from './query-signing-key.ts';
 

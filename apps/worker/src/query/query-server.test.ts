@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { newId, signQueryToken, type QueryTokenClaims } from '@ferry/core';
+import { newId } from '@ferry/core';
+import { signQueryToken, type QueryTokenClaims } from '@ferry/core/query-token';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutorPool } from './executor-pool.ts';
 import { createQueryEngine, type QueryEngine } from './query-engine.ts';

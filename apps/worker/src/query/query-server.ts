@@ -15,7 +15,8 @@ import {
   queryStatusQuerySchema,
   type WorkerInfo,
 } from '@ferry/api';
-import { MAX_PLAN_BYTES, verifyQueryToken, type QueryTokenClaims } from '@ferry/core';
+import { MAX_PLAN_BYTES } from '@ferry/core';
+import { verifyQueryToken, type QueryTokenClaims } from '@ferry/core/query-token';
 import { QueryRefusedError, type QueryEngine } from './query-engine.ts';
 import type { TlsIdentity } from './self-signed-cert.ts';
 
