@@ -347,6 +347,7 @@ export const contracts = {
     params: workspaceParamsSchema,
     query: deleteWorkspaceQuerySchema,
     status: 204,
+    errors: [409],
   }),
   'workspaces.members.list': defineContract({
     method: 'GET',

@@ -134,6 +134,7 @@ export const queryContracts = {
     params: clusterQueryParamsSchema,
     body: submitQueryBodySchema,
     status: 201,
+    errors: [409],
     response: querySchema,
     idempotent: true,
   }),
@@ -145,6 +146,7 @@ export const queryContracts = {
     tag: 'queries',
     params: clusterQueryParamsSchema,
     status: 200,
+    errors: [409],
     response: connectionSchema,
   }),
   'queries.list': defineContract({
@@ -192,6 +194,7 @@ export const queryContracts = {
     tag: 'queries',
     params: queryParamsSchema,
     status: 200,
+    errors: [409],
     response: queryHeadSchema,
   }),
   'queries.profile': defineContract({

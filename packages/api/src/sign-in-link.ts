@@ -21,6 +21,7 @@ export const signInLinkContracts = {
     tag: 'auth',
     body: claimSignInLinkBodySchema,
     status: 200,
+    errors: [404],
     response: sessionSchema,
     public: true,
   }),

@@ -182,6 +182,7 @@ export const workerWireContracts = {
     params: nodeQueryParamsSchema,
     body: queryReportBodySchema,
     status: 204,
+    errors: [401, 403, 409],
     public: true,
   }),
   'nodes.work': defineContract({
@@ -191,6 +192,7 @@ export const workerWireContracts = {
     tag: 'nodes',
     query: workPollQuerySchema,
     status: 200,
+    errors: [401, 403, 409],
     response: workPollAnswerSchema,
     public: true,
   }),
@@ -202,6 +204,7 @@ export const workerWireContracts = {
     params: nodeQueryParamsSchema,
     body: headUploadBodySchema,
     status: 204,
+    errors: [401, 403, 409],
     public: true,
   }),
 } as const;

@@ -30,8 +30,9 @@ describe('ferry query without a control plane', () => {
 
   it('names the missing setting, and wants exactly one of --sql and --plan', async () => {
     const r = await run(['query', 'list']);
-    expect(r.code).toBe(1);
-    expect(r.err).toBe('ferry: --url (or FERRY_URL) is required\n');
+    // A missing setting is a usage error (2); an unreachable control plane is 6 (docs/cli.md).
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^ferry: missing --url \(or FERRY_URL\), --token/);
     const noCluster = await run(['query', 'run', '--sql', 'SELECT 1'], env);
     expect(noCluster.err).toBe('ferry: --cluster is required\n');
     const both = await run(
@@ -45,7 +46,7 @@ describe('ferry query without a control plane', () => {
 
   it('says when the control plane cannot be reached, without printing the token', async () => {
     const r = await run(['query', 'status', 'qry_00000000000000000000000000'], env);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(6);
     expect(r.err).toMatch(/^ferry: cannot reach the control plane/);
     expect(r.out + r.err).not.toContain('do_not_print_me');
   });

@@ -16,6 +16,7 @@ import { createApp } from '../app.ts';
 import { acceptsCaller, OWN_CREDENTIAL, type AnyRouteDefinition } from '../http/define-route.ts';
 import { OPENAPI_PATH, installedRoutes } from '../http/install.ts';
 import { insertCluster, recordNode } from '../compute/cluster-fixture.ts';
+import { insertQuery } from '../queries/query-fixture.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import {
   bearerCaller,
@@ -85,6 +86,7 @@ describeEachBackend('token scopes on every route', (ctx) => {
       manifest: 'scopes-manifest',
     });
     await recordNode(resources, cluster);
+    const queryId = await insertQuery(resources, cluster);
     Object.assign(ids, {
       orgId: org.body.id,
       workspaceId: ws.body.id,
@@ -94,6 +96,7 @@ describeEachBackend('token scopes on every route', (ctx) => {
       serviceAccountId: sa.body.clientId,
       clusterId: cluster.id,
       name: 'scopes-manifest',
+      queryId,
     });
     serviceAccountWith = async (scopes) => {
       const created = await owner.call('serviceAccounts.create', {
