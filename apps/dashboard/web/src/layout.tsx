@@ -2,7 +2,7 @@
  * The signed-in frame: a skip link, the header with the user, a navigation for the current
  * organization or workspace, and the banner while a workspace is not connected to AWS.
  */
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { useLoad } from './hooks.ts';
 import { Link, useLocation } from './router.tsx';
 import { useSession } from './session.tsx';
@@ -14,6 +14,9 @@ function NavLink(props: { to: string; children: ReactNode }) {
     </li>
   );
 }
+
+/** The event a page fires after changing the current workspace. */
+export const WORKSPACE_CHANGED = 'ferry:workspace-changed';
 
 export function Layout(props: { children: ReactNode }) {
   const { user, api, signOut } = useSession();
@@ -27,6 +30,12 @@ export function Layout(props: { children: ReactNode }) {
         : api.call('workspaces.get', { params: { workspaceId }, signal }),
     [workspaceId, pathname],
   );
+  // A page that changed the workspace (a rename) says so; the navigation follows.
+  const { reload } = workspace;
+  useEffect(() => {
+    window.addEventListener(WORKSPACE_CHANGED, reload);
+    return () => window.removeEventListener(WORKSPACE_CHANGED, reload);
+  }, [reload]);
   const orgId = orgFromPath ?? workspace.data?.orgId;
   const ws = workspace.data;
 

@@ -1,6 +1,7 @@
 /** A workspace's settings: name (renaming), description, default idle timeout; deletion. */
 import { useEffect, useState, type FormEvent } from 'react';
 import { useAction, useLoad } from '../hooks.ts';
+import { WORKSPACE_CHANGED } from '../layout.tsx';
 import { navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { ErrorAlert, Field, Loading, Notice, Page } from '../ui.tsx';
@@ -31,6 +32,7 @@ export function WorkspaceSettingsPage(props: { workspaceId: string }) {
     });
     setSaved(true);
     ws.reload();
+    window.dispatchEvent(new Event(WORKSPACE_CHANGED));
   });
   const remove = useAction(async () => {
     const orgId = ws.data!.orgId;
