@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createApp } from './app.ts';
 import { registerAwsSetupJobs } from './aws/aws-setup-jobs.ts';
+import { awsServices } from './aws/aws-services.ts';
 import { registerComputeJobs } from './compute/compute-jobs.ts';
 import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
@@ -97,6 +98,8 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       bootstrapAdminEmail: options.bootstrapAdminEmail,
     });
     registerAwsSetupJobs(resources);
+    // Learn now whether AWS credentials exist, so the log and /readyz say so from the start.
+    void awsServices(resources).credentialsCheck.available();
     registerComputeJobs(resources);
     registerQueryJobs(resources);
     app = await createApp(resources, {

@@ -182,6 +182,7 @@ export const awsSetupContracts = {
     body: startAwsSetupBodySchema,
     status: 201,
     response: startedAwsSetupSchema,
+    errors: [409],
   }),
   'awsSetup.get': defineContract({
     method: 'GET',

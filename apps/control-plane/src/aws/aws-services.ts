@@ -6,6 +6,7 @@
 import type { PermissionEntry } from '@ferry/aws-template';
 import type { Resources } from '../resources.ts';
 import { createAwsClientFactory, type AwsClientFactory } from './aws-clients.ts';
+import { createAwsCredentialsCheck, type AwsCredentialsCheck } from './aws-credentials-check.ts';
 import { createCredentialBroker, type CredentialBroker } from './credential-broker.ts';
 
 /** Timings and limits of the AWS connection (all configurable for tests and demos). */
@@ -46,6 +47,8 @@ export interface AwsServices {
   readonly options: AwsSetupOptions;
   readonly clients: AwsClientFactory;
   readonly broker: CredentialBroker;
+  /** Whether the platform has credentials at all (see aws-credentials-check.ts). */
+  readonly credentialsCheck: AwsCredentialsCheck;
 }
 
 const byResources = new WeakMap<object, AwsServices>();
@@ -84,7 +87,12 @@ function create(resources: Resources, options: Partial<AwsSetupOptions>): AwsSer
       return opts.retryDelayMs;
     },
   });
-  const services: AwsServices = { options: opts, clients, broker };
+  const services: AwsServices = {
+    options: opts,
+    clients,
+    broker,
+    credentialsCheck: createAwsCredentialsCheck(clients, resources.log),
+  };
   byResources.set(resources, services);
   return services;
 }

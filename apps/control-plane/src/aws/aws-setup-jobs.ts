@@ -48,7 +48,9 @@ export async function consumePhoneHome(
     if (err instanceof PlatformNotInitializedError) return 0;
     throw err;
   }
-  const { clients, options } = awsServices(resources);
+  const { clients, options, credentialsCheck } = awsServices(resources);
+  // Without credentials there is nothing to read; the check has said so once in the log.
+  if (!(await credentialsCheck.available())) return 0;
   const sqs = clients.sqs(undefined, platform.region);
   let handled = 0;
   try {
@@ -106,6 +108,7 @@ export async function checkDrift(resources: Resources, signal?: AbortSignal): Pr
     .select('workspace_id')
     .where('status', 'in', ['active', 'degraded'])
     .execute();
+  if (rows.length > 0 && !(await awsServices(resources).credentialsCheck.available())) return 0;
   for (const row of rows) {
     if (signal?.aborted) break;
     try {

@@ -14,6 +14,7 @@ import {
 } from '@ferry/core';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
+import { AwsNotConfiguredError, isMissingCredentials } from '../aws/aws-credentials-check.ts';
 
 /** The error shape as sent. */
 export interface ErrorBody {
@@ -46,6 +47,7 @@ interface FastifyLikeError {
 /** Maps Fastify's own errors (body parsing, limits) onto ferry errors. */
 export function toFerryError(err: unknown): FerryError {
   if (isFerryError(err)) return err;
+  if (isMissingCredentials(err)) return new AwsNotConfiguredError();
   const e = (typeof err === 'object' && err !== null ? err : {}) as FastifyLikeError;
   const status = e.statusCode;
   if (status === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

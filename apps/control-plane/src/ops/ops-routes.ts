@@ -4,6 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import {
+  AWS_CREDENTIALS_SETTINGS,
+  type AwsCredentialsState,
+} from '../aws/aws-credentials-check.ts';
+import { awsServices } from '../aws/aws-services.ts';
 import { pendingMigrations } from '../db/migrate.ts';
 import { migrations } from '../migrations/index.ts';
 import type { Resources } from '../resources.ts';
@@ -12,7 +17,18 @@ import type { Lifecycle } from './lifecycle.ts';
 /** Readiness verdict with the failing checks named. */
 export interface Readiness {
   ready: boolean;
-  checks: { database: 'ok' | 'fail'; migrations: 'ok' | 'pending' | 'unknown'; draining: boolean };
+  checks: {
+    database: 'ok' | 'fail';
+    migrations: 'ok' | 'pending' | 'unknown';
+    draining: boolean;
+    /**
+     * Whether the platform has AWS credentials. Informational: a server without them is
+     * still ready for everything else, so this never makes it not-ready.
+     */
+    aws: AwsCredentialsState;
+    /** When `aws` is 'missing': the settings to set. */
+    awsSettings?: string;
+  };
 }
 
 /** Runs the readiness checks. */
@@ -30,7 +46,17 @@ export async function checkReadiness(
     resources.log.warn({ err }, 'readiness: database check failed');
   }
   const ready = database === 'ok' && migrationState === 'ok' && !lifecycle.draining;
-  return { ready, checks: { database, migrations: migrationState, draining: lifecycle.draining } };
+  const aws = awsServices(resources).credentialsCheck.state;
+  return {
+    ready,
+    checks: {
+      database,
+      migrations: migrationState,
+      draining: lifecycle.draining,
+      aws,
+      ...(aws === 'missing' ? { awsSettings: AWS_CREDENTIALS_SETTINGS } : {}),
+    },
+  };
 }
 
 /** Registers the ops routes (outside /api/v1, unauthenticated, not rate limited). */
