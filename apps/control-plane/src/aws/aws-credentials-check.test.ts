@@ -1,7 +1,9 @@
 /**
  * A control plane without AWS credentials: it starts, says so once in its log and in
  * `/readyz`, answers its AWS routes with 409 naming the settings, and its every-2-s
- * phone-home job neither fails nor logs a stack trace.
+ * phone-home job neither fails nor logs a stack trace. Also: a running server sees the
+ * platform that `ferry platform init` (another process, on the same database) recorded,
+ * without a restart.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,9 +12,9 @@ import { ownerWithWorkspace } from '../compute/cluster-fixture.ts';
 import type { TestCaller } from '../routes/api-test-kit.ts';
 import { createTestBackend, type TestBackend } from '../testing/backends.ts';
 import { createLogCapture } from '../testing/log-capture.ts';
-import { awsDb } from './aws-db.ts';
 import { consumePhoneHome } from './aws-setup-jobs.ts';
 import { awsServices } from './aws-services.ts';
+import { savePlatform } from './platform-init.ts';
 
 // Nothing for the SDK's default chain to find: no keys, no profile files, no instance role.
 const NO_CREDENTIALS_ENV = {
@@ -31,6 +33,8 @@ const NO_CREDENTIALS_ENV = {
 const logs = createLogCapture();
 const saved: Record<string, string | undefined> = {};
 let backend: TestBackend;
+/** Another process on the same database, the way `ferry platform init` runs beside a server. */
+let initProcess: TestBackend;
 let app: FastifyInstance;
 let owner: TestCaller;
 let workspaceId: string;
@@ -41,38 +45,48 @@ beforeAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  backend = await createTestBackend('pglite', {
+  backend = await createTestBackend('postgres', {
     env: { FERRY_LOG_LEVEL: 'info' },
     logDestination: logs,
   });
-  const { resources } = backend;
-  // The platform was initialised once (with credentials that are gone now).
-  await awsDb(resources.db)
-    .insertInto('aws_platform')
-    .values({
-      id: 'default',
-      principal_arn: 'arn:aws:iam::111122223333:role/ferry-platform',
-      account_id: '111122223333',
-      region: 'us-east-1',
-      topic_arn: 'arn:aws:sns:us-east-1:111122223333:ferry-phone-home',
-      queue_url: 'https://sqs.us-east-1.amazonaws.com/111122223333/ferry-phone-home',
-      queue_arn: 'arn:aws:sqs:us-east-1:111122223333:ferry-phone-home',
-      subscription_arn: 'arn:aws:sns:us-east-1:111122223333:ferry-phone-home:1',
-      template_bucket: 'ferry-templates-111122223333',
-      updated_at: resources.clock.now(),
-    })
-    .execute();
-  app = await createApp(resources);
-  ({ owner, workspaceId } = await ownerWithWorkspace(app, resources));
+  initProcess = await createTestBackend('postgres', { databaseUrl: backend.databaseUrl! });
+  app = await createApp(backend.resources);
+  ({ owner, workspaceId } = await ownerWithWorkspace(app, backend.resources));
 }, 180_000);
 
 afterAll(async () => {
   await app?.close();
+  await initProcess?.close();
   await backend?.close();
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+});
+
+const startSetup = () =>
+  owner.call('awsSetup.start', {
+    params: { workspaceId },
+    body: { region: 'us-east-1', network: { kind: 'new' }, allowedClientCidr: '127.0.0.1/32' },
+  });
+
+it('the running server sees the platform another process recorded, without a restart', async () => {
+  const before = await startSetup();
+  expect(before.status).toBe(409);
+  expect(before.body).toMatchObject({ error: { code: 'platform_not_initialized' } });
+  // Initialised once, with credentials that are gone by now.
+  await savePlatform(initProcess.resources, {
+    principalArn: 'arn:aws:iam::111122223333:role/ferry-platform',
+    accountId: '111122223333',
+    region: 'us-east-1',
+    topicArn: 'arn:aws:sns:us-east-1:111122223333:ferry-phone-home',
+    queueUrl: 'https://sqs.us-east-1.amazonaws.com/111122223333/ferry-phone-home',
+    queueArn: 'arn:aws:sqs:us-east-1:111122223333:ferry-phone-home',
+    subscriptionArn: 'arn:aws:sns:us-east-1:111122223333:ferry-phone-home:1',
+    templateBucket: 'ferry-templates-111122223333',
+  });
+  const after = await startSetup();
+  expect(after.body).not.toMatchObject({ error: { code: 'platform_not_initialized' } });
 });
 
 it('phone-home reads nothing and logs one line naming the settings, no stack', async () => {
@@ -96,10 +110,7 @@ it('/readyz stays ready and names the missing settings', async () => {
 });
 
 it('a route that calls AWS answers 409 aws_not_configured naming the settings', async () => {
-  const res = await owner.call('awsSetup.start', {
-    params: { workspaceId },
-    body: { region: 'us-east-1', network: { kind: 'new' }, allowedClientCidr: '127.0.0.1/32' },
-  });
+  const res = await startSetup();
   expect(res.status).toBe(409);
   expect(res.body).toMatchObject({
     error: {

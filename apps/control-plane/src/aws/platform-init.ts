@@ -196,7 +196,8 @@ async function ensureBucket(
   }
 }
 
-async function savePlatform(
+/** Records what the platform has (the last step of `initPlatform`). */
+export async function savePlatform(
   resources: Pick<Resources, 'db' | 'clock'>,
   p: PlatformAws,
 ): Promise<void> {
