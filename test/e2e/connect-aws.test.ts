@@ -14,12 +14,15 @@ import {
   CloudFormationClient,
   CreateStackCommand,
   DeleteStackCommand,
+  DescribeStackResourceCommand,
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
   DetachRolePolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   IAMClient,
   PutRolePolicyCommand,
@@ -625,10 +628,39 @@ describe('connect a workspace to AWS', () => {
 
     // The customer updates the stack with the offered template, keeping every parameter.
     const setup = await getSetup(updates);
+    const verifiedBefore = setup.verifiedAt as string;
     const cfn = new CloudFormationClient(customerConfig());
+    const stackName = `ferry-${updates.replace(/_/g, '-')}`;
+    /** The actions the Unattended role's managed policy grants, as IAM has it now. */
+    const unattendedActions = async (): Promise<string[]> => {
+      const resource = await cfn.send(
+        new DescribeStackResourceCommand({
+          StackName: stackName,
+          LogicalResourceId: 'UnattendedPolicy',
+        }),
+      );
+      const iam = new IAMClient(customerConfig());
+      try {
+        const PolicyArn = resource.StackResourceDetail?.PhysicalResourceId ?? '';
+        const policy = await iam.send(new GetPolicyCommand({ PolicyArn }));
+        const version = await iam.send(
+          new GetPolicyVersionCommand({
+            PolicyArn,
+            VersionId: policy.Policy?.DefaultVersionId ?? '',
+          }),
+        );
+        const doc = JSON.parse(decodeURIComponent(version.PolicyVersion?.Document ?? '{}')) as {
+          Statement: { Action: string | string[] }[];
+        };
+        return doc.Statement.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+      } finally {
+        iam.destroy();
+      }
+    };
+    expect(await unattendedActions()).not.toContain('ec2:DeleteLaunchTemplate');
     await cfn.send(
       new UpdateStackCommand({
-        StackName: `ferry-${updates.replace(/_/g, '-')}`,
+        StackName: stackName,
         TemplateURL: update.templateUrl ?? '',
         Parameters: Object.keys(setup.outputs).length
           ? [
@@ -643,7 +675,6 @@ describe('connect a workspace to AWS', () => {
         Capabilities: ['CAPABILITY_NAMED_IAM'],
       }),
     );
-    cfn.destroy();
     const current = await until(
       'the stack reports the latest template',
       async () => {
@@ -656,9 +687,16 @@ describe('connect a workspace to AWS', () => {
     expect(current.deployedVersion).toBe(LATEST_TEMPLATE_VERSION);
     expect(current.iamChanges.rows).toEqual([]);
     expect(current.updateUrl).toBeNull();
+    // The role gained the action, and the workspace was verified again after the update
+    // (the workspace was Active all along, so its state alone proves nothing).
+    expect(await unattendedActions()).toContain('ec2:DeleteLaunchTemplate');
+    cfn.destroy();
     await until(
-      'Active on the latest template',
-      async () => ((await getSetup(updates)).workspaceState === 'Active' ? true : undefined),
+      'verified again on the latest template',
+      async () => {
+        const s = await getSetup(updates);
+        return s.workspaceState === 'Active' && s.verifiedAt !== verifiedBefore ? true : undefined;
+      },
       60_000,
     );
   }, 180_000);
