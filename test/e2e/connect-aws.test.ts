@@ -430,20 +430,35 @@ describe('connect a workspace to AWS', () => {
   });
 
   it('long-polls the setup: waits while nothing changes, answers at once when something has', async () => {
-    const current = await getSetup(workspaceId);
+    // A setup with no stack yet: nothing re-verifies it, so nothing changes unless we do.
+    const ws = await api('POST', `/api/v1/orgs/${orgId}/workspaces`, { name: 'Long poll' });
+    const pendingId = String(ws.body.id);
+    const startSetup = () =>
+      api('POST', `/api/v1/workspaces/${pendingId}/aws-setup`, {
+        region: REGION,
+        network: { kind: 'new' },
+        allowedClientCidr: '203.0.113.0/24',
+      });
+    expect((await startSetup()).status).toBe(201);
+    const current = await getSetup(pendingId);
     const waitStarted = Date.now();
-    const unchanged = await getSetup(workspaceId, `?after=${current.revision}&waitSeconds=2`);
-    if (unchanged.revision === current.revision) {
-      expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(1_900);
-    } else {
-      // The periodic re-verification ran meanwhile: that is news, and the answer carries it.
-      expect(unchanged.verifiedAt).not.toBe(current.verifiedAt);
-    }
+    const unchanged = await getSetup(pendingId, `?after=${current.revision}&waitSeconds=2`);
+    expect(unchanged.revision).toBe(current.revision);
+    expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(1_900);
+    // A change during the wait (the setup restarted, with a new external ID) ends it early.
+    const changeStarted = Date.now();
+    const waiting = getSetup(pendingId, `?after=${current.revision}&waitSeconds=30`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await startSetup()).status).toBe(201);
+    const changed = await waiting;
+    expect(changed.revision).not.toBe(current.revision);
+    expect(changed.externalId).not.toBe(current.externalId);
+    expect(Date.now() - changeStarted).toBeLessThan(20_000);
     const staleStarted = Date.now();
-    const news = await getSetup(workspaceId, `?after=0000000000000000&waitSeconds=30`);
+    const news = await getSetup(pendingId, `?after=0000000000000000&waitSeconds=30`);
     expect(news.revision).toMatch(/^[0-9a-f]{16}$/);
     expect(Date.now() - staleStarted).toBeLessThan(20_000);
-    const bad = await api('GET', `/api/v1/workspaces/${workspaceId}/aws-setup?waitSeconds=31`);
+    const bad = await api('GET', `/api/v1/workspaces/${pendingId}/aws-setup?waitSeconds=31`);
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('waitSeconds');
   });
