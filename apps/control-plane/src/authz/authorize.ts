@@ -21,6 +21,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { RouteScope } from './route-scope.ts';
+import { lookUpScope, scopeTargetOf, type ScopeFacts } from './scope-lookup.ts';
 
 /** What authorization resolved: the scope's ids and the caller's roles on them. */
 export interface Access {
@@ -49,36 +50,6 @@ function deny(permission: Permission): never {
   throw new ForbiddenError(`Missing permission ${permission}.`);
 }
 
-/** The caller's role in an organization, if a member. */
-export async function orgRoleOf(
-  db: Kysely<Database>,
-  orgId: string,
-  userId: string,
-): Promise<OrgRole | undefined> {
-  const row = await db
-    .selectFrom('org_members')
-    .innerJoin('orgs', 'orgs.id', 'org_members.org_id')
-    .select('org_members.role')
-    .where('org_members.org_id', '=', orgId)
-    .where('org_members.user_id', '=', userId)
-    .where('orgs.deleted_at', 'is', null)
-    .executeTakeFirst();
-  return row?.role;
-}
-
-/** Resolves the scope and checks the permission; throws NotFoundError or ForbiddenError. */
-export async function authorize(
-  db: Kysely<Database>,
-  principal: Principal,
-  permission: Permission | null,
-  scope: RouteScope,
-  params: Readonly<Record<string, unknown>>,
-): Promise<Access> {
-  const access = await resolveAccess(db, principal, scope, params);
-  checkPermission(principal, access, scope, permission);
-  return access;
-}
-
 /**
  * Resolves what the scope's ids point to and the caller's roles there. Anything the caller
  * cannot see throws NotFoundError, exactly as for an id that does not exist.
@@ -89,17 +60,35 @@ export async function resolveAccess(
   scope: RouteScope,
   params: Readonly<Record<string, unknown>>,
 ): Promise<Access> {
-  switch (scope.kind) {
-    case 'none':
-    case 'instance':
-      return NONE;
-    case 'org':
-      return resolveOrg(db, principal, String(params[scope.param]));
-    case 'workspace':
-      return resolveWorkspace(db, principal, String(params[scope.param]));
-    default:
-      return assertNever(scope, 'route scope');
+  const target = scopeTargetOf(scope, params);
+  if (target === undefined) return NONE;
+  const facts = await lookUpScope(db, target, principal.kind === 'user' ? principal.userId : null);
+  return accessFrom(principal, facts);
+}
+
+/**
+ * The access the looked-up facts give the caller (see scope-lookup.ts); throws NotFoundError
+ * for anything the caller cannot see.
+ */
+export function accessFrom(principal: Principal, facts: ScopeFacts): Access {
+  const { target } = facts;
+  if (target.kind === 'org') {
+    // A service account lives in one workspace; organizations are outside its world.
+    if (principal.kind !== 'user' || facts.orgRole === null)
+      throw new NotFoundError('No such organization.');
+    return { ...NONE, orgId: target.id, orgRole: facts.orgRole };
   }
+  const ws = facts.workspace;
+  if (ws === null) throw new NotFoundError('No such workspace.');
+  const base = { orgId: ws.orgId, workspaceId: target.id, workspaceState: ws.state };
+  if (principal.kind === 'service-account') {
+    if (principal.workspaceId !== target.id) throw new NotFoundError('No such workspace.');
+    return { ...base, orgRole: null, workspaceRole: null };
+  }
+  const orgRole = facts.orgRole ?? undefined;
+  const role = effectiveWorkspaceRole(orgRole, facts.workspaceMemberRole ?? undefined);
+  if (role === undefined || orgRole === undefined) throw new NotFoundError('No such workspace.');
+  return { ...base, orgRole, workspaceRole: role };
 }
 
 /** Checks a permission on resolved access; throws ForbiddenError. */
@@ -142,47 +131,4 @@ export function checkPermission(
     default:
       assertNever(scope, 'route scope');
   }
-}
-
-async function resolveOrg(
-  db: Kysely<Database>,
-  principal: Principal,
-  orgId: string,
-): Promise<Access> {
-  // A service account lives in one workspace; organizations are outside its world.
-  if (principal.kind !== 'user') throw new NotFoundError('No such organization.');
-  const role = await orgRoleOf(db, orgId, principal.userId);
-  if (role === undefined) throw new NotFoundError('No such organization.');
-  return { ...NONE, orgId, orgRole: role };
-}
-
-async function resolveWorkspace(
-  db: Kysely<Database>,
-  principal: Principal,
-  workspaceId: string,
-): Promise<Access> {
-  const ws = await db
-    .selectFrom('workspaces')
-    .innerJoin('orgs', 'orgs.id', 'workspaces.org_id')
-    .select(['workspaces.id', 'workspaces.org_id', 'workspaces.state'])
-    .where('workspaces.id', '=', workspaceId)
-    .where('workspaces.deleted_at', 'is', null)
-    .where('orgs.deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (ws === undefined) throw new NotFoundError('No such workspace.');
-  const base = { orgId: ws.org_id, workspaceId: ws.id, workspaceState: ws.state };
-  if (principal.kind === 'service-account') {
-    if (principal.workspaceId !== ws.id) throw new NotFoundError('No such workspace.');
-    return { ...base, orgRole: null, workspaceRole: null };
-  }
-  const orgRole = await orgRoleOf(db, ws.org_id, principal.userId);
-  const member = await db
-    .selectFrom('workspace_members')
-    .select('role')
-    .where('workspace_id', '=', ws.id)
-    .where('user_id', '=', principal.userId)
-    .executeTakeFirst();
-  const role = effectiveWorkspaceRole(orgRole, member?.role);
-  if (role === undefined || orgRole === undefined) throw new NotFoundError('No such workspace.');
-  return { ...base, orgRole, workspaceRole: role };
 }

@@ -17,7 +17,8 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { checkPermission, resolveAccess, type Access } from '../authz/authorize.ts';
+import { accessFrom, checkPermission, resolveAccess, type Access } from '../authz/authorize.ts';
+import { scopeColumns, scopeFactsFrom, scopeTargetOf } from '../authz/scope-lookup.ts';
 import type { CallerKind } from '../authz/route-scope.ts';
 import { actorOf, recordAudit } from '../audit/record-audit.ts';
 import { authenticate } from '../identity/authenticate.ts';
@@ -127,6 +128,8 @@ async function run(
 ): Promise<unknown> {
   const now = resources.clock.now();
   const mutating = contract.method !== 'GET';
+  // The route's organization or workspace is looked up with the credentials, in one query.
+  const target = scopeTargetOf(definition.scope, request.params);
   const auth =
     definition.callers.length === 0
       ? undefined
@@ -134,6 +137,7 @@ async function run(
           resources.db,
           { authorization: request.headers.authorization, cookie: request.headers.cookie },
           now,
+          target === undefined ? [] : scopeColumns(target),
         );
   if (definition.callers.length > 0 && auth === undefined) {
     // Guessing credentials costs the guesser's address its budget.
@@ -197,12 +201,12 @@ async function run(
   };
 
   if (principal !== undefined) {
-    access = await resolveAccess(
-      resources.db,
-      principal,
-      definition.scope,
-      (params ?? {}) as Record<string, unknown>,
-    );
+    const validated = (params ?? {}) as Record<string, unknown>;
+    const looked = auth && target && scopeTargetOf(definition.scope, validated);
+    access =
+      looked && looked.id === target.id
+        ? accessFrom(principal, scopeFactsFrom(target, auth.extra))
+        : await resolveAccess(resources.db, principal, definition.scope, validated);
     try {
       if (!acceptsCaller(definition, callerKind(principal))) {
         throw new ForbiddenError(

@@ -4,7 +4,7 @@
  * credentials resolve to nobody; the caller then gets a 401 without learning why.
  */
 import type { Permission } from '@ferry/core';
-import type { Kysely } from 'kysely';
+import type { AliasedRawBuilder, Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Principal } from './principal.ts';
 import { SECRET_PREFIXES, hashSecret } from './secret-token.ts';
@@ -21,7 +21,16 @@ export interface Authentication {
   readonly principal: Principal;
   /** Set for cookie sessions: CSRF checks need it. */
   readonly sessionToken: string | undefined;
+  /** The values of the caller's extra columns, by alias. */
+  readonly extra: Record<string, unknown>;
 }
+
+/**
+ * Columns to read in the same query as the credentials (authorization's scope lookup), so a
+ * request costs one round trip; they may refer to the caller as `users` (`users.id` is null
+ * for a service account).
+ */
+export type ExtraColumns = readonly AliasedRawBuilder<unknown, string>[];
 
 /** Bearer token from an Authorization header. */
 export function bearerToken(authorization: string | undefined): string | undefined {
@@ -37,11 +46,12 @@ export async function authenticate(
   db: Kysely<Database>,
   credentials: Credentials,
   now: Date,
+  extraColumns: ExtraColumns = [],
 ): Promise<Authentication | undefined> {
   const bearer = bearerToken(credentials.authorization);
   if (bearer !== undefined) {
-    const principal = await fromBearer(db, bearer, now);
-    return principal === undefined ? undefined : { principal, sessionToken: undefined };
+    const found = await fromBearer(db, bearer, now, extraColumns);
+    return found === undefined ? undefined : { ...found, sessionToken: undefined };
   }
   const sessionToken = readCookie(credentials.cookie, SESSION_COOKIE);
   // Only session tokens work as the cookie (a sign-in link's token must be claimed first).
@@ -59,10 +69,12 @@ export async function authenticate(
       'users.email',
       'users.instance_admin',
     ])
+    .select(extraColumns)
     .where('sessions.token_hash', '=', hashSecret(sessionToken))
     .executeTakeFirst();
   if (row === undefined || row.revoked_at !== null || row.expires_at <= now) return undefined;
   return {
+    extra: row,
     principal: {
       kind: 'user',
       userId: row.user_id,
@@ -80,7 +92,8 @@ async function fromBearer(
   db: Kysely<Database>,
   token: string,
   now: Date,
-): Promise<Principal | undefined> {
+  extraColumns: ExtraColumns,
+): Promise<Pick<Authentication, 'principal' | 'extra'> | undefined> {
   const row = await db
     .selectFrom('api_tokens')
     .leftJoin('users', 'users.id', 'api_tokens.user_id')
@@ -102,6 +115,7 @@ async function fromBearer(
       'workspaces.id as ws_id',
       'workspaces.deleted_at as ws_deleted_at',
     ])
+    .select(extraColumns)
     .where('api_tokens.token_hash', '=', hashSecret(token))
     .executeTakeFirst();
   if (row === undefined || row.revoked_at !== null || row.expires_at <= now) return undefined;
@@ -116,9 +130,10 @@ async function fromBearer(
       .execute();
   }
   const scopes = row.scopes as Permission[];
+  const extra = row as Record<string, unknown>;
   if (row.kind === 'personal') {
     if (row.user_id === null || row.email === null || row.instance_admin === null) return undefined;
-    return {
+    const principal: Principal = {
       kind: 'user',
       userId: row.user_id,
       email: row.email,
@@ -127,15 +142,19 @@ async function fromBearer(
       credentialId: row.id,
       scopes,
     };
+    return { principal, extra };
   }
   if (row.sa_id === null || row.sa_org_id === null || row.ws_id === null) return undefined;
   if (row.sa_revoked_at !== null || row.ws_deleted_at !== null) return undefined;
   return {
-    kind: 'service-account',
-    serviceAccountId: row.sa_id,
-    orgId: row.sa_org_id,
-    workspaceId: row.ws_id,
-    credentialId: row.id,
-    scopes,
+    principal: {
+      kind: 'service-account',
+      serviceAccountId: row.sa_id,
+      orgId: row.sa_org_id,
+      workspaceId: row.ws_id,
+      credentialId: row.id,
+      scopes,
+    },
+    extra,
   };
 }
