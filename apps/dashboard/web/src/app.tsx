@@ -21,6 +21,8 @@ import { WorkspacePage } from './pages/workspace-page.tsx';
 import { ConnectAwsPage } from './pages/connect-aws-page.tsx';
 import { ClustersPage } from './pages/clusters-page.tsx';
 import { ClusterPage } from './pages/cluster-page.tsx';
+import { QueriesPage } from './pages/queries-page.tsx';
+import { QueryPage } from './pages/query-page.tsx';
 import { WorkspaceSettingsPage } from './pages/workspace-settings-page.tsx';
 import { WorkspaceMembersPage } from './pages/workspace-members-page.tsx';
 import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
@@ -40,7 +42,7 @@ const PUBLIC_ROUTES: [string, Render][] = [
   ['/ops-setup', () => <OpsSetupPage />],
 ];
 
-/** Pages behind sign-in. Queries and connections join this table when their API lands. */
+/** Pages behind sign-in. */
 const ROUTES: [string, Render][] = [
   ['/', () => <HomePage />],
   ['/orgs/:orgId', (p) => <OrgPage orgId={p.orgId!} />],
@@ -51,6 +53,11 @@ const ROUTES: [string, Render][] = [
   [
     '/workspaces/:workspaceId/clusters/:clusterId',
     (p) => <ClusterPage workspaceId={p.workspaceId!} clusterId={p.clusterId!} />,
+  ],
+  ['/workspaces/:workspaceId/queries', (p) => <QueriesPage workspaceId={p.workspaceId!} />],
+  [
+    '/workspaces/:workspaceId/queries/:queryId',
+    (p) => <QueryPage workspaceId={p.workspaceId!} queryId={p.queryId!} />,
   ],
   [
     '/workspaces/:workspaceId/members',

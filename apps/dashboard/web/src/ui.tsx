@@ -193,6 +193,10 @@ const TONES: Record<string, string> = {
   pass: 'good',
   success: 'good',
   Starting: 'info',
+  Queued: 'info',
+  Running: 'info',
+  Succeeded: 'good',
+  Canceled: 'muted',
   Pending: 'info',
   Stopping: 'warn',
   Degraded: 'warn',
@@ -219,6 +223,25 @@ export function Time(props: { at: string | null | undefined }) {
       {d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' })}
     </time>
   );
+}
+
+/** A byte count in the largest unit that keeps it above 1. */
+export function bytes(value: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = value;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** A duration in milliseconds as ms, s or min. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
 }
 
 /** US dollars with cents (or finer for prices per hour). */

@@ -6,6 +6,8 @@ import { useEffect, useRef, useState } from 'react';
 import type { CallOutput } from '@ferry/api';
 import { PercentChart, type Series } from '../chart.tsx';
 import { useAction, usePolling } from '../hooks.ts';
+import { QueryTable } from '../query-table.tsx';
+import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { Badge, ErrorAlert, Loading, Page, Time, usd } from '../ui.tsx';
 
@@ -47,6 +49,15 @@ export function ClusterPage(props: { workspaceId: string; clusterId: string }) {
   const metrics = usePolling<CallOutput<'compute.metrics'>>(
     (_, signal) => api.call('compute.metrics', { params, query: { limit: 1000 }, signal }),
     { pauseMs: 5000, deps: key },
+  );
+  const queries = usePolling<CallOutput<'queries.list'>>(
+    (_, signal) =>
+      api.call('queries.list', {
+        params: { workspaceId: props.workspaceId },
+        query: { clusterId: props.clusterId, limit: 10 },
+        signal,
+      }),
+    { pauseMs: 3000, deps: key },
   );
   const stop = useAction(() => api.call('compute.stop', { params }));
   const logBox = useRef<HTMLPreElement>(null);
@@ -185,6 +196,26 @@ export function ClusterPage(props: { workspaceId: string; clusterId: string }) {
               </tbody>
             </table>
           </div>
+        )}
+      </section>
+
+      <section aria-labelledby="queries-heading">
+        <h2 id="queries-heading">Queries</h2>
+        {(queries.data?.items ?? []).length === 0 ? (
+          <p className="muted">No queries on this cluster yet.</p>
+        ) : (
+          <>
+            <QueryTable
+              workspaceId={props.workspaceId}
+              queries={queries.data?.items ?? []}
+              caption="Queries on this cluster"
+            />
+            <p>
+              <Link to={`/workspaces/${props.workspaceId}/queries?cluster=${props.clusterId}`}>
+                All queries
+              </Link>
+            </p>
+          </>
         )}
       </section>
 
