@@ -6,13 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createApp } from './app.ts';
-import { registerAwsSetupJobs } from './aws/aws-setup-jobs.ts';
-import { registerComputeJobs } from './compute/compute-jobs.ts';
 import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
 import { migrate } from './db/migrate.ts';
 import { bootstrapAdmin } from './identity/bootstrap-admin.ts';
-import { registerQueryJobs } from './queries/query-jobs.ts';
+import { jobCatalog } from './job-catalog.ts';
+import { registerJobs } from './jobs/job-catalog.ts';
 import { migrations } from './migrations/index.ts';
 import { createLifecycle } from './ops/lifecycle.ts';
 import { createResources, type Clock, type Resources } from './resources.ts';
@@ -96,9 +95,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       firstStart: applied.includes(migrations[0]?.name ?? ''),
       bootstrapAdminEmail: options.bootstrapAdminEmail,
     });
-    registerAwsSetupJobs(resources);
-    registerComputeJobs(resources);
-    registerQueryJobs(resources);
+    registerJobs(resources, jobCatalog);
     app = await createApp(resources, {
       lifecycle,
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),

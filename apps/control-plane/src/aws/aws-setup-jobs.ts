@@ -4,10 +4,11 @@
  */
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { jobEntry } from '../jobs/job-catalog.ts';
 import { defineJob } from '../jobs/job-type.ts';
 import type { Resources } from '../resources.ts';
 import { awsDb } from './aws-db.ts';
-import { awsServices, configureAwsServices, type AwsSetupOptions } from './aws-services.ts';
+import { awsServices } from './aws-services.ts';
 import { answerPhoneHome, handlePhoneHome, parsePhoneHome } from './phone-home.ts';
 import { loadPlatform, PlatformNotInitializedError } from './platform-init.ts';
 import { verifyWorkspace } from './verifier.ts';
@@ -48,7 +49,7 @@ export async function consumePhoneHome(
     if (err instanceof PlatformNotInitializedError) return 0;
     throw err;
   }
-  const { clients, options } = awsServices(resources);
+  const { clients } = awsServices(resources);
   const sqs = clients.sqs(undefined, platform.region);
   let handled = 0;
   try {
@@ -56,7 +57,7 @@ export async function consumePhoneHome(
       new ReceiveMessageCommand({
         QueueUrl: platform.queueUrl,
         MaxNumberOfMessages: 10,
-        WaitTimeSeconds: options.phoneHomeWaitSeconds,
+        WaitTimeSeconds: resources.config.jobs.phoneHomeWaitSeconds,
       }),
       signal ? { abortSignal: signal } : {},
     );
@@ -121,35 +122,30 @@ export async function checkDrift(resources: Resources, signal?: AbortSignal): Pr
   return rows.length;
 }
 
-const registered = new WeakSet<object>();
-
-/**
- * Registers the AWS jobs with the queue and schedules the periodic ones (once per resources
- * object; later calls only tune the timings before the first run).
- */
-export function registerAwsSetupJobs(
-  resources: Resources,
-  options: Partial<AwsSetupOptions> = {},
-): void {
-  const services = configureAwsServices(resources, options);
-  if (registered.has(resources)) return;
-  registered.add(resources);
-  resources.jobs.register(phoneHomeJob, async (_payload, ctx) => {
-    await consumePhoneHome(resources, ctx.signal);
-  });
-  resources.jobs.register(verifyJob, async (payload, ctx) => {
-    await verifyWorkspace(resources, payload.workspaceId, {
-      actor: { kind: 'system', name: 'verifier' },
-      mode: 'auto',
-      signal: ctx.signal,
-    });
-  });
-  resources.jobs.register(driftJob, async (_payload, ctx) => {
-    await checkDrift(resources, ctx.signal);
-  });
-  resources.jobs.schedule(phoneHomeJob, {
-    everyMs: services.options.phoneHomeEveryMs,
-    payload: {},
-  });
-  resources.jobs.schedule(driftJob, { everyMs: services.options.driftEveryMs, payload: {} });
-}
+/** The AWS entries of the job catalog (intervals from `config.jobs`). */
+export const awsSetupJobs = [
+  jobEntry({
+    type: phoneHomeJob,
+    async run(resources, _payload, ctx) {
+      await consumePhoneHome(resources, ctx.signal);
+    },
+    schedule: { every: (config) => config.jobs.phoneHomeEveryMs, payload: {} },
+  }),
+  jobEntry({
+    type: verifyJob,
+    async run(resources, payload, ctx) {
+      await verifyWorkspace(resources, payload.workspaceId, {
+        actor: { kind: 'system', name: 'verifier' },
+        mode: 'auto',
+        signal: ctx.signal,
+      });
+    },
+  }),
+  jobEntry({
+    type: driftJob,
+    async run(resources, _payload, ctx) {
+      await checkDrift(resources, ctx.signal);
+    },
+    schedule: { every: (config) => config.jobs.driftEveryMs, payload: {} },
+  }),
+];
