@@ -3,39 +3,16 @@
  * after Connected, and re-verifying connected workspaces for drift.
  */
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
 import { jobEntry } from '../jobs/job-catalog.ts';
-import { defineJob } from '../jobs/job-type.ts';
 import type { Resources } from '../resources.ts';
 import { awsDb } from './aws-db.ts';
 import { awsServices } from './aws-services.ts';
+import { driftJob, phoneHomeJob, verifyJob } from './aws-job-types.ts';
 import { answerPhoneHome, handlePhoneHome, parsePhoneHome } from './phone-home.ts';
 import { loadPlatform, PlatformNotInitializedError } from './platform-init.ts';
 import { verifyWorkspace } from './verifier.ts';
 
-/** Reads the phone-home queue once (long poll) and handles what arrived. */
-export const phoneHomeJob = defineJob({
-  name: 'aws.phone-home.consume',
-  payload: z.object({}),
-  leaseMs: 60_000,
-  maxAttempts: 1,
-});
-
-/** Verifies a workspace (after Connected: repeats while IAM propagates). */
-export const verifyJob = defineJob({
-  name: 'aws.setup.verify',
-  payload: z.object({ workspaceId: z.string() }),
-  leaseMs: 300_000,
-  maxAttempts: 3,
-});
-
-/** Re-verifies every Active or Degraded workspace. */
-export const driftJob = defineJob({
-  name: 'aws.drift.check',
-  payload: z.object({}),
-  leaseMs: 300_000,
-  maxAttempts: 1,
-});
+export { driftJob, phoneHomeJob, verifyJob } from './aws-job-types.ts';
 
 /** Reads and handles one batch of phone-home messages; returns how many were handled. */
 export async function consumePhoneHome(
@@ -71,13 +48,6 @@ export async function consumePhoneHome(
             { workspaceId: outcome.workspaceId, stage: outcome.stage, status: outcome.status },
             'phone-home handled',
           );
-          if (outcome.connected && outcome.workspaceId !== undefined) {
-            await resources.jobs.enqueue(
-              verifyJob,
-              { workspaceId: outcome.workspaceId },
-              { dedupeKey: `aws.verify:${outcome.workspaceId}` },
-            );
-          }
         } catch (err) {
           // Left in the queue: redelivered after its visibility timeout, handled again
           // (recording a stage is idempotent). The rest of the batch goes on.
