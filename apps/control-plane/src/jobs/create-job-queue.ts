@@ -363,7 +363,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     let outcome: string;
     if (lost) {
       outcome = 'lease_lost';
-      jobLog.warn('job lease lost; another worker owns it now');
+      jobLog.warn(
+        { reason: (abort.signal.reason as Error).message },
+        'job lease lost; the run stopped without settling',
+      );
     } else if (!failed) {
       const ok = await settle(row, {
         status: 'succeeded',
