@@ -58,7 +58,7 @@ for (const backend of BACKENDS) {
         pollIntervalMs: 20,
         shutdownGraceMs: 500,
       });
-      const type = defineJob({ name: 'test.fenced-aws', payload: z.object({}), leaseMs: 800 });
+      const type = defineJob({ name: 'test.fenced-aws', payload: z.object({}), leaseMs: 2000 });
       const unrefuse = await refuseRenewals(b.resources.db, type.name);
       const calls = new Map<number, { started: number; done: number; afterAbort: number }>();
       const results: string[] = [];

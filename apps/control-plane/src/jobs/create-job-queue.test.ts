@@ -222,13 +222,16 @@ describeEachBackend('job queue', (ctx) => {
   it('fences a stale run: renewals fail past the lease, the job is claimed again, one run settles', async () => {
     const metrics = createMetricsRegistry();
     const q = queue(ctx(), { metrics });
-    const t = defineJob({ name: `${prefix}.fenced`, payload: z.object({}), leaseMs: 300 });
+    // A lease long enough that the second run's renewals keep it on a busy machine.
+    const t = defineJob({ name: `${prefix}.fenced`, payload: z.object({}), leaseMs: 1000 });
     const unrefuse = await refuseRenewals(ctx().resources.db, t.name);
     const events: string[] = [];
     let secondStarted!: () => void;
     const second = new Promise<void>((r) => (secondStarted = r));
     let firstReturned!: () => void;
     const firstDone = new Promise<void>((r) => (firstReturned = r));
+    let releaseSecond!: () => void;
+    const secondMayFinish = new Promise<void>((r) => (releaseSecond = r));
     q.register(t, async (_p, c) => {
       events.push(`start#${c.attempt}`);
       if (c.attempt === 1) {
@@ -248,7 +251,7 @@ describeEachBackend('job queue', (ctx) => {
         return;
       }
       secondStarted();
-      await firstDone;
+      await secondMayFinish;
       await c.fence((tx) => sql`select 1`.execute(tx));
       events.push('result#2');
     });
@@ -259,6 +262,7 @@ describeEachBackend('job queue', (ctx) => {
       // The stale run returned: the job is still the second run's.
       const during = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
       expect(during).toMatchObject({ status: 'running', attempts: 2, lease_owner: q.ownerId });
+      releaseSecond();
       for (let i = 0; i < 200; i++) {
         const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
         if (row.status !== 'running') break;
@@ -278,6 +282,7 @@ describeEachBackend('job queue', (ctx) => {
         counterValue(text, 'jobs_finished_total', { name: t.name, outcome: o });
       expect([outcome('succeeded'), outcome('lease_lost')]).toEqual([1, 1]);
     } finally {
+      releaseSecond();
       await unrefuse();
     }
   });
