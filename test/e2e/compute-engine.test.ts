@@ -29,7 +29,6 @@ import {
   loadWorkspaceAws,
   reap,
   reconcile,
-  registerComputeJobs,
   stopClusterInstances,
   tokenHash,
   type WorkspaceAws,
@@ -98,9 +97,17 @@ async function stop(id: string, role: 'UserInitiated' | 'Unattended' = 'UserInit
 
 beforeAll(async () => {
   fx = await startConnectedWorkspace({
-    compute: { imageId: IMAGE, workerCommand: 'sleep 600', launchGraceMs: 1500 },
     // Cycles run by hand here, so background ones cannot race the assertions.
-    onStart: (ctx) => registerComputeJobs(ctx.resources, { schedule: false }),
+    compute: {
+      imageId: IMAGE,
+      workerCommand: 'sleep 600',
+      launchGraceMs: 1500,
+      reconcileEveryMs: 0,
+      reapEveryMs: 0,
+    },
+    configure: (config) => {
+      config.jobs.telemetryPurgeEveryMs = 0;
+    },
   });
   ws = await loadWorkspaceAws(fx.resources, fx.workspaceId);
 }, 180_000);

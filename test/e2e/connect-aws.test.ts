@@ -43,7 +43,6 @@ import {
   CONFUSED_DEPUTY_MESSAGE,
   initPlatform,
   loadConfig,
-  registerAwsSetupJobs,
   start as startControlPlane,
   type RunningServer,
 } from '@ferry/control-plane';
@@ -229,6 +228,9 @@ beforeAll(async () => {
       FERRY_AWS_SECRET_ACCESS_KEY: platform.secretAccessKey,
       FERRY_AWS_ROLE_ARN: platformRoleArn,
       FERRY_JOBS_POLL_INTERVAL_MS: '100',
+      FERRY_JOBS_PHONE_HOME_EVERY_MS: '200',
+      FERRY_JOBS_PHONE_HOME_WAIT_SECONDS: '1',
+      FERRY_JOBS_DRIFT_EVERY_MS: '1500',
       FERRY_LOG_LEVEL: 'warn',
       FERRY_RATE_LIMIT_PER_MINUTE: '100000',
     },
@@ -237,15 +239,13 @@ beforeAll(async () => {
     config,
     bootstrapAdminEmail: 'admin@example.com',
     print: (line) => (setupUrl += line),
-    onStart: ({ resources }) =>
-      registerAwsSetupJobs(resources, {
+    onStart: ({ resources }) => {
+      configureAwsServices(resources, {
         propagationWindowMs: 60_000,
         retryDelayMs: 500,
         verifyRetryMs: 1000,
-        phoneHomeEveryMs: 200,
-        phoneHomeWaitSeconds: 1,
-        driftEveryMs: 1500,
-      }),
+      });
+    },
   });
   const created = await initPlatform(cp.resources);
   expect(created.topicArn).toMatch(/^arn:aws:sns:us-east-1:\d{12}:ferry-phone-home$/);

@@ -72,6 +72,9 @@ describe('dashboard journey in Chromium', () => {
         FERRY_AWS_ACCESS_KEY_ID: platform.accessKeyId,
         FERRY_AWS_SECRET_ACCESS_KEY: platform.secretAccessKey,
         FERRY_JOBS_POLL_INTERVAL_MS: '100',
+        FERRY_JOBS_PHONE_HOME_EVERY_MS: '200',
+        FERRY_JOBS_PHONE_HOME_WAIT_SECONDS: '1',
+        FERRY_JOBS_DRIFT_EVERY_MS: '60000',
         FERRY_LOG_LEVEL: 'warn',
         FERRY_RATE_LIMIT_PER_MINUTE: '100000',
       },
@@ -90,15 +93,13 @@ describe('dashboard journey in Chromium', () => {
       config,
       dashboardDir,
       print: (line) => (printed += line),
-      onStart: ({ resources }) =>
-        cp.registerAwsSetupJobs(resources, {
+      onStart: ({ resources }) => {
+        cp.configureAwsServices(resources, {
           propagationWindowMs: 60_000,
           retryDelayMs: 500,
           verifyRetryMs: 1000,
-          phoneHomeEveryMs: 200,
-          phoneHomeWaitSeconds: 1,
-          driftEveryMs: 60_000,
-        }),
+        });
+      },
     });
     base = server.url;
     await cp.initPlatform(server.resources);

@@ -16,8 +16,6 @@ export { migrate } from './db/migrate.ts';
 export { SECRET_PREFIXES } from './identity/secret-token.ts';
 export { migrations } from './migrations/index.ts';
 export * from './aws/index.ts';
-export { registerComputeJobs } from './compute/compute-jobs.ts';
-export type { ComputeJobsOptions } from './compute/compute-jobs.ts';
 export { launchCluster, launchTemplateName, tokenHash } from './compute/launcher.ts';
 export type { LaunchOutcome } from './compute/launcher.ts';
 export { stopClusterInstances } from './compute/stopper.ts';

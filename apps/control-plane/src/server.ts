@@ -6,14 +6,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createApp } from './app.ts';
-import { registerAwsSetupJobs } from './aws/aws-setup-jobs.ts';
 import { awsServices } from './aws/aws-services.ts';
-import { registerComputeJobs } from './compute/compute-jobs.ts';
 import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
 import { migrate } from './db/migrate.ts';
 import { bootstrapAdmin } from './identity/bootstrap-admin.ts';
-import { registerQueryJobs } from './queries/query-jobs.ts';
+import { jobCatalog } from './job-catalog.ts';
+import { registerJobs } from './jobs/job-catalog.ts';
 import { migrations } from './migrations/index.ts';
 import { createLifecycle } from './ops/lifecycle.ts';
 import { createResources, type Clock, type Resources } from './resources.ts';
@@ -97,11 +96,9 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
       firstStart: applied.includes(migrations[0]?.name ?? ''),
       bootstrapAdminEmail: options.bootstrapAdminEmail,
     });
-    registerAwsSetupJobs(resources);
+    registerJobs(resources, jobCatalog);
     // Learn now whether AWS credentials exist, so the log and /readyz say so from the start.
     void awsServices(resources).credentialsCheck.available();
-    registerComputeJobs(resources);
-    registerQueryJobs(resources);
     app = await createApp(resources, {
       lifecycle,
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),

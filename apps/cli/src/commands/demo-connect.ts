@@ -99,6 +99,9 @@ export async function runConnectDemo(
         FERRY_AWS_ACCESS_KEY_ID: platform.accessKeyId,
         FERRY_AWS_SECRET_ACCESS_KEY: platform.secretAccessKey,
         FERRY_JOBS_POLL_INTERVAL_MS: '200',
+        FERRY_JOBS_PHONE_HOME_EVERY_MS: '300',
+        FERRY_JOBS_PHONE_HOME_WAIT_SECONDS: '1',
+        FERRY_JOBS_DRIFT_EVERY_MS: '60000',
         ...options.env,
       },
     });
@@ -107,14 +110,9 @@ export async function runConnectDemo(
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
       bootstrapAdminEmail: 'admin@example.com',
       print: (line) => (setupLine += line),
-      onStart: ({ resources }) =>
-        cp.registerAwsSetupJobs(resources, {
-          phoneHomeEveryMs: 300,
-          phoneHomeWaitSeconds: 1,
-          verifyRetryMs: 1000,
-          retryDelayMs: 500,
-          driftEveryMs: 60_000,
-        }),
+      onStart: ({ resources }) => {
+        cp.configureAwsServices(resources, { verifyRetryMs: 1000, retryDelayMs: 500 });
+      },
     });
     const base = server.url;
     io.stdout(`control plane: ${base} (embedded database in a temporary directory)\n`);

@@ -1,6 +1,6 @@
 /**
  * The AWS side of one control-plane process: client factory, credential broker and the
- * timings of setup, phone-home and verification. Created once per resources object; tests
+ * timings of setup and verification (the jobs' intervals are in `config.jobs`). Created once per resources object; tests
  * and the demo shorten the timings with {@link configureAwsServices} before first use.
  */
 import type { PermissionEntry } from '@ferry/aws-template';
@@ -17,12 +17,6 @@ export interface AwsSetupOptions {
   retryDelayMs: number;
   /** Delay between verification rounds inside the propagation window (default 5 s). */
   verifyRetryMs: number;
-  /** How often the phone-home queue is read (default 2 s). */
-  phoneHomeEveryMs: number;
-  /** Long-poll wait of one ReceiveMessage, seconds (default 10). */
-  phoneHomeWaitSeconds: number;
-  /** How often Active and Degraded workspaces are re-verified (default 15 min). */
-  driftEveryMs: number;
   /** How long a setup link stays valid (default 7 days). */
   setupLinkTtlMs: number;
   /**
@@ -36,9 +30,6 @@ export const DEFAULT_AWS_SETUP_OPTIONS: AwsSetupOptions = {
   propagationWindowMs: 120_000,
   retryDelayMs: 1000,
   verifyRetryMs: 5000,
-  phoneHomeEveryMs: 2000,
-  phoneHomeWaitSeconds: 10,
-  driftEveryMs: 15 * 60_000,
   setupLinkTtlMs: 7 * 24 * 3600_000,
 };
 

@@ -3,38 +3,16 @@
  * after Connected, and re-verifying connected workspaces for drift.
  */
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
-import { defineJob } from '../jobs/job-type.ts';
+import { jobEntry } from '../jobs/job-catalog.ts';
 import type { Resources } from '../resources.ts';
 import { awsDb } from './aws-db.ts';
-import { awsServices, configureAwsServices, type AwsSetupOptions } from './aws-services.ts';
+import { awsServices } from './aws-services.ts';
+import { driftJob, phoneHomeJob, verifyJob } from './aws-job-types.ts';
 import { answerPhoneHome, handlePhoneHome, parsePhoneHome } from './phone-home.ts';
 import { loadPlatform, PlatformNotInitializedError } from './platform-init.ts';
 import { verifyWorkspace } from './verifier.ts';
 
-/** Reads the phone-home queue once (long poll) and handles what arrived. */
-export const phoneHomeJob = defineJob({
-  name: 'aws.phone-home.consume',
-  payload: z.object({}),
-  leaseMs: 60_000,
-  maxAttempts: 1,
-});
-
-/** Verifies a workspace (after Connected: repeats while IAM propagates). */
-export const verifyJob = defineJob({
-  name: 'aws.setup.verify',
-  payload: z.object({ workspaceId: z.string() }),
-  leaseMs: 300_000,
-  maxAttempts: 3,
-});
-
-/** Re-verifies every Active or Degraded workspace. */
-export const driftJob = defineJob({
-  name: 'aws.drift.check',
-  payload: z.object({}),
-  leaseMs: 300_000,
-  maxAttempts: 1,
-});
+export { driftJob, phoneHomeJob, verifyJob } from './aws-job-types.ts';
 
 /** Reads and handles one batch of phone-home messages; returns how many were handled. */
 export async function consumePhoneHome(
@@ -48,7 +26,7 @@ export async function consumePhoneHome(
     if (err instanceof PlatformNotInitializedError) return 0;
     throw err;
   }
-  const { clients, options, credentialsCheck } = awsServices(resources);
+  const { clients, credentialsCheck } = awsServices(resources);
   // Without credentials there is nothing to read; the check has said so once in the log.
   if (!(await credentialsCheck.available())) return 0;
   const sqs = clients.sqs(undefined, platform.region);
@@ -58,7 +36,7 @@ export async function consumePhoneHome(
       new ReceiveMessageCommand({
         QueueUrl: platform.queueUrl,
         MaxNumberOfMessages: 10,
-        WaitTimeSeconds: options.phoneHomeWaitSeconds,
+        WaitTimeSeconds: resources.config.jobs.phoneHomeWaitSeconds,
       }),
       signal ? { abortSignal: signal } : {},
     );
@@ -72,13 +50,6 @@ export async function consumePhoneHome(
             { workspaceId: outcome.workspaceId, stage: outcome.stage, status: outcome.status },
             'phone-home handled',
           );
-          if (outcome.connected && outcome.workspaceId !== undefined) {
-            await resources.jobs.enqueue(
-              verifyJob,
-              { workspaceId: outcome.workspaceId },
-              { dedupeKey: `aws.verify:${outcome.workspaceId}` },
-            );
-          }
         } catch (err) {
           // Left in the queue: redelivered after its visibility timeout, handled again
           // (recording a stage is idempotent). The rest of the batch goes on.
@@ -124,35 +95,30 @@ export async function checkDrift(resources: Resources, signal?: AbortSignal): Pr
   return rows.length;
 }
 
-const registered = new WeakSet<object>();
-
-/**
- * Registers the AWS jobs with the queue and schedules the periodic ones (once per resources
- * object; later calls only tune the timings before the first run).
- */
-export function registerAwsSetupJobs(
-  resources: Resources,
-  options: Partial<AwsSetupOptions> = {},
-): void {
-  const services = configureAwsServices(resources, options);
-  if (registered.has(resources)) return;
-  registered.add(resources);
-  resources.jobs.register(phoneHomeJob, async (_payload, ctx) => {
-    await consumePhoneHome(resources, ctx.signal);
-  });
-  resources.jobs.register(verifyJob, async (payload, ctx) => {
-    await verifyWorkspace(resources, payload.workspaceId, {
-      actor: { kind: 'system', name: 'verifier' },
-      mode: 'auto',
-      signal: ctx.signal,
-    });
-  });
-  resources.jobs.register(driftJob, async (_payload, ctx) => {
-    await checkDrift(resources, ctx.signal);
-  });
-  resources.jobs.schedule(phoneHomeJob, {
-    everyMs: services.options.phoneHomeEveryMs,
-    payload: {},
-  });
-  resources.jobs.schedule(driftJob, { everyMs: services.options.driftEveryMs, payload: {} });
-}
+/** The AWS entries of the job catalog (intervals from `config.jobs`). */
+export const awsSetupJobs = [
+  jobEntry({
+    type: phoneHomeJob,
+    async run(resources, _payload, ctx) {
+      await consumePhoneHome(resources, ctx.signal);
+    },
+    schedule: { every: (config) => config.jobs.phoneHomeEveryMs, payload: {} },
+  }),
+  jobEntry({
+    type: verifyJob,
+    async run(resources, payload, ctx) {
+      await verifyWorkspace(resources, payload.workspaceId, {
+        actor: { kind: 'system', name: 'verifier' },
+        mode: 'auto',
+        signal: ctx.signal,
+      });
+    },
+  }),
+  jobEntry({
+    type: driftJob,
+    async run(resources, _payload, ctx) {
+      await checkDrift(resources, ctx.signal);
+    },
+    schedule: { every: (config) => config.jobs.driftEveryMs, payload: {} },
+  }),
+];

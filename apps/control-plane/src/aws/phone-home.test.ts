@@ -141,4 +141,28 @@ describeEachBackend('binding a workspace to the stack’s account', (ctx) => {
     expect(audited[0]?.outcome).toBe('denied');
     expect(JSON.stringify(audited[0]?.details)).toContain('333333333333');
   });
+
+  it('enqueues the verification with the Connected status, once; a refused account none', async () => {
+    const { resources } = ctx();
+    const verifyJobs = () =>
+      resources.db
+        .selectFrom('jobs')
+        .select(['payload', 'status'])
+        .where('name', '=', 'aws.setup.verify')
+        .where('dedupe_key', '=', `aws.verify:${workspaceId}`)
+        .execute();
+    expect(await verifyJobs()).toEqual([]);
+    expect((await phoneHome('333333333333', { Stage: 'Connected' })).status).toBe('FAILED');
+    expect(await verifyJobs()).toEqual([]);
+    expect((await phoneHome('111111111111', { Stage: 'Connected' })).status).toBe('SUCCESS');
+    // SQS may deliver the message twice: still one pending verification.
+    expect((await phoneHome('111111111111', { Stage: 'Connected' })).status).toBe('SUCCESS');
+    expect(await verifyJobs()).toEqual([{ payload: { workspaceId }, status: 'queued' }]);
+    const setup = await awsDb(resources.db)
+      .selectFrom('aws_setups')
+      .select('status')
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirstOrThrow();
+    expect(setup.status).toBe('connected');
+  });
 });

@@ -13,6 +13,7 @@ import {
 import { recordAudit } from '../audit/record-audit.ts';
 import type { AwsSetupStageRecord } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
+import { verifyJob } from './aws-job-types.ts';
 import { awsDb } from './aws-db.ts';
 import { moveWorkspace } from './setup-service.ts';
 
@@ -158,18 +159,29 @@ export async function handlePhoneHome(
       }
     : setup.outputs;
   // The first account binds the workspace; a second racing it finds the binding taken.
-  const bound = await db
-    .updateTable('aws_setups')
-    .set({
-      stages: JSON.stringify(seen ? setup.stages : [...setup.stages, record]),
-      account_id: account,
-      outputs: JSON.stringify(outputs),
-      ...(connected ? { status: 'connected' as const, connected_at: now, reason: null } : {}),
-      updated_at: now,
-    })
-    .where('workspace_id', '=', workspaceId)
-    .where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', account)]))
-    .executeTakeFirst();
+  // Connected enqueues the verification with the status it verifies, in one transaction.
+  const bound = await resources.db.transaction().execute(async (trx) => {
+    const updated = await awsDb(trx)
+      .updateTable('aws_setups')
+      .set({
+        stages: JSON.stringify(seen ? setup.stages : [...setup.stages, record]),
+        account_id: account,
+        outputs: JSON.stringify(outputs),
+        ...(connected ? { status: 'connected' as const, connected_at: now, reason: null } : {}),
+        updated_at: now,
+      })
+      .where('workspace_id', '=', workspaceId)
+      .where((eb) => eb.or([eb('account_id', 'is', null), eb('account_id', '=', account)]))
+      .executeTakeFirst();
+    if (connected && Number(updated.numUpdatedRows) === 1) {
+      await resources.jobs.enqueue(
+        verifyJob,
+        { workspaceId },
+        { db: trx, dedupeKey: `aws.verify:${workspaceId}` },
+      );
+    }
+    return updated;
+  });
   if (Number(bound.numUpdatedRows) !== 1) return refuseAccount();
   return { status: 'SUCCESS', workspaceId, stage, connected };
 }

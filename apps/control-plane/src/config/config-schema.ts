@@ -47,6 +47,16 @@ export interface Config {
     pollIntervalMs: number;
     /** How long `stop()` waits for running handlers before releasing their leases. */
     shutdownGraceMs: number;
+    /** How often the phone-home queue is read (0: never). */
+    phoneHomeEveryMs: number;
+    /** Long-poll wait of one phone-home read, seconds. */
+    phoneHomeWaitSeconds: number;
+    /** How often Active and Degraded workspaces are re-verified (0: never). */
+    driftEveryMs: number;
+    /** How often unfinished queries are swept (0: never). */
+    querySweepEveryMs: number;
+    /** How often old node logs and samples are purged (0: never). */
+    telemetryPurgeEveryMs: number;
   };
   compute: {
     /** Lowest idle timeout a cluster may ask for (10 in production; tests go lower). */
@@ -103,6 +113,13 @@ const positiveInt = (max: number) =>
     .int(`expected an integer 1-${max}`)
     .min(1, `expected an integer 1-${max}`)
     .max(max, `expected an integer 1-${max}`);
+/** A job's interval: 0 turns the schedule off. */
+const everyMs = (max: number) =>
+  z
+    .number({ error: `expected an integer 0-${max}` })
+    .int(`expected an integer 0-${max}`)
+    .min(0, `expected an integer 0-${max}`)
+    .max(max, `expected an integer 0-${max}`);
 const httpUrl = z
   .string({ error: 'expected a URL' })
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
@@ -314,6 +331,47 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 10_000,
   },
   {
+    path: 'jobs.phoneHomeEveryMs',
+    env: 'FERRY_JOBS_PHONE_HOME_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: everyMs(3_600_000),
+    default: 2000,
+  },
+  {
+    path: 'jobs.phoneHomeWaitSeconds',
+    env: 'FERRY_JOBS_PHONE_HOME_WAIT_SECONDS',
+    flag: undefined,
+    kind: 'int',
+    // SQS allows long polls of 0-20 s.
+    schema: everyMs(20),
+    default: 10,
+  },
+  {
+    path: 'jobs.driftEveryMs',
+    env: 'FERRY_JOBS_DRIFT_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: everyMs(86_400_000),
+    default: 900_000,
+  },
+  {
+    path: 'jobs.querySweepEveryMs',
+    env: 'FERRY_JOBS_QUERY_SWEEP_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: everyMs(3_600_000),
+    default: 10_000,
+  },
+  {
+    path: 'jobs.telemetryPurgeEveryMs',
+    env: 'FERRY_JOBS_TELEMETRY_PURGE_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: everyMs(86_400_000),
+    default: 3_600_000,
+  },
+  {
     path: 'compute.minIdleTimeoutMins',
     env: 'FERRY_COMPUTE_MIN_IDLE_TIMEOUT_MINS',
     flag: undefined,
@@ -366,7 +424,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'FERRY_COMPUTE_RECONCILE_EVERY_MS',
     flag: undefined,
     kind: 'int',
-    schema: positiveInt(3_600_000),
+    schema: everyMs(86_400_000),
     default: 30_000,
   },
   {
@@ -374,7 +432,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     env: 'FERRY_COMPUTE_REAP_EVERY_MS',
     flag: undefined,
     kind: 'int',
-    schema: positiveInt(3_600_000),
+    schema: everyMs(86_400_000),
     default: 60_000,
   },
   {

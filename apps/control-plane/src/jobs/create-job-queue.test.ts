@@ -7,6 +7,7 @@ import { createMetricsRegistry } from '../ops/metrics-registry.ts';
 import { createSystemClock } from '../ops/system-clock.ts';
 import type { Clock } from '../resources.ts';
 import { describeEachBackend, type TestBackend } from '../testing/backends.ts';
+import { counterValue, refuseRenewals } from '../testing/fixtures/refuse-renewals.ts';
 import { createTestClock } from '../testing/test-clock.ts';
 import { createJobQueue, type JobQueueOptions } from './create-job-queue.ts';
 import type { JobQueue } from './job-queue.ts';
@@ -216,6 +217,100 @@ describeEachBackend('job queue', (ctx) => {
     const after = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
     // The loser never completes a job it no longer holds.
     expect(after).toMatchObject({ status: 'running', lease_owner: 'other-replica' });
+  });
+
+  it('fences a stale run: renewals fail past the lease, the job is claimed again, one run settles', async () => {
+    const metrics = createMetricsRegistry();
+    const q = queue(ctx(), { metrics });
+    // A lease long enough that the second run's renewals keep it on a busy machine.
+    const t = defineJob({ name: `${prefix}.fenced`, payload: z.object({}), leaseMs: 1000 });
+    const unrefuse = await refuseRenewals(ctx().resources.db, t.name);
+    const events: string[] = [];
+    let secondStarted!: () => void;
+    const second = new Promise<void>((r) => (secondStarted = r));
+    let firstReturned!: () => void;
+    const firstDone = new Promise<void>((r) => (firstReturned = r));
+    let releaseSecond!: () => void;
+    const secondMayFinish = new Promise<void>((r) => (releaseSecond = r));
+    q.register(t, async (_p, c) => {
+      events.push(`start#${c.attempt}`);
+      if (c.attempt === 1) {
+        // Ignores its signal, as a handler stuck in a call would, and returns "successfully"
+        // once the job runs again: neither its result nor its settle may land.
+        c.signal.addEventListener('abort', () =>
+          events.push(`abort#1:${(c.signal.reason as { code?: string }).code}`),
+        );
+        await second;
+        await c
+          .fence((tx) => sql`select 1`.execute(tx))
+          .then(
+            () => events.push('result#1'),
+            (e: { code?: string }) => events.push(`result#1 refused:${e.code}`),
+          );
+        firstReturned();
+        return;
+      }
+      secondStarted();
+      await secondMayFinish;
+      await c.fence((tx) => sql`select 1`.execute(tx));
+      events.push('result#2');
+    });
+    try {
+      const { id } = await q.enqueue(t, {});
+      q.start();
+      await firstDone;
+      // The stale run returned: the job is still the second run's.
+      const during = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+      expect(during).toMatchObject({ status: 'running', attempts: 2, lease_owner: q.ownerId });
+      releaseSecond();
+      for (let i = 0; i < 200; i++) {
+        const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+        if (row.status !== 'running') break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'succeeded', attempts: 2, lease_owner: null });
+      expect(events).toEqual([
+        'start#1',
+        'abort#1:job_lease_lost',
+        'start#2',
+        'result#1 refused:job_lease_lost',
+        'result#2',
+      ]);
+      const text = metrics.render();
+      const outcome = (o: string) =>
+        counterValue(text, 'jobs_finished_total', { name: t.name, outcome: o });
+      expect([outcome('succeeded'), outcome('lease_lost')]).toEqual([1, 1]);
+    } finally {
+      releaseSecond();
+      await unrefuse();
+    }
+  });
+
+  it('never lets a run settle once its own process claimed the job again', async () => {
+    const q = queue(ctx());
+    const t = defineJob({ name: `${prefix}.reclaimed`, payload: z.object({}), leaseMs: 60_000 });
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    let finish!: () => void;
+    const blocked = new Promise<void>((r) => (finish = r));
+    q.register(t, async () => {
+      started();
+      await blocked;
+    });
+    const { id } = await q.enqueue(t, {});
+    const run = q.runDue();
+    await running;
+    // What a re-claim by this same process looks like in the row: same owner, next attempt.
+    await ctx()
+      .resources.db.updateTable('jobs')
+      .set({ attempts: 2, lease_expires_at: new Date(Date.now() + 60_000) })
+      .where('id', '=', id)
+      .execute();
+    finish();
+    await run;
+    const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'running', attempts: 2, lease_owner: q.ownerId });
   });
 
   it('runs every job exactly once across two workers polling the same database', async () => {

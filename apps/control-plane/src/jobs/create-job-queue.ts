@@ -1,9 +1,13 @@
 /**
  * The job queue on the database. Workers claim due jobs with `FOR UPDATE SKIP LOCKED` and
  * hold a lease they renew while the handler runs (heartbeat). A replica that dies stops
- * renewing; once the lease expires another replica claims the job again. Every write after
- * the claim is guarded by the lease owner, so a worker that lost its lease can never
- * complete, fail or release a job someone else now holds.
+ * renewing; once the lease expires another replica claims the job again.
+ *
+ * Fencing: a claim is the pair (lease owner, attempt number), and every write after the claim
+ * (renewal, settle, release, {@link JobContext.fence}) matches both. A re-claim, even by the
+ * same process, bumps the attempt, so a stale run can never complete, fail or release the
+ * job, nor commit a fenced result. A run whose renewals keep failing aborts itself when its
+ * lease runs out, before anyone may claim the job again, so its AWS calls stop.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -53,8 +57,8 @@ interface Running {
 
 const ACTIVE = ['queued', 'running'] as const;
 
-/** Raised inside a handler's signal when the lease was taken over. */
-class LeaseLostError extends Error {
+/** Raised inside a handler's signal (and by `fence`) when the lease was lost. */
+export class LeaseLostError extends Error {
   readonly code = 'job_lease_lost';
 }
 
@@ -208,41 +212,86 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     });
   }
 
-  /** Updates a job this process holds; false when the lease is no longer ours. */
+  /**
+   * Updates a job this run holds; false when the claim is no longer this run's. The attempt
+   * is the fencing token: a re-claim (even by this process) bumps it.
+   */
   async function settle(row: JobRow, set: UpdateObject<Database, 'jobs'>): Promise<boolean> {
     const r = await db
       .updateTable('jobs')
       .set(set)
       .where('id', '=', row.id)
       .where('lease_owner', '=', ownerId)
+      .where('attempts', '=', row.attempts)
       .where('status', '=', 'running')
       .executeTakeFirst();
     return r.numUpdatedRows > 0n;
   }
 
-  async function heartbeat(row: JobRow, leaseMs: number, signal: AbortSignal, onLost: () => void) {
+  /**
+   * Renews the lease at a third of its length. A watchdog aborts the run once the lease it
+   * last wrote runs out (renewals failing or hanging), before another worker may claim it.
+   */
+  async function heartbeat(
+    row: JobRow,
+    leaseMs: number,
+    signal: AbortSignal,
+    onLost: (why: string) => void,
+  ) {
     const every = Math.max(10, Math.floor(leaseMs / 3));
+    let leaseUntil = row.lease_expires_at?.getTime() ?? clock.now().getTime() + leaseMs;
+    const watchdog = (async () => {
+      while (!signal.aborted) {
+        const left = leaseUntil - clock.now().getTime();
+        if (left <= 0) return onLost('renewals failed until the lease ran out');
+        try {
+          await clock.sleep(left, signal);
+        } catch {
+          return;
+        }
+      }
+    })();
     while (!signal.aborted) {
       try {
         await clock.sleep(every, signal);
       } catch {
-        return;
+        break;
       }
       try {
         const now = clock.now();
-        const ok = await settle(row, {
-          lease_expires_at: new Date(now.getTime() + leaseMs),
-          updated_at: now,
-        });
+        const until = now.getTime() + leaseMs;
+        const ok = await settle(row, { lease_expires_at: new Date(until), updated_at: now });
+        if (signal.aborted) break;
         if (!ok) {
-          onLost();
-          return;
+          onLost('taken over');
+          break;
         }
+        leaseUntil = until;
       } catch (err) {
-        // A transient database error: keep trying; the lease outlives a few misses.
+        // A transient database error: keep trying; the watchdog ends the run at lease expiry.
         log.warn({ err, jobId: row.id }, 'lease renewal failed');
       }
     }
+    await watchdog;
+  }
+
+  /** Runs `work` in a transaction that holds the job row, only while this run's claim holds. */
+  async function fence<T>(row: JobRow, work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return db.transaction().execute(async (tx) => {
+      // Locking the row keeps claims (SKIP LOCKED) and renewals away until this commits.
+      const held = await tx
+        .selectFrom('jobs')
+        .select('id')
+        .where('id', '=', row.id)
+        .where('lease_owner', '=', ownerId)
+        .where('attempts', '=', row.attempts)
+        .where('status', '=', 'running')
+        .where('lease_expires_at', '>', clock.now())
+        .forUpdate()
+        .executeTakeFirst();
+      if (!held) throw new LeaseLostError(`job ${row.id}: lease lost; result not written`);
+      return work(tx);
+    });
   }
 
   async function execute(row: JobRow, abort: AbortController): Promise<void> {
@@ -282,9 +331,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     }
     const hbStop = new AbortController();
     let lost = false;
-    const hb = heartbeat(row, entry.type.leaseMs, hbStop.signal, () => {
+    const hb = heartbeat(row, entry.type.leaseMs, hbStop.signal, (why) => {
       lost = true;
-      abort.abort(new LeaseLostError(`lease of job ${row.id} was taken over`));
+      abort.abort(new LeaseLostError(`lease of job ${row.id} lost: ${why}`));
     });
     const ctx: JobContext = {
       id: row.id,
@@ -293,6 +342,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       maxAttempts: row.max_attempts,
       signal: abort.signal,
       log: jobLog,
+      fence: (work) => fence(row, work),
     };
     const t0 = performance.now();
     started.inc(labels);
@@ -313,7 +363,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     let outcome: string;
     if (lost) {
       outcome = 'lease_lost';
-      jobLog.warn('job lease lost; another worker owns it now');
+      jobLog.warn(
+        { reason: (abort.signal.reason as Error).message },
+        'job lease lost; the run stopped without settling',
+      );
     } else if (!failed) {
       const ok = await settle(row, {
         status: 'succeeded',
@@ -358,10 +411,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   function launch(row: JobRow): Running {
     const abort = new AbortController();
     const entry: Running = { row, abort, done: Promise.resolve() };
+    // Keyed by claim: a stale run and its re-claim may briefly run side by side.
+    const key = `${row.id}#${row.attempts}`;
     entry.done = execute(row, abort)
       .catch((err: unknown) => log.error({ err, jobId: row.id }, 'job bookkeeping failed'))
-      .finally(() => running.delete(row.id));
-    running.set(row.id, entry);
+      .finally(() => running.delete(key));
+    running.set(key, entry);
     return entry;
   }
 

@@ -14,6 +14,12 @@ export interface JobContext {
   /** Aborted when the lease is lost or the process shuts down: stop promptly. */
   readonly signal: AbortSignal;
   readonly log: Logger;
+  /**
+   * Runs `work` in a transaction that commits only while this run still holds its claim
+   * (it locks the job row); otherwise rejects with code `job_lease_lost` and writes nothing.
+   * Write a run's result through it so a stale run can never overwrite a newer one's.
+   */
+  fence<T>(work: (tx: Kysely<Database>) => Promise<T>): Promise<T>;
 }
 
 /** Handles one job run. Must be idempotent: a run may repeat after a crash. */
