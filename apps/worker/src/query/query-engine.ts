@@ -103,6 +103,8 @@ export interface QueryEngine {
   resultUrls(queryId: string): Promise<ResultUrls | undefined>;
   /** Queued and running queries. */
   active(): number;
+  /** The ids of the queued and running queries. */
+  activeIds(): string[];
   status(record: QueryRecord): WorkerQueryStatus;
   stop(): Promise<void>;
 }
@@ -402,6 +404,8 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
       };
     },
     active: () => queue.filter((r) => r.state === 'Queued').length + running,
+    activeIds: () =>
+      [...records.values()].filter((r) => !FINISHED.includes(r.state)).map((r) => r.queryId),
     status: (r) => ({
       queryId: r.queryId,
       kind: r.envelope.kind,
