@@ -23,6 +23,7 @@ import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { querySigningKey } from '../../apps/control-plane/src/queries/query-signing-key.ts';
 import { workerRequest, type WorkerEndpoint } from '../../packages/sdk/src/worker-client.ts';
+import { customerInstances } from './fixtures/compute-helpers.ts';
 import {
   startConnectedWorkspace,
   type ConnectedWorkspace,
@@ -295,8 +296,15 @@ async function directEndpoint(ctx: ComputeContext): Promise<WorkerEndpoint> {
 }
 
 describe('the worker checks query tokens (direct mode)', () => {
-  it('refuses no token, a token for another cluster and an expired token', async () => {
+  it('connects at the public address; refuses no token, a token for another cluster and an expired token', async () => {
     const good = await directEndpoint(ctxs.direct);
+    // The address given is the node's public one, as EC2 reports it.
+    const instanceId = (await ctxs.direct.status()).nodes[0]?.instanceId ?? '';
+    const [inst] = await customerInstances(f.customerEc2(), [
+      { Name: 'instance-id', Values: [instanceId] },
+    ]);
+    expect(inst?.PublicIpAddress).toBeDefined();
+    expect(good.address).toBe(inst?.PublicIpAddress);
     const list = (t: string | undefined) =>
       workerRequest(
         { ...good, token: t ?? '' },
