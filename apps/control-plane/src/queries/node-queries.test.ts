@@ -15,8 +15,10 @@ import { createApp } from '../app.ts';
 import { insertCluster, ownerWithWorkspace, recordNode } from '../compute/cluster-fixture.ts';
 import { computeDb } from '../compute/compute-db.ts';
 import { NODE_TOKEN_HEADER } from '../compute/node-intake.ts';
+import { refreshNodes } from '../compute/stopper.ts';
 import { injectCall, type TestCaller } from '../routes/api-test-kit.ts';
 import { createTestBackend, describeEachBackend } from '../testing/backends.ts';
+import { queryDb } from './query-db.ts';
 import { sweepQueries } from './query-sweeper.ts';
 
 const FP = 'cd'.repeat(32);
@@ -115,6 +117,22 @@ describeEachBackend('node query routes', (ctx) => {
       port: 5051,
       tlsFingerprint: FP,
     });
+    // Once EC2 reports a public address, a client (maybe outside the VPC) gets that one.
+    await refreshNodes(ctx().resources, [
+      {
+        instanceId: n.instanceId,
+        state: 'running',
+        tags: {},
+        launchTime: Date.now(),
+        instanceType: 'm7i.large',
+        privateIp: '127.0.0.7',
+        publicIp: '203.0.113.9',
+      },
+    ]);
+    const outside = await owner.call('queries.connect', {
+      params: { workspaceId, clusterId: n.clusterId },
+    });
+    expect(outside.body.node).toMatchObject({ address: '203.0.113.9', port: 5051 });
   });
 
   it('a direct report creates the record; reports only move it forward; cost follows the run', async () => {
@@ -332,6 +350,43 @@ describeEachBackend('node query routes', (ctx) => {
       query: { state: 'Queued,Running' },
     });
     expect(live.body.items.map((i: { id: string }) => i.id)).not.toContain(queued.body.id);
+  });
+
+  it('the sweep fails a query its live node no longer holds and never reported finished', async () => {
+    const { resources } = ctx();
+    const n = await node('direct');
+    const [held, lost] = [newId('query'), newId('query')];
+    for (const queryId of [held, lost]) {
+      const r = await n.call('nodes.queries.report', {
+        params: { queryId },
+        body: report({ clusterId: n.clusterId, instanceId: n.instanceId }),
+      });
+      expect(r.status, r.raw).toBe(204);
+    }
+    // Both were last heard of ten minutes ago; the node heartbeats now, holding one of them.
+    await queryDb(resources.db)
+      .updateTable('queries')
+      .set({ updated_at: new Date(Date.now() - 10 * 60_000) })
+      .where('id', 'in', [held, lost])
+      .execute();
+    const beat = await n.call('nodes.heartbeat', {
+      body: {
+        state: 'busy',
+        activeQueries: 1,
+        connectedClients: 0,
+        lastActivityAt: new Date().toISOString(),
+        queryIds: [held],
+      },
+    });
+    expect(beat.status, beat.raw).toBe(200);
+    const swept = await sweepQueries(resources);
+    expect(swept.failed).toContainEqual({ queryId: lost, code: 'reports_lost' });
+    expect(swept.failed.map((f) => f.queryId)).not.toContain(held);
+    const q = await owner.call('queries.get', { params: { workspaceId, queryId: lost } });
+    expect(q.body).toMatchObject({ state: 'Failed', error: { code: 'reports_lost' } });
+    expect(q.body.error.message).toContain(`Node ${n.instanceId} is alive`);
+    const still = await owner.call('queries.get', { params: { workspaceId, queryId: held } });
+    expect(still.body.state).toBe('Running');
   });
 
   it('a submission on another replica wakes the poll within a second (PostgreSQL)', async (t) => {
