@@ -175,7 +175,7 @@ describe('compute under faults', () => {
       const started = await api.start(CONTEXT);
       expect(started.status, JSON.stringify(started.body)).toBe(201);
       const id = started.body.id;
-      const failed = await api.waitFor(id, ['Failed', 'Idle'], 60_000);
+      const failed = await api.waitFor(id, ['Failed', 'Idle'], 120_000);
       expect(failed.state).toBe('Failed');
       expect(failed.reason).toBe('Failed');
       expect(failed.error?.code).toBe(code);
@@ -233,13 +233,14 @@ describe('compute under faults', () => {
       compute().workerCommand = '/opt/ferry/bin/no-such-worker --shutdown=exit';
       compute().bootstrapTimeoutMs = 3_600_000;
       await failedWith('NodeEndedBeforeRegistering', /no-such-worker.*not found/);
-    }, 120_000);
+    }, 240_000);
 
     it('a worker that hangs: the cluster fails at the bootstrap timeout', async () => {
       compute().workerCommand = `sh -c 'echo "waiting for /dev/nvme1n1"; exec sleep 600'`;
-      compute().bootstrapTimeoutMs = 8_000;
+      // Long enough for the boot script to install the bundle on a loaded machine first.
+      compute().bootstrapTimeoutMs = 45_000;
       await failedWith('NodeBootstrapTimeout', /waiting for \/dev\/nvme1n1/);
-    }, 120_000);
+    }, 240_000);
   });
 
   // Last: it deletes the fixture's workspace.

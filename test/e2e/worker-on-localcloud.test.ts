@@ -8,7 +8,6 @@
  * outside instead, it still delivers its last logs before its process ends.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import {
   DescribeInstancesCommand,
   EC2Client,
@@ -21,19 +20,21 @@ import {
   CreateRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
-import { newId, shellQuote, workerUserData } from '@ferry/core';
+import { newId, workerBundleFile, workerUserData, type WorkerBundlePin } from '@ferry/core';
 import { start as startCloud, type LocalCloud } from '@ferry/localcloud';
 import { startNodeRoutesServer, type NodeRoutesServer } from '@ferry/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testWorkerBundles } from './fixtures/worker-bundle.ts';
 
 const REGION = 'us-east-1';
-const MAIN = fileURLToPath(new URL('../../apps/worker/src/main.ts', import.meta.url));
 /** One idle-timeout minute of the agent lasts this many seconds here. */
 const MINUTE_SECONDS = 3;
 
 let cloud: LocalCloud;
 let ec2: EC2Client;
 let iam: IAMClient;
+let pin: WorkerBundlePin;
+const bundles: Record<string, string> = {};
 const servers: NodeRoutesServer[] = [];
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
@@ -56,16 +57,16 @@ async function launchWorker() {
     // The register answer overrides the bootstrap's timings below.
     heartbeatSeconds: 1,
     idleTimeoutMins: 1,
+    bundles,
   });
   servers.push(server);
+  // The boot script installs the bundle and runs its worker; the instance's process gets a
+  // minimal environment, so the test knobs ride on env(1).
   const workerCommand = [
-    // The instance's process gets a minimal environment: the test knobs ride on env(1).
     'env',
     `FERRY_IDLE_MINUTE_SECONDS=${MINUTE_SECONDS}`,
     'FERRY_IDLE_CHECK_SECONDS=0.25',
-    shellQuote(process.execPath),
-    shellQuote(MAIN),
-    '--shutdown=exit',
+    'ferry-worker',
   ].join(' ');
   const userData = workerUserData({
     controlPlaneUrl: server.url,
@@ -74,6 +75,7 @@ async function launchWorker() {
     workerCommand,
     heartbeatSeconds: 30,
     idleTimeoutMins: 60,
+    bundle: pin,
   });
   const run = await ec2.send(
     new RunInstancesCommand({
@@ -98,6 +100,13 @@ const describeInstance = async (instanceId: string) =>
     ?.Instances?.[0];
 
 beforeAll(async () => {
+  const store = testWorkerBundles();
+  pin = await store.pin();
+  for (const [arch, p] of Object.entries(pin.architectures)) {
+    if ('missing' in p) continue;
+    const file = workerBundleFile(pin.version, arch as keyof typeof pin.architectures);
+    bundles[file] = (await store.find(file)) ?? '';
+  }
   cloud = await startCloud({ port: 0, logLevel: 'warn' });
   const res = await fetch(`${cloud.url}/_localcloud/accounts`, {
     method: 'POST',
@@ -137,7 +146,7 @@ beforeAll(async () => {
       RoleName: 'ferry-worker',
     }),
   );
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   ec2?.destroy();

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerWorkerBundleRoute } from './compute/worker-bundle-route.ts';
 import { registerDashboard } from './dashboard/serve-dashboard.ts';
 import { installApi } from './http/install.ts';
 import { registerHttpMetrics } from './ops/http-metrics.ts';
@@ -51,6 +52,8 @@ export async function createApp(
   });
   registerHttpMetrics(app, resources.metrics);
   registerOpsRoutes(app, resources, lifecycle);
+  // Binary and for machines only, so outside the JSON API (see the route's comment).
+  registerWorkerBundleRoute(app, resources);
   await installApi(app, resources);
   // Query signals cross replicas; the listening connection closes with the app.
   const bus = attachQueryBus(resources);

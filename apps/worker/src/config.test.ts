@@ -60,6 +60,17 @@ describe('worker configuration', () => {
     expect(d.idleCheckMs).toBe(250);
   });
 
+  it('takes the shutdown mode from the boot script when no flag is given; the flag wins', () => {
+    expect(loadWorkerConfig({ ...good, [WORKER_ENV.shutdown]: 'exit' }, []).shutdown).toBe('exit');
+    expect(
+      loadWorkerConfig({ ...good, [WORKER_ENV.shutdown]: 'exit' }, ['--shutdown=poweroff'])
+        .shutdown,
+    ).toBe('poweroff');
+    expect(details({ ...good, [WORKER_ENV.shutdown]: 'halt' }, [])).toEqual([
+      `env.${WORKER_ENV.shutdown}`,
+    ]);
+  });
+
   it('names every missing variable and the missing flag', () => {
     expect(details({}, [])).toEqual([
       `env.${WORKER_ENV.controlPlaneUrl}`,

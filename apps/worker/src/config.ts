@@ -133,7 +133,23 @@ export function loadWorkerConfig(
       bad('flags', `unknown argument ${JSON.stringify(arg)}`);
     }
   }
-  if (!shutdownSeen) bad('flags.shutdown', `is required: --shutdown=${SHUTDOWN_MODES.join('|')}`);
+  if (!shutdownSeen) {
+    // The boot script says how this machine ends (a service powers off; a foreground
+    // process is the machine and exits); a flag given by hand wins.
+    const fromEnv = env[WORKER_ENV.shutdown];
+    if (fromEnv === undefined || fromEnv === '')
+      bad(
+        'flags.shutdown',
+        `is required: --shutdown=${SHUTDOWN_MODES.join('|')} (or env.${WORKER_ENV.shutdown})`,
+      );
+    else if ((SHUTDOWN_MODES as readonly string[]).includes(fromEnv))
+      shutdown = fromEnv as ShutdownMode;
+    else
+      bad(
+        `env.${WORKER_ENV.shutdown}`,
+        `must be ${SHUTDOWN_MODES.join(' or ')}, got ${JSON.stringify(fromEnv)}`,
+      );
+  }
 
   if (details.length > 0) {
     throw new ValidationError(

@@ -5,7 +5,6 @@
  * Stopped, then the customer's own DescribeInstances showing no instance left running.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,17 +24,20 @@ import {
 } from './compute-format.ts';
 import type { ConnectDemo } from './demo-connect.ts';
 
-/** The worker agent in this repository, as localcloud instances run it. */
-const WORKER_MAIN = fileURLToPath(new URL('../../../worker/src/main.ts', import.meta.url));
+/** Where the demo keeps worker bundles (shared with the tests; rebuilt when the worker changes). */
+const WORKER_BUNDLE_DIR = fileURLToPath(
+  new URL('../../../../node_modules/.cache/ferry/worker-bundles', import.meta.url),
+);
 
 /**
- * Control-plane settings for compute on localcloud: the worker from this checkout (its
- * process exiting is the instance shutting itself down), a low idle-timeout floor, fast
- * heartbeats and reconcile/reap cycles. No image id: the launcher looks the image up.
+ * Control-plane settings for compute on localcloud: a node's boot script installs the worker
+ * bundle the control plane serves and runs it in the foreground (the instance is a process:
+ * its exit is the instance shutting itself down), a low idle-timeout floor, fast heartbeats
+ * and reconcile/reap cycles. No image id: the launcher looks the image up.
  */
 export function demoComputeEnv(): Record<string, string> {
   return {
-    FERRY_COMPUTE_WORKER_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(WORKER_MAIN)} --shutdown=exit`,
+    FERRY_COMPUTE_WORKER_BUNDLE_DIR: WORKER_BUNDLE_DIR,
     FERRY_COMPUTE_MIN_IDLE_TIMEOUT_MINS: '1',
     FERRY_COMPUTE_HEARTBEAT_SECONDS: '1',
     FERRY_COMPUTE_RECONCILE_EVERY_MS: '2000',
@@ -71,7 +73,6 @@ export async function runComputeDemo(
   demo: ConnectDemo,
   timeoutMs = 120_000,
 ): Promise<ComputeDemo> {
-  if (!existsSync(WORKER_MAIN)) throw new Error(`the worker agent is missing: ${WORKER_MAIN}`);
   const dashboard = createFerryClient({
     baseUrl: demo.controlPlaneUrl,
     headers: { cookie: demo.session.cookie, 'x-csrf-token': demo.session.csrfToken },

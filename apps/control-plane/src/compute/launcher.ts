@@ -54,6 +54,7 @@ import { loadPlacement, type Placement } from './instance-choice.ts';
 import { describeInstancesById, observeInstances } from './observe.ts';
 import { recordNodes, type NodeToRecord } from './node-records.ts';
 import { terminateInstances } from './stopper.ts';
+import { NoWorkerBundleError, workerBundlePin } from './worker-bundle-store.ts';
 import { WorkerImageNotFoundError, workerImageId, type ImageArchitecture } from './worker-image.ts';
 import {
   ec2As,
@@ -160,6 +161,8 @@ async function ensureLaunchTemplate(
   const context = row.context as unknown as ComputeContext;
   const name = launchTemplateName(row.id);
   const token = newBootstrapToken();
+  // Built once per version and kept on disk; the first launch after a change waits for it.
+  const bundle = await workerBundlePin(resources);
   const userData = workerUserData({
     controlPlaneUrl: resources.config.publicUrl,
     clusterId: row.id,
@@ -167,6 +170,7 @@ async function ensureLaunchTemplate(
     workerCommand: resources.config.compute.workerCommand,
     heartbeatSeconds: resources.config.compute.heartbeatSeconds,
     idleTimeoutMins: context.idleTimeoutMins,
+    bundle,
   });
   const create = new CreateLaunchTemplateCommand({
     LaunchTemplateName: name,
@@ -346,10 +350,14 @@ export async function launchCluster(
     } catch (err) {
       // Throttling is retried by the job; AWS's refusal or a missing image fails the cluster.
       const isAws = err !== null && typeof err === 'object' && '$metadata' in err;
-      if (!isAws && !(err instanceof WorkerImageNotFoundError)) throw err;
+      const ours = err instanceof WorkerImageNotFoundError || err instanceof NoWorkerBundleError;
+      if (!isAws && !ours) throw err;
       const d = describeAwsError(err);
       if (d.kind === 'throttle') throw err;
-      if (err instanceof WorkerImageNotFoundError) d.code = err.code;
+      if (ours) {
+        d.code = err.code;
+        d.message = err.message;
+      }
       const error = { code: d.code, message: d.message };
       await failCluster(resources, clusterId, error);
       return outcome('failed', error);

@@ -63,8 +63,13 @@ export interface Config {
     minIdleTimeoutMins: number;
     /** How often worker nodes heartbeat. */
     heartbeatSeconds: number;
-    /** The worker's start command on a node (the bootstrap script in the user-data execs it). */
+    /**
+     * How a node's boot script starts the installed worker (sh, the bundle's `bin` first on
+     * PATH); an `env VAR=value …` prefix passes the worker's test knobs.
+     */
     workerCommand: string;
+    /** Where worker bundles are built and kept (one directory per version). */
+    workerBundleDir: string;
     /** A pinned worker AMI; when absent the region's current image is looked up. */
     imageId: string | undefined;
     /** JSON file overriding or extending the shipped on-demand price table. */
@@ -393,7 +398,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: 'workerCommand',
     kind: 'string',
     schema: text,
-    default: '/opt/ferry/bin/ferry-worker --shutdown=poweroff',
+    default: 'ferry-worker',
+  },
+  {
+    path: 'compute.workerBundleDir',
+    env: 'FERRY_COMPUTE_WORKER_BUNDLE_DIR',
+    flag: 'workerBundleDir',
+    kind: 'string',
+    schema: text,
+    default: './.ferry/worker-bundles',
   },
   {
     path: 'compute.imageId',

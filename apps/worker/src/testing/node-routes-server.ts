@@ -6,9 +6,11 @@
  * the node), issues a node token, and keeps every call for assertions.
  */
 import { randomBytes } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { computeContracts, heartbeatBodySchema, registerNodeBodySchema } from '@ferry/api';
+import { BOOTSTRAP_TOKEN_HEADER, WORKER_BUNDLE_ROUTE } from '@ferry/core';
 import { NODE_TOKEN_HEADER } from '../control-plane-client.ts';
 
 /** Bodies as the server sees them, after the contract's parsing (defaults applied). */
@@ -50,6 +52,8 @@ export interface NodeRoutesServerOptions {
   readonly idleTimeoutMins: number;
   /** Instances recorded from the start. */
   readonly recorded?: readonly string[];
+  /** Worker bundles served to the bootstrap token, as the control plane does: file name → path. */
+  readonly bundles?: Readonly<Record<string, string>>;
 }
 
 export async function startNodeRoutesServer(
@@ -108,7 +112,26 @@ export async function startNodeRoutesServer(
     return next.failure;
   };
 
+  const sendBundle = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const prefix = `${WORKER_BUNDLE_ROUTE}/`;
+    if (req.method !== 'GET' || !req.url?.startsWith(prefix)) return false;
+    const path = options.bundles?.[req.url.slice(prefix.length)];
+    if (req.headers[BOOTSTRAP_TOKEN_HEADER] !== options.bootstrapToken) {
+      fail(res, 401, 'bootstrap_token_invalid', 'The bootstrap token is not valid.');
+    } else if (path === undefined) {
+      fail(res, 404, 'not_found', 'No such worker bundle here.');
+    } else {
+      res.writeHead(200, {
+        'content-type': 'application/gzip',
+        'content-length': statSync(path).size,
+      });
+      createReadStream(path).pipe(res);
+    }
+    return true;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (sendBundle(req, res)) return;
     const raw = await readJson(req);
     const at = Date.now();
     const route =

