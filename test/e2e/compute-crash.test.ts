@@ -43,6 +43,7 @@ import {
   type ConnectedWorkspace,
 } from './fixtures/connected-workspace.ts';
 import { spawnServer, type ServerProcess } from './fixtures/server-process.ts';
+import { WORKER_BUNDLE_DIR } from './fixtures/worker-bundle.ts';
 
 const STARTS = 36;
 const STOPS = 30;
@@ -211,6 +212,7 @@ beforeAll(async () => {
     FERRY_JOBS_CONCURRENCY: '8',
     FERRY_JOBS_SHUTDOWN_GRACE_MS: '2000',
     FERRY_COMPUTE_WORKER_COMMAND: 'sleep 600',
+    FERRY_COMPUTE_WORKER_BUNDLE_DIR: WORKER_BUNDLE_DIR,
     FERRY_COMPUTE_MIN_IDLE_TIMEOUT_MINS: '1',
     FERRY_COMPUTE_HEARTBEAT_SECONDS: '1',
     FERRY_COMPUTE_RECONCILE_EVERY_MS: '3000',

@@ -346,24 +346,62 @@ function digestTap(): Transform & { sha256(): string; size(): number } {
   });
 }
 
+/** True while process `pid` exists (on this machine). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the build lock (a file holding the builder's pid), or waits until `done()`; a lock
+ * whose builder died (killed mid-build) is taken over at once.
+ */
 async function waitForLock(lock: string, done: () => boolean): Promise<boolean> {
   for (;;) {
     try {
-      await mkdir(lock);
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     if (done()) return false;
+    const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
     const age =
       Date.now() -
       (await lstat(lock)
         .then((s) => s.mtimeMs)
         .catch(() => Date.now()));
-    // A builder that died leaves its lock: take it over after a generous while.
-    if (age > 15 * 60_000) await rm(lock, { recursive: true, force: true });
+    const known = Number.isInteger(owner) && owner > 0;
+    if ((known && !alive(owner)) || (!known && age > 60_000) || age > 15 * 60_000)
+      await rm(lock, { recursive: true, force: true });
     else await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** Versions kept on disk: the newest few, so a replica a version behind can still serve. */
+const KEEP_VERSIONS = 3;
+
+/** Removes what builders that died left in `versionDir`, and all but the newest versions. */
+async function sweep(dir: string, versionDir: string): Promise<void> {
+  for (const name of await readdir(versionDir)) {
+    const m = /-(\d+)$/.exec(name);
+    if (m && /\.partial-|^launcher-|^marker-/.test(name) && !alive(Number(m[1])))
+      await rm(join(versionDir, name), { recursive: true, force: true });
+  }
+  const versions: { path: string; at: number }[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (!e.isDirectory() || e.name === 'pieces') continue;
+    const path = join(dir, e.name);
+    if (path === versionDir) continue;
+    versions.push({ path, at: (await stat(path)).mtimeMs });
+  }
+  versions.sort((a, b) => b.at - a.at);
+  for (const old of versions.slice(KEEP_VERSIONS - 1))
+    await rm(old.path, { recursive: true, force: true });
 }
 
 /** The worker bundles of one directory: built on first use, then read from disk. */
@@ -433,6 +471,7 @@ export function createWorkerBundles(options: WorkerBundleOptions): WorkerBundles
     try {
       const again = await readBuilt();
       if (again) return again;
+      await sweep(options.dir, versionDir);
       const tmp = `${path}.partial-${process.pid}`;
       const launcher = join(versionDir, `launcher-${process.pid}`);
       const marker = join(versionDir, `marker-${arch}-${process.pid}`);
@@ -461,7 +500,7 @@ export function createWorkerBundles(options: WorkerBundleOptions): WorkerBundles
         await rm(marker, { force: true });
       }
     } finally {
-      await rm(lock, { recursive: true, force: true });
+      await rm(lock, { force: true });
     }
     const built = await readBuilt();
     if (!built) throw new Error(`${path} vanished after it was built`);
