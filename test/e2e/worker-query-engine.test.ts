@@ -240,7 +240,7 @@ describe('the worker query engine on localcloud S3', () => {
       plan: plan(pl.scanParquet('s3://acme-secret/x.parquet')),
     });
     expect(denied.state).toBe('Failed');
-    expect(denied.error?.message).toMatch(/AccessDenied|403|Forbidden/);
+    expect(denied.error?.message).toMatch(/AccessDenied/);
   }, 120_000);
 
   it('refuses unsafe plans and a version mismatch before queueing', () => {

@@ -56,6 +56,8 @@ export interface AgentOptions {
   readonly maxAuthFailures?: number;
   /** The node's query API, reported at registration (direct mode). */
   readonly query?: { readonly port: number; readonly tlsFingerprint: string };
+  /** The ids of the queries the node holds unfinished (sent with each heartbeat). */
+  readonly queryIds?: () => string[];
   /** Called once registered (the query link starts here). */
   readonly onRegistered?: (registration: RegisteredNode, identity: InstanceIdentity) => void;
 }
@@ -140,6 +142,7 @@ export function startAgent(options: AgentOptions): Agent {
         activeQueries: activity.activeQueries,
         connectedClients: activity.connectedClients,
         lastActivityAt: new Date(activity.lastActivityAt).toISOString(),
+        ...(options.queryIds === undefined ? {} : { queryIds: options.queryIds() }),
         samples: samples.slice(0, sent),
         logs: [...batch.lines],
       });

@@ -45,11 +45,14 @@ export async function runWorker(
     identity = undefined;
     logs.log(`the query service did not start: ${e instanceof Error ? e.message : String(e)}`);
   }
+  const service = query;
   const agent = startAgent({
     settings: config,
     identity: readIdentity,
     activity,
-    ...(query === undefined ? {} : { query: query.endpoint }),
+    ...(service === undefined
+      ? {}
+      : { query: service.endpoint, queryIds: () => service.engine.activeIds() }),
     onRegistered: (r, id) => {
       registration = r;
       query?.onRegistered(r, id);

@@ -13,7 +13,11 @@ import {
 import { z } from 'zod';
 import { idSchema, pageQuerySchema, pageSchema, timestampSchema } from './common.ts';
 import { defineContract } from './contract.ts';
-import { nodeQueryEndpointSchema, registeredNodeQueryFields } from './worker-wire.ts';
+import {
+  nodeQueryEndpointSchema,
+  queryIdSchema,
+  registeredNodeQueryFields,
+} from './worker-wire.ts';
 import { workspaceParamsSchema } from './workspace-schemas.ts';
 
 const V1 = '/api/v1';
@@ -248,6 +252,11 @@ export const heartbeatBodySchema = z.strictObject({
   connectedClients: z.number().int().min(0).max(100_000),
   /** When the node last ran a query or had a client (its own idle clock). */
   lastActivityAt: timestampSchema,
+  /**
+   * The queries the node holds unfinished (Queued or Running): the control plane fails a
+   * query its live node no longer holds and never reported finished (its reports were lost).
+   */
+  queryIds: z.array(queryIdSchema).max(10_000).optional(),
   samples: z
     .array(
       metricSampleSchema.omit({ instanceId: true }).extend({

@@ -14,7 +14,12 @@ import type {
 import type { ControlPlane } from './control-plane.ts';
 import { ClusterUnavailableError, FerryError } from './errors.ts';
 import type { QueryProfile, QueryStatus } from './query-types.ts';
-import { workerJson, workerRequest, type WorkerEndpoint } from './worker-client.ts';
+import {
+  workerErrorCode,
+  workerJson,
+  workerRequest,
+  type WorkerEndpoint,
+} from './worker-client.ts';
 
 /** The wire envelope (see `QueryEnvelope` of ferry's core). */
 export type Envelope = Record<string, unknown> & { kind: 'plan' | 'sql' };
@@ -116,6 +121,8 @@ export class DirectTransport implements QueryTransport {
       'GET',
       `/v1/queries/${encodeURIComponent(queryId)}/head`,
     );
+    // A query that sank its result has no head: an empty one, as in proxy mode.
+    if (res.status === 404 && workerErrorCode(res) === 'no_head') return Buffer.alloc(0);
     if (res.status !== 200) workerJson(res, `head of ${queryId}`);
     return res.body;
   }

@@ -134,3 +134,13 @@ export function workerJson<T>(res: WorkerResponse, what: string): T {
     { status: res.status, retryable: res.status >= 500 },
   );
 }
+
+/** The error code of a worker's error answer, if it has one. */
+export function workerErrorCode(res: WorkerResponse): string | undefined {
+  try {
+    const body = JSON.parse(res.body.toString('utf8')) as { error?: { code?: unknown } };
+    return typeof body.error?.code === 'string' ? body.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}

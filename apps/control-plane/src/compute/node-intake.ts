@@ -17,6 +17,8 @@ import {
 } from '@ferry/core';
 import type { Kysely } from 'kysely';
 import { resultsBucketName } from '@ferry/aws-template';
+import type { Database } from '../db/database.ts';
+import { queryDb } from '../queries/query-db.ts';
 import { querySigningKey } from '../queries/query-signing-key.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent, touchCluster, type ClusterRow } from './cluster-transitions.ts';
@@ -199,6 +201,18 @@ export async function recordHeartbeat(
       .set({ last_heartbeat_at: now, agent_state: body.state })
       .where('instance_id', '=', node.instance_id)
       .execute();
+    // The node still holds these queries: they are alive even without a report (the sweep
+    // fails the ones a live node no longer holds).
+    const held = body.queryIds ?? [];
+    if (held.length > 0) {
+      await queryDb(trx as unknown as Kysely<Database>)
+        .updateTable('queries')
+        .set({ updated_at: now })
+        .where('instance_id', '=', node.instance_id)
+        .where('id', 'in', held)
+        .where('state', 'in', ['Queued', 'Running'])
+        .execute();
+    }
     // A stopped cluster's nodes (or a node EC2 terminated) write nothing more; a stopping
     // cluster's nodes still do, so their last words are kept.
     if (!isTerminalClusterState(cluster.state as ClusterState) && node.terminated_at === null) {

@@ -17,6 +17,7 @@ import { computeDb } from '../compute/compute-db.ts';
 import { NODE_TOKEN_HEADER } from '../compute/node-intake.ts';
 import { injectCall, type TestCaller } from '../routes/api-test-kit.ts';
 import { createTestBackend, describeEachBackend } from '../testing/backends.ts';
+import { queryDb } from './query-db.ts';
 import { sweepQueries } from './query-sweeper.ts';
 
 const FP = 'cd'.repeat(32);
@@ -332,6 +333,43 @@ describeEachBackend('node query routes', (ctx) => {
       query: { state: 'Queued,Running' },
     });
     expect(live.body.items.map((i: { id: string }) => i.id)).not.toContain(queued.body.id);
+  });
+
+  it('the sweep fails a query its live node no longer holds and never reported finished', async () => {
+    const { resources } = ctx();
+    const n = await node('direct');
+    const [held, lost] = [newId('query'), newId('query')];
+    for (const queryId of [held, lost]) {
+      const r = await n.call('nodes.queries.report', {
+        params: { queryId },
+        body: report({ clusterId: n.clusterId, instanceId: n.instanceId }),
+      });
+      expect(r.status, r.raw).toBe(204);
+    }
+    // Both were last heard of ten minutes ago; the node heartbeats now, holding one of them.
+    await queryDb(resources.db)
+      .updateTable('queries')
+      .set({ updated_at: new Date(Date.now() - 10 * 60_000) })
+      .where('id', 'in', [held, lost])
+      .execute();
+    const beat = await n.call('nodes.heartbeat', {
+      body: {
+        state: 'busy',
+        activeQueries: 1,
+        connectedClients: 0,
+        lastActivityAt: new Date().toISOString(),
+        queryIds: [held],
+      },
+    });
+    expect(beat.status, beat.raw).toBe(200);
+    const swept = await sweepQueries(resources);
+    expect(swept.failed).toContainEqual({ queryId: lost, code: 'reports_lost' });
+    expect(swept.failed.map((f) => f.queryId)).not.toContain(held);
+    const q = await owner.call('queries.get', { params: { workspaceId, queryId: lost } });
+    expect(q.body).toMatchObject({ state: 'Failed', error: { code: 'reports_lost' } });
+    expect(q.body.error.message).toContain(`Node ${n.instanceId} is alive`);
+    const still = await owner.call('queries.get', { params: { workspaceId, queryId: held } });
+    expect(still.body.state).toBe('Running');
   });
 
   it('a submission on another replica wakes the poll within a second (PostgreSQL)', async (t) => {

@@ -6,8 +6,9 @@
  * timer, so a lost notification only costs latency, never a result.
  */
 import { EventEmitter } from 'node:events';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
+import type { Database } from '../db/database.ts';
 import type { Resources } from '../resources.ts';
 
 /** The PostgreSQL channel of query signals. */
@@ -15,8 +16,11 @@ export const QUERY_CHANNEL = 'ferry_queries';
 
 /** Signals between replicas about queries. */
 export interface QueryBus {
-  /** Wakes every waiter on `key` (`query:<id>` or `cluster:<id>`) in every replica. */
-  notify(key: string): Promise<void>;
+  /**
+   * Wakes every waiter on `key` (`query:<id>` or `cluster:<id>`) in every replica. Given a
+   * transaction (`db`), PostgreSQL sends the signal when it commits.
+   */
+  notify(key: string, db?: Kysely<Database>): Promise<void>;
   /** Resolves when `key` is signalled, after `ms`, or when `signal` aborts. */
   wait(key: string, ms: number, signal?: AbortSignal): Promise<void>;
   /** Stops listening (closes the PostgreSQL connection). */
@@ -62,12 +66,12 @@ function createBus(resources: Pick<Resources, 'db' | 'config' | 'log'>, listen: 
   const ready = listen && url !== undefined ? connect() : Promise.resolve();
 
   return {
-    async notify(key) {
+    async notify(key, db) {
       if (url === undefined) {
         local.emit(key);
         return;
       }
-      await sql`select pg_notify(${QUERY_CHANNEL}, ${key})`.execute(resources.db);
+      await sql`select pg_notify(${QUERY_CHANNEL}, ${key})`.execute(db ?? resources.db);
     },
     async wait(key, ms, signal) {
       await ready;

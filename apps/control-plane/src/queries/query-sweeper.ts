@@ -1,9 +1,11 @@
 /**
  * No query stays Running (or Queued) forever. A periodic sweep ends, as Failed with the
  * reason, every unfinished query whose node is gone (terminated, or silent for several
- * heartbeats — a killed worker), whose cluster is no longer live, or whose proxy
+ * heartbeats — a killed worker), whose cluster is no longer live, whose proxy
  * delivery was lost (taken by a node that never reported it, e.g. when a control plane
- * replica died between committing the hand-over and answering the node).
+ * replica died between committing the hand-over and answering the node), or whose reports
+ * stopped while its node still heartbeats (each heartbeat names the queries the node
+ * holds; one it no longer names, unheard of for several heartbeats, ended unreported).
  */
 import { isLiveClusterState, type ClusterState } from '@ferry/core';
 import type { Resources } from '../resources.ts';
@@ -70,15 +72,24 @@ export async function sweepQueries(
         code: 'node_lost',
         message: `Node ${q.instance_id} stopped answering (last heartbeat ${q.last_heartbeat_at.toISOString()}) while the query was ${q.state}: its worker died or was cut off.`,
       };
+    } else if (q.mode === 'proxy' && q.state === 'Queued' && q.delivered_at !== null) {
+      if (now.getTime() - q.updated_at.getTime() > DELIVERY_LOST_MS) {
+        reason = {
+          code: 'delivery_lost',
+          message: `Node ${q.instance_id ?? '?'} took the query at ${q.delivered_at.toISOString()} and never reported it (the hand-over was lost).`,
+        };
+      }
     } else if (
-      q.mode === 'proxy' &&
-      q.state === 'Queued' &&
-      q.delivered_at !== null &&
-      now.getTime() - q.updated_at.getTime() > DELIVERY_LOST_MS
+      q.instance_id !== null &&
+      q.last_heartbeat_at !== null &&
+      q.last_heartbeat_at > q.updated_at &&
+      now.getTime() - q.updated_at.getTime() > silentMs
     ) {
+      // The node heartbeats, and each heartbeat names the queries it holds: this one it no
+      // longer holds, and its end was never reported.
       reason = {
-        code: 'delivery_lost',
-        message: `Node ${q.instance_id ?? '?'} took the query at ${q.delivered_at.toISOString()} and never reported it (the hand-over was lost).`,
+        code: 'reports_lost',
+        message: `Node ${q.instance_id} is alive but no longer runs the query and never reported its end (last heard of ${q.updated_at.toISOString()}): its reports were lost.`,
       };
     }
     if (reason === undefined) continue;

@@ -6,6 +6,7 @@
  */
 import type { CallInput, QueryView } from '@ferry/api';
 import { ConflictError, isLiveClusterState, newId, type ClusterState } from '@ferry/core';
+import type { RunInTransaction } from '../http/request-transaction.ts';
 import type { Resources } from '../resources.ts';
 import { findClusterRow } from '../compute/cluster-queries.ts';
 import { queryBus } from './query-bus.ts';
@@ -19,6 +20,8 @@ export interface SubmitQueryInput {
   readonly clusterId: string;
   readonly body: CallInput<'queries.submit'>['body'];
   readonly actor: QueryActor;
+  /** The request's transaction: the query and an Idempotency-Key's completion commit together. */
+  readonly transaction: RunInTransaction;
 }
 
 /** Queues a proxy-mode query on a live cluster. */
@@ -26,37 +29,41 @@ export async function submitQuery(
   resources: Pick<Resources, 'db' | 'clock' | 'config' | 'log'>,
   input: SubmitQueryInput,
 ): Promise<QueryView> {
-  const cluster = await findClusterRow(resources, input.workspaceId, input.clusterId);
-  if (!isLiveClusterState(cluster.state as ClusterState)) {
-    throw new ConflictError(
-      'cluster_not_live',
-      `Cluster ${cluster.id} is ${cluster.state}: start it (or another) before running queries.`,
-    );
-  }
   const now = resources.clock.now();
   const { envelope } = input.body;
-  const row = await queryDb(resources.db)
-    .insertInto('queries')
-    .values({
-      id: newId('query', now.getTime()),
-      workspace_id: cluster.workspace_id,
-      org_id: cluster.org_id,
-      cluster_id: cluster.id,
-      instance_id: null,
-      actor_kind: input.actor.kind,
-      actor_id: input.actor.id,
-      mode: 'proxy',
-      kind: envelope.kind,
-      labels: JSON.stringify(envelope.labels ?? {}),
-      state: 'Queued',
-      envelope: JSON.stringify(envelope),
-      queued_at: now,
-      usd_per_hour: cluster.usd_per_hour,
-      created_at: now,
-      updated_at: now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await queryBus(resources).notify(`cluster:${cluster.id}`);
+  const row = await input.transaction(async (db) => {
+    const cluster = await findClusterRow({ db }, input.workspaceId, input.clusterId);
+    if (!isLiveClusterState(cluster.state as ClusterState)) {
+      throw new ConflictError(
+        'cluster_not_live',
+        `Cluster ${cluster.id} is ${cluster.state}: start it (or another) before running queries.`,
+      );
+    }
+    const inserted = await queryDb(db)
+      .insertInto('queries')
+      .values({
+        id: newId('query', now.getTime()),
+        workspace_id: cluster.workspace_id,
+        org_id: cluster.org_id,
+        cluster_id: cluster.id,
+        instance_id: null,
+        actor_kind: input.actor.kind,
+        actor_id: input.actor.id,
+        mode: 'proxy',
+        kind: envelope.kind,
+        labels: JSON.stringify(envelope.labels ?? {}),
+        state: 'Queued',
+        envelope: JSON.stringify(envelope),
+        queued_at: now,
+        usd_per_hour: cluster.usd_per_hour,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    // On PostgreSQL the signal goes out with the commit, so the node finds the query.
+    await queryBus(resources).notify(`cluster:${cluster.id}`, db);
+    return inserted;
+  });
   return queryView(row, now);
 }

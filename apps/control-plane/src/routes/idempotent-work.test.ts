@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
+import { insertCluster } from '../compute/cluster-fixture.ts';
 import { IDEMPOTENCY_CLAIM_MS } from '../http/idempotency.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { createTestClock } from '../testing/test-clock.ts';
@@ -20,10 +21,10 @@ import { EXAMPLE_BODIES } from './example-bodies.ts';
 const IDEMPOTENT = (Object.keys(contracts) as RouteName[]).filter(
   (n) => (contracts[n] as RouteContract).idempotent === true,
 );
-// Starting a cluster needs a workspace connected to AWS, and submitting a query a live
-// proxy-mode cluster: both are refused (409) before any work here. The end-to-end compute
-// tests start clusters with keys; the query submit is not yet covered by this walk.
-const NEEDS_AWS = new Set<RouteName>(['compute.start', 'queries.submit']);
+// Starting a cluster needs a workspace connected to AWS: it is refused (409) before any work
+// here. The end-to-end compute tests start clusters with keys. Submitting a query needs a
+// live proxy-mode cluster, which the walk records directly.
+const NEEDS_AWS = new Set<RouteName>(['compute.start']);
 // Rows that record requests rather than their work.
 const BOOKKEEPING = new Set(['audit_log', 'idempotency_keys', 'sessions', 'kysely_migration']);
 
@@ -45,7 +46,12 @@ describeEachBackend(
         body: { name: 'idem' },
       });
       expect([org.status, ws.status], org.raw + ws.raw).toEqual([201, 201]);
-      Object.assign(ids, { orgId: org.body.id, workspaceId: ws.body.id });
+      const { cluster } = await insertCluster(ctx().resources, {
+        workspaceId: ws.body.id,
+        orgId: org.body.id,
+        context: { connectionMode: 'proxy' },
+      });
+      Object.assign(ids, { orgId: org.body.id, workspaceId: ws.body.id, clusterId: cluster.id });
     });
     afterAll(async () => {
       await app?.close();

@@ -19,12 +19,13 @@ export const queryRoutes: readonly AnyRouteDefinition[] = [
     permission: 'queries:run',
     scope: WORKSPACE_SCOPE,
     callers: ANY_CALLER,
-    async handle({ resources, principal, params, body, audit }) {
+    async handle({ resources, transaction, principal, params, body, audit }) {
       const query = await submitQuery(resources, {
         workspaceId: params.workspaceId,
         clusterId: params.clusterId,
         body,
         actor: queryActorOf(principal),
+        transaction,
       });
       Object.assign(audit, {
         targetType: 'query',

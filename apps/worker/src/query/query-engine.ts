@@ -27,6 +27,7 @@ import {
   type QueryEnvelope,
 } from '@ferry/core';
 import type { RoleCredentials, S3Access } from './cloud-options.ts';
+import { explainForbidden } from './forbidden-reason.ts';
 import type { ExecOutcome, ExecutorPool, Run } from './executor-pool.ts';
 
 export type QueryMode = 'direct' | 'proxy';
@@ -102,6 +103,8 @@ export interface QueryEngine {
   resultUrls(queryId: string): Promise<ResultUrls | undefined>;
   /** Queued and running queries. */
   active(): number;
+  /** The ids of the queued and running queries. */
+  activeIds(): string[];
   status(record: QueryRecord): WorkerQueryStatus;
   stop(): Promise<void>;
 }
@@ -233,7 +236,10 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
       r.optimizedPlan = outcome.error.optimizedPlan;
       finish(r, 'Failed', {
         code: outcome.error.code,
-        message: outcome.error.message,
+        // A refusal behind polars' bare "403 Forbidden" gets the reason AWS gives.
+        message: await explainForbidden(outcome.error.message, s3).catch(
+          () => outcome.error.message,
+        ),
         ...(outcome.error.details === undefined ? {} : { details: outcome.error.details }),
       });
     } else if (outcome.kind === 'killed') {
@@ -398,6 +404,8 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
       };
     },
     active: () => queue.filter((r) => r.state === 'Queued').length + running,
+    activeIds: () =>
+      [...records.values()].filter((r) => !FINISHED.includes(r.state)).map((r) => r.queryId),
     status: (r) => ({
       queryId: r.queryId,
       kind: r.envelope.kind,

@@ -187,6 +187,24 @@ describe('instances run their user-data as local processes with their own IMDS',
     expect(stopped.StateReason?.Code).toBe('Client.InstanceInitiatedShutdown');
   });
 
+  it('nothing the workload started outlives it: its end ends every process of the instance', async () => {
+    const pidFile = join(dir, 'background.pid');
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: AMI,
+        InstanceType: 't3.large',
+        MinCount: 1,
+        MaxCount: 1,
+        UserData: b64(`#!/bin/sh\nsleep 300 &\necho $! > ${pidFile}\nsleep 1\nexit 0\n`),
+      }),
+    );
+    const id = run.Instances?.[0]?.InstanceId ?? '';
+    await inState(id, 'stopped');
+    const background = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(background).toBeGreaterThan(0);
+    await waitFor(() => Promise.resolve(alive(background) ? undefined : true), 10_000);
+  });
+
   it('terminating an instance kills its process; IMDSv1 works when tokens are optional', async () => {
     const run = await ec2.send(
       new RunInstancesCommand({

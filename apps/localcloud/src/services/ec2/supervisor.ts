@@ -145,6 +145,12 @@ export function createSupervisor(options: SupervisorOptions = {}): Supervisor {
     signal: string | null,
   ) => {
     note(l, `process exited (${signal ? `signal ${signal}` : `code ${String(code)}`})`);
+    // The workload's end is the machine's: nothing it started outlives it (its group).
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // no process of the group is left
+    }
     if (l.child !== child || stopped || !cloud) return;
     l.child = undefined;
     const state = stateOf(l.accountId, l.region);
