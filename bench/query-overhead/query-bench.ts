@@ -164,6 +164,16 @@ export async function runQueryBench(options: QueryBenchOptions): Promise<QueryBe
     return { runs: options.runs, queries: out };
   } finally {
     for (const ctx of ctxs) await ctx.stop().catch(() => undefined);
+    // Stopped before the fixture ends, which refuses to leave instances running.
+    for (const ctx of ctxs) {
+      await f
+        .until(
+          `cluster ${ctx.clusterId} to stop`,
+          async () => ((await ctx.status()).state === 'Stopped' ? true : undefined),
+          60_000,
+        )
+        .catch(() => undefined);
+    }
     await f.stop();
   }
 }
