@@ -59,7 +59,7 @@ const progress = (line: string) =>
   console.log(`remote-queries +${((Date.now() - began) / 1000).toFixed(1)}s: ${line}`);
 
 beforeAll(async () => {
-  f = await startConnectedWorkspace({ createResultsBucket: true });
+  f = await startConnectedWorkspace();
   data = await writeQueryData(f);
   token = await queryToken(f);
   progress('workspace connected');
