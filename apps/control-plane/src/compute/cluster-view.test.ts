@@ -57,6 +57,7 @@ function node(
     private_ip: null,
     query_port: null,
     tls_fingerprint: null,
+    public_ip: null,
     ec2_state: terminated === null ? 'running' : 'terminated',
     agent_state: null,
     vcpus: 2,

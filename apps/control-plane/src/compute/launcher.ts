@@ -515,7 +515,7 @@ async function fillAddresses(
     .selectFrom('cluster_nodes')
     .select(['instance_id'])
     .where('cluster_id', '=', clusterId)
-    .where('private_ip', 'is', null)
+    .where((eb) => eb.or([eb('private_ip', 'is', null), eb('public_ip', 'is', null)]))
     .where('terminated_at', 'is', null)
     .execute();
   if (nodes.length === 0) return;
@@ -530,6 +530,7 @@ async function fillAddresses(
         .updateTable('cluster_nodes')
         .set({
           ...(i.privateIp ? { private_ip: i.privateIp } : {}),
+          ...(i.publicIp ? { public_ip: i.publicIp } : {}),
           ...(i.availabilityZone ? { availability_zone: i.availabilityZone } : {}),
           ec2_state: i.state,
         })

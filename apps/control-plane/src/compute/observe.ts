@@ -28,6 +28,7 @@ export interface ObservedEc2Instance extends ObservedInstance {
   readonly instanceType: string;
   readonly availabilityZone?: string;
   readonly privateIp?: string;
+  readonly publicIp?: string;
 }
 
 /** The filters selecting ferry's resources of a workspace (and of one cluster, if given). */
@@ -59,6 +60,7 @@ export function observedInstance(i: Instance): ObservedEc2Instance {
     instanceType: i.InstanceType ?? '',
     ...(i.Placement?.AvailabilityZone ? { availabilityZone: i.Placement.AvailabilityZone } : {}),
     ...(i.PrivateIpAddress ? { privateIp: i.PrivateIpAddress } : {}),
+    ...(i.PublicIpAddress ? { publicIp: i.PublicIpAddress } : {}),
   };
 }
 

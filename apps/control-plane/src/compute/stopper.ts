@@ -108,7 +108,7 @@ export async function refreshNodes(
   const now = resources.clock.now();
   const rows = await db
     .selectFrom('cluster_nodes')
-    .select(['instance_id', 'cluster_id', 'ec2_state', 'private_ip', 'terminated_at'])
+    .select(['instance_id', 'cluster_id', 'ec2_state', 'private_ip', 'public_ip', 'terminated_at'])
     .where(
       'instance_id',
       'in',
@@ -122,13 +122,17 @@ export async function refreshNodes(
     if (!i) continue;
     const ended = i.state === 'terminated' && r.terminated_at === null;
     const ip = r.private_ip === null && i.privateIp ? i.privateIp : undefined;
-    if (i.state === r.ec2_state && !ended && ip === undefined) continue;
+    // A public address changes when a stopped instance starts again: keep EC2's latest.
+    const publicIp =
+      i.publicIp !== undefined && i.publicIp !== r.public_ip ? i.publicIp : undefined;
+    if (i.state === r.ec2_state && !ended && ip === undefined && publicIp === undefined) continue;
     await db
       .updateTable('cluster_nodes')
       .set({
         ec2_state: i.state,
         ...(ended ? { terminated_at: now } : {}),
         ...(ip !== undefined ? { private_ip: ip } : {}),
+        ...(publicIp !== undefined ? { public_ip: publicIp } : {}),
       })
       .where('instance_id', '=', r.instance_id)
       .execute();

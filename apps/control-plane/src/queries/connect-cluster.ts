@@ -40,7 +40,7 @@ export async function connectCluster(
     return { ...base, node: null, token: null, expiresAt: null };
   const node = await queryDb(resources.db)
     .selectFrom('cluster_nodes')
-    .select(['instance_id', 'private_ip', 'query_port', 'tls_fingerprint'])
+    .select(['instance_id', 'private_ip', 'public_ip', 'query_port', 'tls_fingerprint'])
     .where('cluster_id', '=', cluster.id)
     .where('registered_at', 'is not', null)
     .where('terminated_at', 'is', null)
@@ -65,7 +65,8 @@ export async function connectCluster(
     ...base,
     node: {
       instanceId: node.instance_id,
-      address: node.private_ip!,
+      // A client outside the VPC reaches the node only at its public address.
+      address: node.public_ip ?? node.private_ip!,
       port: node.query_port!,
       tlsFingerprint: node.tls_fingerprint!,
     },

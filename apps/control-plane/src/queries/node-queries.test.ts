@@ -15,6 +15,7 @@ import { createApp } from '../app.ts';
 import { insertCluster, ownerWithWorkspace, recordNode } from '../compute/cluster-fixture.ts';
 import { computeDb } from '../compute/compute-db.ts';
 import { NODE_TOKEN_HEADER } from '../compute/node-intake.ts';
+import { refreshNodes } from '../compute/stopper.ts';
 import { injectCall, type TestCaller } from '../routes/api-test-kit.ts';
 import { createTestBackend, describeEachBackend } from '../testing/backends.ts';
 import { queryDb } from './query-db.ts';
@@ -116,6 +117,22 @@ describeEachBackend('node query routes', (ctx) => {
       port: 5051,
       tlsFingerprint: FP,
     });
+    // Once EC2 reports a public address, a client (maybe outside the VPC) gets that one.
+    await refreshNodes(ctx().resources, [
+      {
+        instanceId: n.instanceId,
+        state: 'running',
+        tags: {},
+        launchTime: Date.now(),
+        instanceType: 'm7i.large',
+        privateIp: '127.0.0.7',
+        publicIp: '203.0.113.9',
+      },
+    ]);
+    const outside = await owner.call('queries.connect', {
+      params: { workspaceId, clusterId: n.clusterId },
+    });
+    expect(outside.body.node).toMatchObject({ address: '203.0.113.9', port: 5051 });
   });
 
   it('a direct report creates the record; reports only move it forward; cost follows the run', async () => {

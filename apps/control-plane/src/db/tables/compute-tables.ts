@@ -69,6 +69,8 @@ export interface ClusterNodesTable {
   instance_type: string;
   availability_zone: string | null;
   private_ip: string | null;
+  /** EC2's public address of the node, when it has one (direct-mode clients outside the VPC). */
+  public_ip: ColumnType<string | null, string | null | undefined, string | null>;
   ec2_state: string;
   agent_state: 'idle' | 'busy' | null;
   vcpus: number;
