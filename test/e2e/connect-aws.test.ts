@@ -29,12 +29,23 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { DescribeLaunchTemplatesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
   LATEST_TEMPLATE_VERSION,
   PERMISSIONS,
+  permissionsBeforeResultsBucket,
   PHONE_HOME_STAGES,
+  RELEASE_BEFORE_RESULTS_BUCKET,
+  resultsBucketName,
   templateVersion,
 } from '@ferry/aws-template';
 import {
@@ -365,6 +376,15 @@ describe('connect a workspace to AWS', () => {
     const mustNot = checks.filter((c) => c.name.includes(': must not ec2:'));
     expect(mustNot.length).toBeGreaterThanOrEqual(6);
     expect(mustNot.filter((c) => c.outcome !== 'pass')).toEqual([]);
+    // Neither control-plane role may read, write or list the results bucket: S3 denies each.
+    const mustNotResults = checks.filter(
+      (c) => c.name.includes(': must not s3:') && c.name.includes('query results'),
+    );
+    expect(mustNotResults.map((c) => c.name.split(':')[0]).sort()).toEqual([
+      ...Array<string>(3).fill('Unattended'),
+      ...Array<string>(3).fill('UserInitiated'),
+    ]);
+    expect(mustNotResults.filter((c) => c.outcome !== 'pass')).toEqual([]);
     expect(checks.find((c) => c.name === 'UserInitiated: ec2:DescribeImages')?.outcome).toBe(
       'pass',
     );
@@ -715,6 +735,143 @@ describe('connect a workspace to AWS', () => {
       60_000,
     );
   }, 180_000);
+
+  it('a stack from the release before the results bucket updates and gains it', async () => {
+    const resultsData = `${bucket}-r`;
+    const s3 = new S3Client({ ...customerConfig(), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: resultsData }));
+    configureAwsServices(cp.resources, {
+      templatePermissions: permissionsBeforeResultsBucket(),
+      templateResultsBucket: false,
+    });
+    let ws: string;
+    let setupBody: Awaited<ReturnType<typeof connectWorkspace>>['setup'];
+    try {
+      ({ workspaceId: ws, setup: setupBody } = await connectWorkspace('Results', resultsData));
+    } finally {
+      configureAwsServices(cp.resources, {
+        templatePermissions: undefined,
+        templateResultsBucket: undefined,
+      });
+    }
+    expect(setupBody.instructions.templateYaml).not.toContain('AWS::S3::Bucket');
+    await until(
+      'Active on release 1.0.0',
+      async () => {
+        const s = await getSetup(ws);
+        if (s.status === 'failed') throw new Error(`setup failed: ${s.reason}`);
+        return s.workspaceState === 'Active' ? s : undefined;
+      },
+      60_000,
+    );
+    const Bucket = resultsBucketName(customer.accountId, ws);
+    await expect(s3.send(new HeadBucketCommand({ Bucket }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
+
+    const offered = await api('GET', `/api/v1/workspaces/${ws}/aws-setup/update`);
+    expect(offered.status, JSON.stringify(offered.body)).toBe(200);
+    const update = offered.body as unknown as {
+      deployedVersion: string;
+      latestVersion: string;
+      resourceChanges: { logicalId: string; resourceType: string; change: string }[];
+      templateUrl: string;
+    };
+    expect(update.deployedVersion).toBe(
+      templateVersion(permissionsBeforeResultsBucket(), RELEASE_BEFORE_RESULTS_BUCKET),
+    );
+    expect(update.latestVersion).toBe(LATEST_TEMPLATE_VERSION);
+    expect(update.resourceChanges).toContainEqual({
+      logicalId: 'ResultsBucket',
+      resourceType: 'AWS::S3::Bucket',
+      change: 'added',
+    });
+    expect(update.resourceChanges).toContainEqual({
+      logicalId: 'WorkerPolicy',
+      resourceType: 'AWS::IAM::ManagedPolicy',
+      change: 'updated',
+    });
+
+    // The customer runs the offered update; the new parameter takes its default.
+    const cfn = new CloudFormationClient(customerConfig());
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: setupBody.instructions.stackName,
+        TemplateURL: update.templateUrl,
+        Parameters: setupBody.instructions.parameters.map((p) => ({
+          ParameterKey: p.ParameterKey,
+          UsePreviousValue: true,
+        })),
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
+      }),
+    );
+    cfn.destroy();
+    await until(
+      'the stack reports the latest template',
+      async () => {
+        const r = await api('GET', `/api/v1/workspaces/${ws}/aws-setup/update`);
+        return (r.body as unknown as { upToDate: boolean }).upToDate ? true : undefined;
+      },
+      60_000,
+    );
+    const active = await until(
+      'Active on the latest template',
+      async () => {
+        const s = await getSetup(ws);
+        return s.workspaceState === 'Active' ? s : undefined;
+      },
+      60_000,
+    );
+    const checks = active.checks as { name: string; outcome: string }[];
+    expect(checks.filter((c) => c.outcome === 'fail')).toEqual([]);
+
+    // The bucket is there, private, expiring results after the default 7 days.
+    await s3.send(new HeadBucketCommand({ Bucket }));
+    expect(
+      (await s3.send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration
+        ?.BlockPublicPolicy,
+    ).toBe(true);
+    expect(
+      (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules?.[0]
+        ?.Expiration,
+    ).toEqual({ Days: 7 });
+    s3.destroy();
+
+    // The Worker role writes and reads results there; UserInitiated may do neither.
+    const outputs = active.outputs as Record<string, string>;
+    const { broker } = awsServices(cp.resources);
+    const clientAs = async (roleArn: string) => {
+      const credentials = await broker.assume({
+        orgId,
+        workspaceId: ws,
+        roleArn,
+        externalId: active.externalId ?? '',
+        actor: { kind: 'system', name: 'e2e-results' },
+        noCache: true,
+      });
+      return new S3Client({
+        endpoint: cloud.url,
+        region: REGION,
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials,
+      });
+    };
+    const worker = await clientAs(outputs.WorkerRoleArn ?? '');
+    const Key = 'results/qry_e2e/part-0.parquet';
+    await worker.send(new PutObjectCommand({ Bucket, Key, Body: 'result' }));
+    const read = await worker.send(new GetObjectCommand({ Bucket, Key }));
+    expect(await read.Body?.transformToString()).toBe('result');
+    worker.destroy();
+    const userInitiated = await clientAs(outputs.UserInitiatedRoleArn ?? '');
+    await expect(userInitiated.send(new GetObjectCommand({ Bucket, Key }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
+    await expect(
+      userInitiated.send(new PutObjectCommand({ Bucket, Key: 'results/x', Body: 'x' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
+    userInitiated.destroy();
+  }, 240_000);
 
   it('deleting the stack disconnects the workspace, with the reason', async () => {
     const setup = await getSetup(workspaceId);

@@ -2,7 +2,8 @@
  * Acceptance test of the customer template on localcloud: both network variants deploy
  * through CreateStack as the customer's account, phone home through the platform's SNS
  * topic and SQS queue in another account (this test answers every custom resource, as the
- * control plane will), and delete cleanly.
+ * control plane will), create the results bucket with its configuration, and delete cleanly,
+ * keeping the results bucket.
  */
 import {
   CloudFormationClient,
@@ -26,7 +27,21 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { buildTemplate, PHONE_HOME_STAGES, renderTemplate } from '@ferry/aws-template';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  buildTemplate,
+  PHONE_HOME_STAGES,
+  renderTemplate,
+  resultsBucketName,
+} from '@ferry/aws-template';
 import { start, type LocalCloud } from '@ferry/localcloud';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -247,9 +262,37 @@ async function deployAndDelete(
   expect(worker.Role?.Arn).toBe(outputs.WorkerRoleArn);
   iam.destroy();
 
+  // The results bucket: named as the control plane computes it, private, expiring results.
+  const Bucket = resultsBucketName(customer.accountId, workspaceId);
+  const s3 = new S3Client({ ...config(customer), forcePathStyle: true });
+  expect(
+    (await s3.send(new GetBucketEncryptionCommand({ Bucket }))).ServerSideEncryptionConfiguration
+      ?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm,
+  ).toBe('AES256');
+  expect(
+    (await s3.send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration,
+  ).toEqual({
+    BlockPublicAcls: true,
+    IgnorePublicAcls: true,
+    BlockPublicPolicy: true,
+    RestrictPublicBuckets: true,
+  });
+  expect(
+    (await s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))).OwnershipControls?.Rules,
+  ).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+  const [rule] =
+    (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules ?? [];
+  expect(rule?.Expiration).toEqual({ Days: 7 });
+  expect(rule?.Status).toBe('Enabled');
+  // A result left behind: deleting the stack must not fail on it.
+  await s3.send(new PutObjectCommand({ Bucket, Key: 'results/q/part-0.parquet', Body: 'x' }));
+
   await cfn.send(new DeleteStackCommand({ StackName: StackId }));
   const deleted = await answerUntilSettled(cfn, StackId!);
   expect(deleted.stack.StackStatus, deleted.stack.StackStatusReason).toBe('DELETE_COMPLETE');
+  // Retained with its results (DeletionPolicy: Retain); its lifecycle rule still expires them.
+  await s3.send(new HeadBucketCommand({ Bucket }));
+  s3.destroy();
   expect(deleted.requests.map((r) => r.RequestType)).toEqual(PHONE_HOME_STAGES.map(() => 'Delete'));
   expect(deleted.requests.map((r) => r.ResourceProperties.Stage)).toEqual(
     [...PHONE_HOME_STAGES].reverse(),

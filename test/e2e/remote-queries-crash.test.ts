@@ -103,7 +103,6 @@ beforeAll(async () => {
   const secretsKey = randomBytes(32).toString('base64');
   // Connected by an in-process control plane on the same database, which then hands over.
   fx = await startConnectedWorkspace({
-    createResultsBucket: true,
     configure: (config) => {
       config.database.url = databaseUrl;
       config.secretsKey = secretsKey;

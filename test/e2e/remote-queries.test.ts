@@ -19,6 +19,11 @@ import {
   sql,
 } from '@ferry/sdk';
 import { signQueryToken } from '@ferry/core/query-token';
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { querySigningKey } from '../../apps/control-plane/src/queries/query-signing-key.ts';
@@ -32,6 +37,7 @@ import {
   commandLine,
   cpuTicks,
   descendants,
+  isRunning,
   queryToken,
   rowsOf,
   tripsFrame,
@@ -40,6 +46,9 @@ import {
 } from './fixtures/query-helpers.ts';
 
 type Mode = 'direct' | 'proxy';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const run = promisify(execFile);
 
 let f: ConnectedWorkspace;
 let data: QueryData;
@@ -50,7 +59,7 @@ const progress = (line: string) =>
   console.log(`remote-queries +${((Date.now() - began) / 1000).toFixed(1)}s: ${line}`);
 
 beforeAll(async () => {
-  f = await startConnectedWorkspace({ createResultsBucket: true });
+  f = await startConnectedWorkspace();
   data = await writeQueryData(f);
   token = await queryToken(f);
   progress('workspace connected');
@@ -252,30 +261,25 @@ describe.each(['direct', 'proxy'] as const)('remote queries in %s mode', (mode) 
       async () => ((await handle.status()).state === 'Running' ? true : undefined),
       30_000,
     );
-    // The executor running it: the node's descendant burning CPU.
-    const first = descendants(node);
-    await new Promise((r) => setTimeout(r, 1000));
-    const busy = first
+    // The executor running it: the node's executor that burns CPU.
+    const executors = descendants(node).filter((p) =>
+      commandLine(p.pid).includes('executor-child'),
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const busy = executors
       .map((p) => ({ ...p, used: (cpuTicks(p.pid) ?? p.ticks) - p.ticks }))
       .sort((a, b) => b.used - a.used)[0];
-    expect(busy?.used, 'a process of the node runs the query').toBeGreaterThan(30);
-    expect(commandLine(busy!.pid)).toContain('executor-child');
+    expect(busy?.used, 'an executor runs the query').toBeGreaterThan(10);
 
     const t0 = Date.now();
     await handle.cancel();
-    let stoppedAfter: number | undefined;
-    let last = cpuTicks(busy!.pid);
-    while (Date.now() - t0 < 3000) {
-      await new Promise((r) => setTimeout(r, 50));
-      const now = cpuTicks(busy!.pid);
-      if (now === undefined || now === last) {
-        stoppedAfter = Date.now() - t0;
-        break;
-      }
-      last = now;
-    }
-    expect(stoppedAfter, 'the executor stopped using the CPU').toBeDefined();
-    expect(stoppedAfter!).toBeLessThan(1000);
+    // Killed, not merely paused: the process is gone (or a zombie) within the second.
+    while (isRunning(busy!.pid) && Date.now() - t0 < 3000)
+      await new Promise((r) => setTimeout(r, 20));
+    const stoppedAfter = Date.now() - t0;
+    progress(`${mode}: the canceled query's executor ended ${stoppedAfter} ms after cancel()`);
+    expect(isRunning(busy!.pid)).toBe(false);
+    expect(stoppedAfter).toBeLessThan(1000);
     const status = await handle.wait({ timeoutSeconds: 30 });
     expect(status.state).toBe('Canceled');
     await expect(ctx.query(id).result()).rejects.toBeInstanceOf(QueryCanceledError);
@@ -342,4 +346,50 @@ describe('the worker checks query tokens (direct mode)', () => {
     );
     expect([expired.status, codeOf(expired.body)]).toEqual([401, 'token_expired']);
   });
+});
+
+describe('the examples of docs/queries.md run against the clusters', () => {
+  /** Runs an example as a user would, with no AWS setting at all in its environment. */
+  async function example(name: string, mode: Mode, env: Record<string, string> = {}) {
+    const { stdout } = await run(process.execPath, [join(REPO, 'examples', name)], {
+      cwd: REPO,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: tmpdir(),
+        FERRY_URL: f.controlPlane.url,
+        FERRY_TOKEN: token,
+        FERRY_WORKSPACE: f.workspaceId,
+        FERRY_CLUSTER: ctxs[mode].clusterId,
+        FERRY_EXAMPLE_TRIPS: data.trips,
+        ...env,
+      },
+      timeout: 60_000,
+    });
+    return stdout;
+  }
+
+  it('plan.ts: head, rows, location, the whole result and a sink', async () => {
+    const sink = `s3://${data.bucket}/out/example/by-zone.parquet`;
+    const out = await example('plan.ts', 'direct', { FERRY_EXAMPLE_SINK: sink });
+    expect(out).toContain('rows: 13');
+    expect(out).toMatch(
+      new RegExp(`location: s3://${data.resultsBucket}/results/qry_\\w+/part-0\\.parquet`),
+    );
+    expect(out).toContain('downloaded: 13 rows');
+    expect(out).toContain(`sunk to: ${sink}`);
+  }, 90_000);
+
+  it('sql.ts in proxy mode', async () => {
+    const out = await example('sql.ts', 'proxy');
+    expect(out).toContain('zones: 5');
+    expect(out).toContain('z0');
+  }, 90_000);
+
+  it('submit-cancel.ts', async () => {
+    const out = await example('submit-cancel.ts', 'direct');
+    expect(out).toMatch(/submitted: qry_\w+/);
+    expect(out).toContain('state: Running');
+    expect(out).toContain('after cancel: Canceled');
+    expect(out).toContain('next query: Succeeded');
+  }, 90_000);
 });

@@ -103,7 +103,7 @@ describe('ferry', () => {
 });
 
 describe('ferry demo', () => {
-  it('validates the template, evaluates every role, connects a workspace, starts and stops a cluster, leaves nothing running', async () => {
+  it('validates the template, evaluates every role, connects a workspace, starts and stops a cluster, leaves nothing running, runs a query in each mode over 10 million rows', async () => {
     const { code, out } = await run('demo', '--exit');
     expect(out).toMatch(/✓ new VPC\s+json \d+ resources, 0 errors/);
     expect(out).toMatch(/✓ existing VPC yaml \d+ resources, 0 errors/);
@@ -124,6 +124,18 @@ describe('ferry demo', () => {
       /customer account \(DescribeInstances as the customer\): [1-9]\d* instance\(s\), 0 not terminated/,
     );
     expect(out).toContain('no instance is left running in the customer account');
+    // The query part: 10 million rows, one aggregation per mode, each with its figures.
+    expect(out).toMatch(/dataset: 10,000,000 rows in 10 Parquet files/);
+    for (const mode of ['direct', 'proxy']) {
+      const part = out.slice(out.indexOf(`# ${mode} mode`));
+      expect(part).toMatch(/shape: \(5, 4\)/);
+      expect(part).toMatch(
+        /rows: 265 \(head \d+\), result s3:\/\/ferry-\d{12}-ws-[\w-]+-results\//,
+      );
+      expect(part).toMatch(/time: \d+ ms end to end; on the node: .*execution \d+ ms/);
+      expect(part).toMatch(/profile: engine \S+/);
+      expect(part).toMatch(/cost: \$\d+\.\d{6}/);
+    }
     expect(out).toContain('demo done: everything it started is stopped.');
     expect(code).toBe(0);
   }, 300_000);

@@ -47,6 +47,7 @@ function subTokens(network: NetworkVariant): Record<ScalarRef, string | null> {
     ExternalId: 'ExternalId',
     PhoneHomeTopicArn: 'PhoneHomeTopicArn',
     PhoneHomeQueueArn: null,
+    ResultsBucket: 'ResultsBucket',
   };
 }
 

@@ -127,6 +127,29 @@ const taggedLaunchTemplate: ResourceScope = {
 
 const dryRun: Probe = { kind: 'dry-run' };
 
+/** The stack's results bucket, and its objects: the Worker role's alone. */
+const RESULTS_BUCKET_SCOPE: ResourceScope = {
+  resourceType: 'bucket',
+  resources: ['arn:${Partition}:s3:::${ResultsBucket}'],
+};
+const RESULTS_OBJECTS_SCOPE: ResourceScope = {
+  resourceType: 'object',
+  resources: ['arn:${Partition}:s3:::${ResultsBucket}/*'],
+};
+
+/**
+ * The registry as release 1.0.0 of the template had it, before the results bucket: what a
+ * stack made then grants (tests deploy it to exercise the update that adds the bucket).
+ */
+export function permissionsBeforeResultsBucket(
+  permissions: readonly PermissionEntry[] = PERMISSIONS,
+): PermissionEntry[] {
+  return permissions.map((e) => ({
+    ...e,
+    scopes: e.scopes.filter((s) => s !== RESULTS_BUCKET_SCOPE && s !== RESULTS_OBJECTS_SCOPE),
+  }));
+}
+
 /** Every AWS action ferry calls. Order is the order of the generated docs. */
 export const PERMISSIONS: readonly PermissionEntry[] = [
   // UserInitiated: starting and stopping compute on a user's request.
@@ -339,11 +362,12 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
     probe: { kind: 'dry-run', note: 'needs a launch template tagged as ferry’s' },
   },
 
-  // Worker: the nodes themselves, reading and writing the customer's data.
+  // Worker: the nodes themselves, reading and writing the customer's data and the stack's
+  // results bucket (which no other role may touch).
   {
     role: 'Worker',
     action: 's3:ListBucket',
-    why: 'List the objects a query scans (globs, partitioned datasets).',
+    why: 'List the objects a query scans (globs, partitioned datasets) and the results it wrote.',
     scopes: [
       {
         resourceType: 'bucket',
@@ -355,12 +379,16 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
           },
         ],
       },
+      RESULTS_BUCKET_SCOPE,
     ],
     probe: { kind: 's3-marker' },
   },
   ...(
     [
-      ['s3:GetObject', 'Read the data a query scans.'],
+      [
+        's3:GetObject',
+        'Read the data a query scans, and results (presigned URLs the worker signs for clients).',
+      ],
       ['s3:PutObject', 'Write query results and sinks (also covers multipart uploads).'],
       ['s3:DeleteObject', 'Remove temporary results and the verifier’s marker object.'],
     ] as const
@@ -379,6 +407,7 @@ export const PERMISSIONS: readonly PermissionEntry[] = [
           },
         ],
       },
+      RESULTS_OBJECTS_SCOPE,
     ],
     probe: { kind: 's3-marker' },
   })),
@@ -502,6 +531,7 @@ export const PERMISSION_FREE: readonly PermissionFreeCall[] = [
 ];
 
 const otherInstance = `${EC2}:instance/i-0123456789abcdef0`;
+const RESULTS_OBJECT = 'arn:${Partition}:s3:::${ResultsBucket}/results/must-deny-probe.parquet';
 const untagged = {};
 const taggedForThisWorkspace = {
   [`aws:ResourceTag/${TAG_MANAGED}`]: 'true',
@@ -607,6 +637,29 @@ export const DENIED_SAMPLES: readonly DeniedSample[] = [
     context: {},
     why: 'the control plane never reads customer data',
   },
+  ...(['UserInitiated', 'Unattended'] as const).flatMap((role): DeniedSample[] => [
+    {
+      role,
+      action: 's3:GetObject',
+      resource: RESULTS_OBJECT,
+      context: {},
+      why: 'the control plane never reads query results',
+    },
+    {
+      role,
+      action: 's3:PutObject',
+      resource: RESULTS_OBJECT,
+      context: {},
+      why: 'the control plane never writes query results',
+    },
+    {
+      role,
+      action: 's3:ListBucket',
+      resource: 'arn:${Partition}:s3:::${ResultsBucket}',
+      context: {},
+      why: 'the control plane never lists query results',
+    },
+  ]),
 ];
 
 /** The registry entries of one role, in registry order. */

@@ -16,6 +16,7 @@ import {
   type RoleName,
 } from './permission-registry.ts';
 import { isEachValue, isListValue, type ScopeValue } from './scope-value.ts';
+import { DEFAULT_RESULTS_RETENTION_DAYS, RESULTS_BUCKET_SUFFIX } from './results-bucket.ts';
 import {
   NEW_VPC_CIDR,
   PARAMETER_DESCRIPTIONS,
@@ -108,6 +109,13 @@ export function renderPermissionsDoc(): string {
     `  ${code('AllowedClientCidr')} only. **proxy**: no inbound rule at all; workers dial out to ferry.`,
     '- Three IAM roles, each with one managed policy generated from the list below:',
     '  **UserInitiated**, **Unattended** and **Worker** (with its instance profile).',
+    `- The results bucket ${code(`ferry-\${AccountId}-<workspace id, _ as ->${RESULTS_BUCKET_SUFFIX}`)}, where`,
+    '  queries write their full results: default encryption (SSE-S3), every public access blocked,',
+    '  ACLs disabled (bucket owner enforced), and a lifecycle rule that expires results after',
+    `  ${code('ResultsRetentionDays')} days (default ${DEFAULT_RESULTS_RETENTION_DAYS}) and aborts multipart uploads left incomplete for a day.`,
+    '  Only the Worker role may read and write it; UserInitiated and Unattended may not (the',
+    '  verifier checks they are denied). Deleting the stack keeps the bucket (`DeletionPolicy:',
+    '  Retain`): see docs/connect-aws.md.',
     `- Five progress reports to ferry (${PHONE_HOME_STAGES.join(' → ')}): CloudFormation custom`,
     `  resources backed by ferry’s SNS topic (${code('PhoneHomeTopicArn')}). They carry the workspace`,
     '  id, the external ID and the ids the stack created (roles, instance profile, VPC, subnets,',
@@ -121,7 +129,7 @@ export function renderPermissionsDoc(): string {
     '## Parameters',
     '',
   );
-  for (const p of [...PARAMETER_NAMES, 'VpcId', 'SubnetIds'] as const) {
+  for (const p of [...PARAMETER_NAMES, 'ResultsRetentionDays', 'VpcId', 'SubnetIds'] as const) {
     out.push(`- ${code(p)}: ${PARAMETER_DESCRIPTIONS[p]}`);
   }
   out.push(

@@ -270,6 +270,8 @@ describe('other partitions', () => {
       Statement: { Resource: string[] }[];
     };
     expect(doc.Statement.flatMap((s) => s.Resource).sort()).toEqual([
+      `arn:${partition}:s3:::ferry-111122223333-ws-demo-results`,
+      `arn:${partition}:s3:::ferry-111122223333-ws-demo-results/*`,
       `arn:${partition}:s3:::raw`,
       `arn:${partition}:s3:::raw/*`,
       `arn:${partition}:s3:::results`,

@@ -110,6 +110,9 @@ export function createSampleStack(template: CfnTemplate, input: SampleStackInput
     } else if (res.Type === 'AWS::IAM::InstanceProfile') {
       const name = nameOf(id, 'InstanceProfileName');
       facts.resources[id] = { ref: name, attributes: { Arn: iamArn('instance-profile', name) } };
+    } else if (res.Type === 'AWS::S3::Bucket') {
+      const name = nameOf(id, 'BucketName');
+      facts.resources[id] = { ref: name, attributes: { Arn: `arn:${partition}:s3:::${name}` } };
     } else if (res.Type === 'AWS::IAM::ManagedPolicy') {
       const arn = iamArn('policy', nameOf(id, 'ManagedPolicyName'));
       facts.resources[id] = { ref: arn, attributes: { PolicyArn: arn } };

@@ -4,6 +4,8 @@
  * verifier, the tests, a denial explanation). A pattern names stack values as `${Name}`.
  */
 
+import { resultsBucketName } from './results-bucket.ts';
+
 /** Single-valued names a pattern may use. */
 export const SCALAR_REFS = [
   'Partition',
@@ -19,6 +21,7 @@ export const SCALAR_REFS = [
   'ExternalId',
   'PhoneHomeTopicArn',
   'PhoneHomeQueueArn',
+  'ResultsBucket',
 ] as const;
 export type ScalarRef = (typeof SCALAR_REFS)[number];
 
@@ -68,11 +71,22 @@ export function patternRefs(pattern: Pattern): string[] {
   return [...pattern.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
 }
 
+/** The results bucket's name follows from the account and the workspace when not given. */
+function derived(name: string, values: ScopeValues): string | undefined {
+  if (name !== 'ResultsBucket' || !values.AccountId || !values.WorkspaceId) return undefined;
+  try {
+    return resultsBucketName(values.AccountId, values.WorkspaceId);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Substitutes `${Name}` (and `${item}` when given) in a pattern. */
 export function resolvePattern(pattern: Pattern, values: ScopeValues, item?: string): string {
   return pattern.replace(PLACEHOLDER, (_all, name: string) => {
     if (name === 'item' && item !== undefined) return item;
-    const value = (values as Record<string, string | string[] | undefined>)[name];
+    const value =
+      (values as Record<string, string | string[] | undefined>)[name] ?? derived(name, values);
     if (typeof value !== 'string' || value === '') {
       throw new ScopeValueError(`no value for \${${name}} in "${pattern}"`);
     }

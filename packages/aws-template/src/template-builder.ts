@@ -19,8 +19,13 @@ import {
   type CustomerRole,
   type PermissionEntry,
 } from './permission-registry.ts';
+import { DEFAULT_RESULTS_RETENTION_DAYS, RESULTS_BUCKET_SUFFIX } from './results-bucket.ts';
 import { roleStatements, trustStatements } from './role-policy.ts';
-import { templateVersion } from './template-version.ts';
+import {
+  RELEASE_BEFORE_RESULTS_BUCKET,
+  TEMPLATE_VERSION,
+  templateVersion,
+} from './template-version.ts';
 
 /** TCP port the worker listens on in direct mode. */
 export const WORKER_PORT = 5051;
@@ -32,7 +37,7 @@ const SUBNET_CIDRS = ['10.80.0.0/20', '10.80.16.0/20'] as const;
 /** Pattern of an external ID, as STS accepts it. */
 export const EXTERNAL_ID_PATTERN = '[\\w+=,.@:/-]{2,1224}';
 /** Pattern of a workspace id: it names roles, so it stays short and IAM-safe. */
-export const WORKSPACE_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,39}';
+export const WORKSPACE_ID_PATTERN = '[a-z0-9][a-z0-9_-]{0,35}';
 
 /** Parameters a caller may set a default for. */
 export const PARAMETER_NAMES = [
@@ -46,7 +51,10 @@ export const PARAMETER_NAMES = [
 export type ParameterName = (typeof PARAMETER_NAMES)[number];
 
 /** What each parameter means, for the template, `--help` and the docs. */
-export const PARAMETER_DESCRIPTIONS: Record<ParameterName | 'VpcId' | 'SubnetIds', string> = {
+export const PARAMETER_DESCRIPTIONS: Record<
+  ParameterName | 'VpcId' | 'SubnetIds' | 'ResultsRetentionDays',
+  string
+> = {
   WorkspaceId: 'The ferry workspace this stack connects; it names the roles.',
   PlatformPrincipalArn:
     'ARN of ferry’s platform principal, the only one that may assume the roles.',
@@ -56,6 +64,7 @@ export const PARAMETER_DESCRIPTIONS: Record<ParameterName | 'VpcId' | 'SubnetIds
   AllowedClientCidr: `CIDR allowed to reach workers directly on TCP ${WORKER_PORT} (direct mode).`,
   WorkerBuckets:
     'Buckets the Worker role may read and write, comma-separated; empty = all buckets.',
+  ResultsRetentionDays: `Days query results are kept in the stack’s results bucket before they expire (default ${DEFAULT_RESULTS_RETENTION_DAYS}).`,
   VpcId: 'Existing VPC to run workers in.',
   SubnetIds: 'Existing public subnets of that VPC (at least two AZs recommended).',
 };
@@ -123,6 +132,11 @@ export interface TemplateOptions {
    * older registry builds the template an older release shipped, e.g. to diff against it.
    */
   permissions?: readonly PermissionEntry[];
+  /**
+   * Whether the stack has the results bucket (default true). `false` builds release 1.0.0's
+   * shape, before the bucket, with {@link permissionsBeforeResultsBucket} as `permissions`.
+   */
+  resultsBucket?: boolean;
 }
 
 /** A CloudFormation template as a JSON-compatible object. */
@@ -139,6 +153,8 @@ export interface CfnTemplate {
 export interface CfnResource {
   Type: string;
   DependsOn?: string[];
+  DeletionPolicy?: 'Retain' | 'Delete';
+  UpdateReplacePolicy?: 'Retain' | 'Delete';
   Properties: Record<string, CfnValue>;
 }
 
@@ -167,7 +183,11 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
   const { network } = options;
   const defaults = options.defaults ?? {};
   const permissions = options.permissions ?? PERMISSIONS;
-  const version = templateVersion(permissions);
+  const withResultsBucket = options.resultsBucket ?? true;
+  const version = templateVersion(
+    permissions,
+    withResultsBucket ? TEMPLATE_VERSION : RELEASE_BEFORE_RESULTS_BUCKET,
+  );
   const render = createCfnValueRenderer(network);
   const tags = (name: string): CfnValue => [
     { Key: 'Name', Value: sub(`ferry-\${WorkspaceId}-${name}`) },
@@ -186,7 +206,8 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
       Type: 'String',
       Description: PARAMETER_DESCRIPTIONS.WorkspaceId,
       AllowedPattern: WORKSPACE_ID_PATTERN,
-      ConstraintDescription: 'letters, digits, _ and -; at most 40 characters',
+      ConstraintDescription:
+        'lower-case letters, digits, _ and -; at most 36 characters (it names the results bucket)',
     }),
     PlatformPrincipalArn: withDefault('PlatformPrincipalArn', {
       Type: 'String',
@@ -220,6 +241,15 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
       Default: defaults.WorkerBuckets ?? '',
     },
   };
+  if (withResultsBucket) {
+    Parameters.ResultsRetentionDays = {
+      Type: 'Number',
+      Description: PARAMETER_DESCRIPTIONS.ResultsRetentionDays,
+      Default: DEFAULT_RESULTS_RETENTION_DAYS,
+      MinValue: 1,
+      MaxValue: 3650,
+    };
+  }
   if (network === 'existing') {
     Parameters.VpcId = { Type: 'AWS::EC2::VPC::Id', Description: PARAMETER_DESCRIPTIONS.VpcId };
     Parameters.SubnetIds = {
@@ -364,6 +394,47 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
       },
     };
   }
+  if (withResultsBucket) {
+    // Named from the account and the workspace (see resultsBucketName), so the control plane
+    // knows it without reading the stack. Retained when the stack is deleted: S3 refuses to
+    // delete a bucket that still holds results, and its lifecycle rule empties it anyway.
+    Resources.ResultsBucket = {
+      Type: 'AWS::S3::Bucket',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BucketName: {
+          'Fn::Sub': [
+            `ferry-\${AWS::AccountId}-\${Workspace}${RESULTS_BUCKET_SUFFIX}`,
+            { Workspace: { 'Fn::Join': ['-', { 'Fn::Split': ['_', ref('WorkspaceId')] }] } },
+          ],
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              Id: 'ferry-expire-results',
+              Status: 'Enabled',
+              ExpirationInDays: ref('ResultsRetentionDays'),
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            },
+          ],
+        },
+        Tags: tags('results'),
+      },
+    };
+  }
   Resources.WorkerInstanceProfile = {
     Type: 'AWS::IAM::InstanceProfile',
     Properties: {
@@ -454,10 +525,13 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
     };
   }
 
+  if (!withResultsBucket && JSON.stringify(Resources).includes('ResultsBucket')) {
+    throw new Error('without the results bucket, build with permissionsBeforeResultsBucket()');
+  }
   const networkParams = network === 'existing' ? ['VpcId', 'SubnetIds'] : [];
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: `ferry workspace connection, template ${version} (${network === 'new' ? 'new VPC' : 'existing VPC'}): security groups, three least-privilege roles, progress reports to the platform.`,
+    Description: `ferry workspace connection, template ${version} (${network === 'new' ? 'new VPC' : 'existing VPC'}): security groups, three least-privilege roles,${withResultsBucket ? ' a results bucket,' : ''} progress reports to the platform.`,
     Metadata: {
       FerryTemplateVersion: version,
       FerryNetwork: network,
@@ -469,7 +543,12 @@ export function buildTemplate(options: TemplateOptions): CfnTemplate {
           },
           {
             Label: { default: 'Network and data access' },
-            Parameters: [...networkParams, 'AllowedClientCidr', 'WorkerBuckets'],
+            Parameters: [
+              ...networkParams,
+              'AllowedClientCidr',
+              'WorkerBuckets',
+              ...(withResultsBucket ? ['ResultsRetentionDays'] : []),
+            ],
           },
         ],
       },

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PERMISSIONS } from './permission-registry.ts';
+import { PERMISSIONS, permissionsBeforeResultsBucket } from './permission-registry.ts';
 import { buildTemplate } from './template-builder.ts';
-import { LATEST_TEMPLATE_VERSION, TEMPLATE_VERSION, templateVersion } from './template-version.ts';
+import {
+  LATEST_TEMPLATE_VERSION,
+  RELEASE_BEFORE_RESULTS_BUCKET,
+  TEMPLATE_VERSION,
+  templateVersion,
+} from './template-version.ts';
 
 const without = (role: string, action: string) =>
   PERMISSIONS.filter((e) => !(e.role === role && e.action === action));
@@ -28,5 +33,27 @@ describe('template version', () => {
     expect(
       JSON.stringify(buildTemplate({ network: 'new' }).Resources.UserInitiatedPolicy),
     ).toContain('ec2:DescribeImages');
+  });
+
+  it('builds release 1.0.0, before the results bucket, for stacks made then', () => {
+    const current = buildTemplate({ network: 'new' });
+    const bucket = current.Resources.ResultsBucket;
+    expect(bucket?.Type).toBe('AWS::S3::Bucket');
+    expect(bucket?.DeletionPolicy).toBe('Retain');
+    expect(current.Parameters.ResultsRetentionDays?.Default).toBe(7);
+    expect(JSON.stringify(current.Resources.WorkerPolicy)).toContain('${ResultsBucket}');
+
+    const older = permissionsBeforeResultsBucket();
+    const before = buildTemplate({ network: 'new', permissions: older, resultsBucket: false });
+    expect(before.Resources.ResultsBucket).toBeUndefined();
+    expect(before.Parameters.ResultsRetentionDays).toBeUndefined();
+    expect(before.Outputs.TemplateVersion?.Value).toBe(
+      templateVersion(older, RELEASE_BEFORE_RESULTS_BUCKET),
+    );
+    expect(before.Outputs.TemplateVersion?.Value).toMatch(/^1\.0\.0\+p/);
+    // Without the bucket, a registry that still scopes to it cannot build.
+    expect(() => buildTemplate({ network: 'new', resultsBucket: false })).toThrow(
+      /permissionsBeforeResultsBucket/,
+    );
   });
 });

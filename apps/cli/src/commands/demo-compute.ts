@@ -58,8 +58,10 @@ const LIVE_EC2 = new Set(['pending', 'running', 'shutting-down', 'stopping', 'st
 
 /** What the compute part leaves behind for a running demo: a CLI environment file. */
 export interface ComputeDemo {
-  /** FERRY_URL, FERRY_TOKEN and FERRY_WORKSPACE for `ferry compute` (owner-only file). */
+  /** FERRY_URL, FERRY_TOKEN and FERRY_WORKSPACE for `ferry compute` and `ferry query` (owner-only file). */
   envFile: string;
+  /** The token's secret, for the SDK (queries). */
+  token: string;
   stop(): Promise<void>;
 }
 
@@ -80,7 +82,7 @@ export async function runComputeDemo(
   const pat = await dashboard.call('tokens.create', {
     body: {
       name: 'demo cli',
-      scopes: ['workspace:read', 'compute:read', 'compute:start'],
+      scopes: ['workspace:read', 'compute:read', 'compute:start', 'queries:run'],
       expiresInDays: 1,
     },
   });
@@ -141,7 +143,7 @@ export async function runComputeDemo(
     io.stdout(formatEvents(events.items));
     io.stdout(`  running cost: ${usd(cluster.runningCostUsd)}\n`);
     await checkNothingRunning(io, demo, cluster);
-    return { envFile, stop };
+    return { envFile, token: pat.secret, stop };
   } catch (err) {
     // Leave nothing running: the cluster is stopped whatever failed.
     if (cluster !== undefined && !FINAL_STATES.includes(cluster.state)) {

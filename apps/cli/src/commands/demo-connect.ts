@@ -28,6 +28,8 @@ export interface ConnectDemo {
   dashboardUrl: string | undefined;
   /** A new one-time sign-in link for the demo admin (valid 15 minutes). */
   signInLink(): Promise<string>;
+  /** The customer's data bucket, in the Worker role's scope. */
+  dataBucket: string;
   /** AWS SDK client config acting as the customer's administrator. */
   customerConfig: {
     endpoint: string;
@@ -235,6 +237,7 @@ export async function runConnectDemo(
       signInLink: async () =>
         (await cp.issueSignInLink(running.resources, 'admin@example.com')).url,
       customerConfig,
+      dataBucket: bucket,
       stop,
     };
   } catch (err) {

@@ -11,7 +11,7 @@ export const demoCommand: CliCommand = {
     program
       .command('demo')
       .description(
-        'Run the end-to-end demo on embedded defaults: generate and validate the customer template and evaluate every role’s policies, then start localcloud and the control plane, connect a workspace to a customer account and wait until it is Active, start a cluster and wait until it is Idle (its instance type and why), stop it and check the customer account has no instance left running.',
+        'Run the end-to-end demo on embedded defaults: generate and validate the customer template and evaluate every role’s policies, then start localcloud and the control plane, connect a workspace to a customer account and wait until it is Active, start a cluster and wait until it is Idle (its instance type and why), stop it and check the customer account has no instance left running; then generate 10 million rows of Parquet in the customer’s S3 and run one aggregation through the SDK in direct mode and one in proxy mode (head, rows, timings, profile, cost).',
       )
       .option('--exit', 'stop everything the demo started and exit when it is done')
       .action(async (flags: DemoFlags) => {
@@ -33,7 +33,11 @@ export const demoCommand: CliCommand = {
           demo = await runConnectDemo(context.io, { env: demoComputeEnv(), dashboardDir });
           try {
             compute = await runComputeDemo(context.io, demo);
+            const { runQueryDemo, uploadTrips } = await import('./demo-queries.ts');
+            const trips = await uploadTrips(context.io, demo);
+            await runQueryDemo(context.io, demo, compute.token, trips);
           } catch (err) {
+            await compute?.stop().catch(() => {});
             await demo.stop();
             throw err;
           }
@@ -63,7 +67,10 @@ export const demoCommand: CliCommand = {
             `dashboard: ${demo.dashboardUrl ?? demo.controlPlaneUrl}\n` +
             `sign in as the demo admin (one-time link, 15 minutes): ${signIn}\n` +
             `  (or with admin@example.com and the password "demo password, local only")\n` +
-            `try the CLI against it: source ${compute.envFile} && npx ferry compute list\n`,
+            `try the CLI against it: source ${compute.envFile} && npx ferry compute list\n` +
+            `  queries need a cluster: npx ferry compute start --cpus 2 --memory 4 --wait, then\n` +
+            `  npx ferry query run --cluster <id> --sql "SELECT zone, count(*) AS n FROM read_parquet('s3://${demo.dataBucket}/trips/*.parquet') GROUP BY zone"\n` +
+            `  or the SDK: new ComputeContext({ cpus: 2, memory: 4 }) reads the same variables\n`,
         );
         await new Promise<void>((resolve) => {
           const onSignal = () => {

@@ -24,6 +24,12 @@ export interface AwsSetupOptions {
    * build an older release's template with it, to exercise stack updates.
    */
   templatePermissions?: readonly PermissionEntry[];
+  /**
+   * `false` builds templates without the results bucket (release 1.0.0's shape, with
+   * `permissionsBeforeResultsBucket()` as `templatePermissions`), to exercise the update
+   * that adds it.
+   */
+  templateResultsBucket?: boolean;
 }
 
 export const DEFAULT_AWS_SETUP_OPTIONS: AwsSetupOptions = {

@@ -68,6 +68,7 @@ export function templateTexts(
   request: SetupRequest,
   parameters: StackParameter[],
   permissions?: readonly PermissionEntry[],
+  resultsBucket?: boolean,
 ): { json: string; yaml: string } {
   const defaults = Object.fromEntries(
     parameters
@@ -78,6 +79,7 @@ export function templateTexts(
     network: request.network.kind,
     defaults,
     ...(permissions !== undefined ? { permissions } : {}),
+    ...(resultsBucket !== undefined ? { resultsBucket } : {}),
   });
   return { json: renderTemplate(template, 'json'), yaml: renderTemplate(template, 'yaml') };
 }

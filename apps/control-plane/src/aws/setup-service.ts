@@ -87,6 +87,7 @@ export async function startAwsSetup(
     input.request,
     parameters,
     awsServices(resources).options.templatePermissions,
+    awsServices(resources).options.templateResultsBucket,
   );
   const key = `workspaces/${input.workspaceId}/${hashToken(externalId).slice(0, 16)}.json`;
   const s3 = clients.s3();

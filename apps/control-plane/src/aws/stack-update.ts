@@ -154,6 +154,7 @@ export async function stackUpdate(
     request,
     instructions.parameters,
     awsServices(resources).options.templatePermissions,
+    awsServices(resources).options.templateResultsBucket,
   ).json;
   const latestVersion = versionOf(latestJson) ?? '';
   const templates: Record<string, string> = { ...request.templates };

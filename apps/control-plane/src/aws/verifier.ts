@@ -296,7 +296,7 @@ export async function runChecks(
           const arn = resolvePattern(sample.resource, values);
           const [bucket, ...rest] = arn.replace(/^arn:[^:]+:s3:::/, '').split('/');
           try {
-            await s3.send(new GetObjectCommand({ Bucket: bucket, Key: rest.join('/') }));
+            await s3MustDenyProbe(s3, sample.action, bucket ?? '', rest.join('/'));
             add({
               name,
               role,
@@ -367,6 +367,26 @@ export async function runChecks(
     }
   }
   return checks;
+}
+
+/**
+ * The request a must-deny S3 sample stands for: reads as they are; a write puts an empty
+ * object, which only a policy broader than ferry's template lets through.
+ */
+async function s3MustDenyProbe(
+  s3: S3Client,
+  action: string,
+  bucket: string,
+  key: string,
+): Promise<void> {
+  if (action === 's3:ListBucket') {
+    await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 }));
+  } else if (action === 's3:PutObject') {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '' }));
+  } else {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    await out.Body?.transformToString();
+  }
 }
 
 /** Put, get, list and delete a marker object under ferry's prefix in the first allowed bucket. */

@@ -10,6 +10,7 @@ import { createSnsService } from './sns/index.ts';
 import { createCloudFormationService } from './cloudformation/index.ts';
 import type { CloudFormationServiceOptions } from './cloudformation/index.ts';
 import { createS3Service } from './s3/index.ts';
+import type { S3ServiceOptions } from './s3/index.ts';
 import { createKinesisService } from './kinesis/index.ts';
 import type { KinesisServiceOptions } from './kinesis/index.ts';
 import { createEc2Service } from './ec2/index.ts';
@@ -19,6 +20,7 @@ export interface ServicesOptions {
   ec2?: Ec2ServiceOptions;
   kinesis?: Pick<KinesisServiceOptions, 'transitionMs'>;
   cloudFormation?: CloudFormationServiceOptions;
+  s3?: Pick<S3ServiceOptions, 'lifecycleSweepMs'>;
 }
 
 /** Every service localcloud serves, in start order (stopped in reverse). */
@@ -29,7 +31,7 @@ export function createServices(options: ServicesOptions = {}): ServiceDefinition
     createSqsService(),
     createSnsService(),
     createCloudFormationService(options.cloudFormation),
-    createS3Service(),
+    createS3Service(options.s3),
     createKinesisService(options.kinesis),
     createEc2Service(options.ec2),
   ];

@@ -1,10 +1,11 @@
 /**
  * What S3 knows about buckets that s3rver does not: the owning account (bucket names are
- * global, as in AWS), region, creation date, bucket policy, tags and in-progress multipart
- * uploads. Kept in localcloud's state so it persists with `--state-dir` alongside s3rver's
+ * global, as in AWS), region, creation date, bucket policy, tags, encryption, public access
+ * block, ownership controls, lifecycle rules and in-progress multipart uploads. Kept in localcloud's state so it persists with `--state-dir` alongside s3rver's
  * files.
  */
 import type { Cloud } from '../../core/contract.ts';
+import type { BucketConfiguration } from './bucket-configuration.ts';
 
 export interface PartRecord {
   etag: string;
@@ -20,7 +21,7 @@ export interface UploadRecord {
   parts: Record<string, PartRecord>;
 }
 
-export interface BucketRecord {
+export interface BucketRecord extends BucketConfiguration {
   name: string;
   /** Account id of the owner. */
   owner: string;

@@ -37,6 +37,20 @@ import {
   xmlDocument,
 } from './s3-xml.ts';
 import { xmlEscape } from './xml-escape.ts';
+import {
+  noLifecycle,
+  noOwnershipControls,
+  noPublicAccessBlock,
+  parseEncryption,
+  parseLifecycle,
+  parseOwnershipControls,
+  parsePublicAccessBlock,
+  renderEncryption,
+  renderLifecycle,
+  renderOwnershipControls,
+  renderPublicAccessBlock,
+  type ObjectOwnership,
+} from './bucket-configuration.ts';
 
 export type ForwardCall = Omit<Call, 'action' | 'input'>;
 
@@ -89,6 +103,11 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'x-amz-request-id',
   'x-amz-id-2',
 ]);
+
+/** S3 answers both lifecycle Put and Get with the default minimum size of transitions. */
+const TRANSITION_MINIMUM = {
+  'x-amz-transition-default-minimum-object-size': 'all_storage_classes_128K',
+};
 
 /** S3's canonical user id for an account (stable, 64 hex digits). */
 export function canonicalUserId(accountId: string): string {
@@ -357,11 +376,28 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
       authorizeOne(call, operation, permission, undefined);
     const region = parseCreateBucketLocation(payloadOf(request, call).body) ?? call.region;
     // Claim the name before the asynchronous create, so a concurrent CreateBucket sees it.
+    const ownership = request.headers['x-amz-object-ownership'];
+    if (
+      ownership !== undefined &&
+      !['BucketOwnerPreferred', 'ObjectWriter', 'BucketOwnerEnforced'].includes(ownership)
+    ) {
+      throw new S3Error('InvalidArgument', 'Invalid x-amz-object-ownership header', 400, {
+        ArgumentName: 'x-amz-object-ownership',
+      });
+    }
+    // New buckets block public access and disable ACLs, as S3's defaults have since 2023.
     registry.add({
       name,
       owner: call.caller.accountId,
       region,
       created: new Date(cloud.now()).toISOString(),
+      publicAccessBlock: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
+      ownership: (ownership as ObjectOwnership | undefined) ?? 'BucketOwnerEnforced',
     });
     let response: BackendResponse;
     try {
@@ -430,6 +466,57 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
         return emptyResponse(204);
       default:
         delete bucket.tags;
+        return emptyResponse(204);
+    }
+  };
+
+  /** Encryption, public access block, ownership controls and lifecycle rules. */
+  const bucketConfiguration = (
+    request: RawRequest,
+    call: ForwardCall,
+    operation: S3Operation,
+    bucket: BucketRecord,
+  ): RawResponse => {
+    const body = () => payloadOf(request, call).body;
+    switch (operation.name) {
+      case 'GetBucketEncryption':
+        return xmlResponse(200, renderEncryption(bucket.encryption));
+      case 'PutBucketEncryption':
+        bucket.encryption = parseEncryption(body());
+        return emptyResponse(200);
+      case 'DeleteBucketEncryption':
+        delete bucket.encryption;
+        return emptyResponse(204);
+      case 'GetPublicAccessBlock':
+        if (bucket.publicAccessBlock === undefined) throw noPublicAccessBlock(bucket.name);
+        return xmlResponse(200, renderPublicAccessBlock(bucket.publicAccessBlock));
+      case 'PutPublicAccessBlock':
+        bucket.publicAccessBlock = parsePublicAccessBlock(body());
+        return emptyResponse(200);
+      case 'DeletePublicAccessBlock':
+        delete bucket.publicAccessBlock;
+        return emptyResponse(204);
+      case 'GetBucketOwnershipControls':
+        if (bucket.ownership === undefined) throw noOwnershipControls(bucket.name);
+        return xmlResponse(200, renderOwnershipControls(bucket.ownership));
+      case 'PutBucketOwnershipControls':
+        bucket.ownership = parseOwnershipControls(body());
+        return emptyResponse(200);
+      case 'DeleteBucketOwnershipControls':
+        delete bucket.ownership;
+        return emptyResponse(204);
+      case 'GetBucketLifecycleConfiguration':
+        if (bucket.lifecycle === undefined) throw noLifecycle(bucket.name);
+        return {
+          ...xmlResponse(200, renderLifecycle(bucket.lifecycle)),
+          headers: { 'content-type': 'application/xml', ...TRANSITION_MINIMUM },
+        };
+      case 'PutBucketLifecycleConfiguration':
+        bucket.lifecycle = parseLifecycle(body());
+        return emptyResponse(200, TRANSITION_MINIMUM);
+      default:
+        // DeleteBucketLifecycle
+        delete bucket.lifecycle;
         return emptyResponse(204);
     }
   };
@@ -672,6 +759,19 @@ export function createS3Gateway({ cloud, registry, backend }: S3GatewayDeps): S3
       case 'PutBucketTagging':
       case 'DeleteBucketTagging':
         return bucketTagging(request, call, operation, bucket);
+      case 'GetBucketEncryption':
+      case 'PutBucketEncryption':
+      case 'DeleteBucketEncryption':
+      case 'GetPublicAccessBlock':
+      case 'PutPublicAccessBlock':
+      case 'DeletePublicAccessBlock':
+      case 'GetBucketOwnershipControls':
+      case 'PutBucketOwnershipControls':
+      case 'DeleteBucketOwnershipControls':
+      case 'GetBucketLifecycleConfiguration':
+      case 'PutBucketLifecycleConfiguration':
+      case 'DeleteBucketLifecycle':
+        return bucketConfiguration(request, call, operation, bucket);
       case 'CreateMultipartUpload':
       case 'UploadPart':
       case 'CompleteMultipartUpload':

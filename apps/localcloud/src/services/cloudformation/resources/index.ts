@@ -4,11 +4,13 @@ import { ec2Resources } from './ec2-resources.ts';
 import { iamResources } from './iam-resources.ts';
 import { messagingResources } from './messaging-resources.ts';
 import type { ResourceProvider } from './resource-provider.ts';
+import { s3Resources } from './s3-resources.ts';
 
 const providers: Record<string, ResourceProvider> = {
   ...ec2Resources,
   ...iamResources,
   ...messagingResources,
+  ...s3Resources,
   'AWS::CloudFormation::CustomResource': customResource,
 };
 
