@@ -1,7 +1,7 @@
 /** What the instance handlers need from the running service (timers, processes, addresses). */
 import type { Cloud } from '../../core/contract.ts';
 import type { Timings } from './lifecycle.ts';
-import { ec2Registry } from './state.ts';
+import { LOOPBACK_ADDRESSES, ec2Registry } from './state.ts';
 import { ec2Error } from './errors.ts';
 
 export interface Ec2Runtime {
@@ -30,13 +30,14 @@ function addressAt(n: number): string {
 }
 
 /**
- * Gives an instance its own loopback address (127.0.1.1 upwards; never 127.0.0.x), unique
- * across every account and region while the instance is not terminated.
+ * Gives an instance its own loopback address (from the cloud's own range upwards; never
+ * 127.0.0.x), unique across every account and region while the instance is not terminated.
  */
 export function allocateAddress(cloud: Cloud, instanceId: string): string {
   const registry = ec2Registry(cloud);
-  for (let n = 0; n < 254 * 255 * 256 - 254; n++) {
-    const ip = addressAt(n);
+  const base = registry.base ?? 0;
+  for (let i = 0; i < LOOPBACK_ADDRESSES; i++) {
+    const ip = addressAt((base + i) % LOOPBACK_ADDRESSES);
     if (!registry.addresses[ip]) {
       registry.addresses[ip] = instanceId;
       return ip;

@@ -184,6 +184,24 @@ export interface Ec2State {
 export interface Ec2Registry {
   /** Loopback address → instance id. */
   addresses: Record<string, string>;
+  /**
+   * Where this cloud's addresses start (a count of usable addresses past 127.0.1.1). Each
+   * cloud starts elsewhere, so two localclouds on one host (parallel test files, a demo
+   * beside a test run) do not hand out the same address — whose ports, such as a worker's
+   * 5051, would then collide.
+   */
+  base?: number;
+}
+
+/** Usable loopback addresses, and how many a cloud's range holds before the next one. */
+export const LOOPBACK_ADDRESSES = 254 * 255 * 256 - 254;
+const RANGE = 254 * 16;
+let cloudsInProcess = 0;
+
+/** A start for a new cloud's range: spread by process and by cloud within the process. */
+function rangeBase(): number {
+  const ranges = Math.floor(LOOPBACK_ADDRESSES / RANGE);
+  return ((process.pid * 7919 + cloudsInProcess++ * 104_729) % ranges) * RANGE;
 }
 
 /** The service-wide registry lives under this pseudo account in the "global" region. */
@@ -207,9 +225,11 @@ export function emptyState(): Ec2State {
 
 /** The registry of loopback addresses. */
 export function ec2Registry(cloud: Cloud): Ec2Registry {
-  return cloud.state<Ec2Registry>('ec2-registry', REGISTRY_ACCOUNT, 'global', () => ({
+  const registry = cloud.state<Ec2Registry>('ec2-registry', REGISTRY_ACCOUNT, 'global', () => ({
     addresses: {},
   }));
+  registry.base ??= rangeBase();
+  return registry;
 }
 
 /** Raw state of one scope (without creating the default VPC). */
