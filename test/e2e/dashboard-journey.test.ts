@@ -2,7 +2,9 @@
  * The dashboard in a real browser (Debian's Chromium via playwright-core), on a fresh
  * instance against localcloud: the printed setup link, the admin, an organization and a
  * workspace, Deploy to AWS → localcloud's quick-create page → the stack, the five stages
- * and the checks, a cluster Idle with its logs, the ops team's setup page without signing
+ * and the checks, a cluster Idle with its logs, queries run on it from the SDK followed on
+ * the cluster's, the workspace's and the query's pages (a failure with polars' error), the
+ * ops team's setup page without signing
  * in, settings, service accounts, the audit log, and a member invited and accepting in a
  * second browser profile. Every step is photographed (`npm run docs:screenshots` copies
  * them into docs/img/dashboard/); no page logs an error; axe-core finds nothing serious.
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { ComputeContext, QueryFailedError, sql } from '@ferry/sdk';
 import type { RunningServer } from '@ferry/control-plane';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -263,6 +266,57 @@ describe('dashboard journey in Chromium', () => {
     await step(page, 'cluster-idle');
     const clusterUrl = page.url();
 
+    // 9b. Queries from the SDK (as a user runs them), followed in the dashboard.
+    const [, workspaceId = '', clusterId = ''] =
+      /\/workspaces\/([^/]+)\/clusters\/([^/?]+)/.exec(clusterUrl) ?? [];
+    const ctx = await ComputeContext.connect(clusterId, {
+      url: base,
+      token: await personalToken(base, ADMIN),
+      workspace: workspaceId,
+    });
+    const ok = await sql(ctx, 'SELECT 1 AS one, 2 AS two').execute();
+    expect(ok.rowCount).toBe(1);
+    const missing = `s3://data-${customer.accountId}/nothing-here/*.parquet`;
+    const failedQuery = await sql(ctx, `SELECT * FROM read_parquet('${missing}')`)
+      .execute()
+      .then(
+        () => undefined,
+        (err: unknown) => (err instanceof QueryFailedError ? err : undefined),
+      );
+    if (failedQuery === undefined) throw new Error('reading a missing location did not fail');
+    await expect
+      .poll(() => page.getByTestId('query-table').locator('tbody tr').count(), {
+        timeout: 30_000,
+      })
+      .toBe(2);
+    await step(page, 'cluster-queries');
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Queries' })
+      .click();
+    await page.getByRole('heading', { name: 'Queries', level: 1 }).waitFor();
+    await expect
+      .poll(() => page.getByTestId('query-table').locator('tbody tr').count(), {
+        timeout: 30_000,
+      })
+      .toBe(2);
+    await step(page, 'queries');
+    await page.getByRole('link', { name: ok.id }).click();
+    await expect
+      .poll(() => page.getByTestId('query-state').textContent(), { timeout: 30_000 })
+      .toBe('Succeeded');
+    expect(await page.getByTestId('query-rows').textContent()).toBe('1');
+    expect(await page.getByTestId('query-location').textContent()).toMatch(/^s3:\/\//);
+    await page.getByTestId('query-profile').waitFor({ timeout: 30_000 });
+    await step(page, 'query');
+    await page.goto(`${base}/workspaces/${workspaceId}/queries/${failedQuery.queryId}`);
+    await expect
+      .poll(() => page.getByTestId('query-state').textContent(), { timeout: 30_000 })
+      .toBe('Failed');
+    // polars' error, verbatim.
+    expect(await page.getByTestId('query-error').textContent()).toBe(failedQuery.message);
+    await step(page, 'query-failed');
+
     // 10. Settings: rename the workspace; a service account; the audit log, filtered.
     await page
       .getByRole('navigation', { name: 'Main' })
@@ -344,3 +398,29 @@ describe('dashboard journey in Chromium', () => {
     expect(browser.violations.filter(ferryPages)).toEqual([]);
   }, 600_000);
 });
+
+/** A personal access token of `user` that may run queries (signed in through the API). */
+async function personalToken(
+  base: string,
+  user: { email: string; password: string },
+): Promise<string> {
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: user.email, password: user.password }),
+  });
+  expect(login.status).toBe(200);
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const created = await fetch(`${base}/api/v1/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+    body: JSON.stringify({
+      name: 'journey-sdk',
+      scopes: ['workspace:read', 'compute:read', 'queries:run'],
+      expiresInDays: 1,
+    }),
+  });
+  expect(created.status).toBe(201);
+  return ((await created.json()) as { secret: string }).secret;
+}
