@@ -8,6 +8,7 @@ import type { DestinationStream } from 'pino';
 import { createApp } from './app.ts';
 import { registerAwsSetupJobs } from './aws/aws-setup-jobs.ts';
 import { registerComputeJobs } from './compute/compute-jobs.ts';
+import { registerConnectionJobs } from './connections/connection-jobs.ts';
 import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
 import { migrate } from './db/migrate.ts';
@@ -99,6 +100,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     registerAwsSetupJobs(resources);
     registerComputeJobs(resources);
     registerQueryJobs(resources);
+    registerConnectionJobs(resources);
     app = await createApp(resources, {
       lifecycle,
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),

@@ -7,6 +7,7 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -32,6 +33,7 @@ export interface AwsClientFactory {
   s3(credentials?: AwsCredentials, region?: string): S3Client;
   ec2(credentials?: AwsCredentials, region?: string): EC2Client;
   cloudformation(credentials?: AwsCredentials, region?: string): CloudFormationClient;
+  kinesis(credentials?: AwsCredentials, region?: string): KinesisClient;
   /**
    * STS with the platform's base credentials, never its role: only the credential broker
    * uses it, to assume the platform role itself.
@@ -141,6 +143,7 @@ export function createAwsClientFactory(
     ec2: (c, r) => counted(new EC2Client(options(c, r)), 'ec2', counter),
     cloudformation: (c, r) =>
       counted(new CloudFormationClient(options(c, r)), 'cloudformation', counter),
+    kinesis: (c, r) => counted(new KinesisClient(options(c, r)), 'kinesis', counter),
     baseSts: (r) => counted(new STSClient(base(platform, r)), 'sts', counter),
   };
 }

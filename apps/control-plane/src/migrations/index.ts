@@ -8,8 +8,16 @@ import { domain } from './0002-domain.ts';
 import { awsSetup } from './0003-aws-setup.ts';
 import { compute } from './0004-compute.ts';
 import { queries } from './0005-queries.ts';
+import { connections } from './0007-connections.ts';
 
 export type { Migration } from './migration.ts';
 
 /** Every migration, oldest first. */
-export const migrations: readonly Migration[] = [platform, domain, awsSetup, compute, queries];
+export const migrations: readonly Migration[] = [
+  platform,
+  domain,
+  awsSetup,
+  compute,
+  queries,
+  connections,
+];

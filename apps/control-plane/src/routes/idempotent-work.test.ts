@@ -20,10 +20,12 @@ import { EXAMPLE_BODIES } from './example-bodies.ts';
 const IDEMPOTENT = (Object.keys(contracts) as RouteName[]).filter(
   (n) => (contracts[n] as RouteContract).idempotent === true,
 );
-// Starting a cluster needs a workspace connected to AWS, and submitting a query a live
-// proxy-mode cluster: both are refused (409) before any work here. The end-to-end compute
-// tests start clusters with keys; the query submit is not yet covered by this walk.
-const NEEDS_AWS = new Set<RouteName>(['compute.start', 'queries.submit']);
+// Starting a cluster needs a workspace connected to AWS, submitting a query a live
+// proxy-mode cluster, and preparing a connection the platform's principal (`ferry platform
+// init`): all are refused (409) before any work here. The end-to-end compute tests start
+// clusters with keys, the connection tests prepare on localcloud; the query submit is not
+// yet covered by this walk.
+const NEEDS_AWS = new Set<RouteName>(['compute.start', 'queries.submit', 'connections.prepare']);
 // Rows that record requests rather than their work.
 const BOOKKEEPING = new Set(['audit_log', 'idempotency_keys', 'sessions', 'kysely_migration']);
 

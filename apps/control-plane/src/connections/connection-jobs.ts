@@ -1,0 +1,89 @@
+/**
+ * The connection jobs: the daily re-test of every connection (a connection whose test fails
+ * turns Failing, with the failing checks as its reason; one that passes again turns
+ * Verified), and the re-encryption of stored secrets after a secrets-key rotation (at start
+ * and hourly). Types and handlers together, so moving them to another queue is one file.
+ */
+import { z } from 'zod';
+import { defineJob } from '../jobs/job-type.ts';
+import type { Resources } from '../resources.ts';
+import { reencryptSecrets } from '../secrets/reencrypt-secrets.ts';
+import { connectionsDb, retestConnection } from './connections.ts';
+
+/** Re-tests every connection of live workspaces. */
+export const retestConnectionsJob = defineJob({
+  name: 'connections.retest',
+  payload: z.object({}),
+  // One AWS round trip per check, a handful per connection: renewed while it runs.
+  leaseMs: 60_000,
+  maxAttempts: 3,
+});
+
+/** Re-encrypts secrets that are not under the primary key. */
+export const reencryptSecretsJob = defineJob({
+  name: 'secrets.reencrypt',
+  payload: z.object({}),
+  maxAttempts: 3,
+});
+
+/** Re-tests every connection once; answers how many were tested and how many fail. */
+export async function retestAllConnections(
+  resources: Resources,
+  now: Date = resources.clock.now(),
+): Promise<{ tested: number; failing: number }> {
+  const rows = await connectionsDb(resources.db)
+    .selectFrom('connections')
+    .innerJoin('workspaces', 'workspaces.id', 'connections.workspace_id')
+    .selectAll('connections')
+    .where('workspaces.deleted_at', 'is', null)
+    .orderBy('connections.id')
+    .execute();
+  let failing = 0;
+  for (const row of rows) {
+    try {
+      const after = await retestConnection(
+        resources,
+        row,
+        { kind: 'system', name: 'connection-retest' },
+        now,
+      );
+      if (after.state === 'Failing') failing += 1;
+    } catch (err) {
+      // One connection's trouble (e.g. a deleted workspace's broker refusal) never stops the rest.
+      resources.log.warn({ connectionId: row.id, err }, 'connection re-test failed');
+    }
+  }
+  return { tested: rows.length, failing };
+}
+
+/** Options of {@link registerConnectionJobs}. */
+export interface ConnectionJobsOptions {
+  /** Schedule the periodic jobs (default true). */
+  readonly schedule?: boolean;
+  /** How often connections are re-tested (default daily). */
+  readonly retestEveryMs?: number;
+}
+
+const registered = new WeakSet<object>();
+
+/** Registers the connection jobs (once per resources object). */
+export function registerConnectionJobs(
+  resources: Resources,
+  options: ConnectionJobsOptions = {},
+): void {
+  if (registered.has(resources)) return;
+  registered.add(resources);
+  resources.jobs.register(retestConnectionsJob, async (_payload, ctx) => {
+    ctx.log.info(await retestAllConnections(resources), 'connections re-tested');
+  });
+  resources.jobs.register(reencryptSecretsJob, async (_payload, ctx) => {
+    const report = await reencryptSecrets(resources);
+    if (report.connections + report.serverKeys > 0) ctx.log.info(report, 'secrets re-encrypted');
+  });
+  if (options.schedule === false) return;
+  resources.jobs.schedule(retestConnectionsJob, {
+    everyMs: options.retestEveryMs ?? 24 * 3_600_000,
+    payload: {},
+  });
+  resources.jobs.schedule(reencryptSecretsJob, { everyMs: 3_600_000, payload: {} });
+}
