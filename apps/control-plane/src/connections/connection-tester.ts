@@ -55,6 +55,10 @@ export interface ConnectionTestInput {
   now: Date;
 }
 
+/** How long one trial call may take: a hung endpoint fails its check instead of the request. */
+export const CHECK_TIMEOUT_MS = 20_000;
+const timeout = () => ({ abortSignal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+
 /** The account of a role ARN. */
 export const accountOfArn = (arn: string): string | undefined => arn.split(':')[4];
 
@@ -183,7 +187,7 @@ async function callerAccount(
 ): Promise<string | undefined> {
   const sts = awsServices(resources).clients.sts(creds, region);
   try {
-    return (await sts.send(new GetCallerIdentityCommand({}))).Account;
+    return (await sts.send(new GetCallerIdentityCommand({}), timeout())).Account;
   } catch {
     return undefined;
   } finally {
@@ -212,6 +216,7 @@ async function s3Checks(
           MaxKeys: 1,
           ...expected,
         }),
+        timeout(),
       );
       const first = listed.Contents?.[0];
       if (first?.Key !== undefined) firstKey = { key: first.Key, size: first.Size ?? 0 };
@@ -240,6 +245,7 @@ async function s3Checks(
             ...(firstKey.size > 0 ? { Range: 'bytes=0-0' } : {}),
             ...expected,
           }),
+          timeout(),
         );
         await got.Body?.transformToByteArray();
         add({
@@ -262,6 +268,7 @@ async function s3Checks(
             Body: 'ferry connection test',
             ...expected,
           }),
+          timeout(),
         );
         add({
           name: 's3:PutObject',
@@ -278,7 +285,10 @@ async function s3Checks(
         return;
       }
       try {
-        await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key, ...expected }));
+        await s3.send(
+          new DeleteObjectCommand({ Bucket: target.bucket, Key: key, ...expected }),
+          timeout(),
+        );
         add({
           name: 's3:DeleteObject',
           outcome: 'pass',
@@ -312,7 +322,7 @@ async function kinesisChecks(
     add({ name: action, outcome: 'pass', action, message });
   try {
     try {
-      const d = await kinesis.send(new DescribeStreamSummaryCommand(stream));
+      const d = await kinesis.send(new DescribeStreamSummaryCommand(stream), timeout());
       pass(
         'kinesis:DescribeStreamSummary',
         `stream ${target.stream} is ${d.StreamDescriptionSummary?.StreamStatus ?? 'unknown'}`,
@@ -323,7 +333,10 @@ async function kinesisChecks(
     }
     let shardId: string | undefined;
     try {
-      const shards = await kinesis.send(new ListShardsCommand({ ...stream, MaxResults: 1 }));
+      const shards = await kinesis.send(
+        new ListShardsCommand({ ...stream, MaxResults: 1 }),
+        timeout(),
+      );
       shardId = shards.Shards?.[0]?.ShardId;
       pass('kinesis:ListShards', `first shard ${shardId ?? '(none)'}`);
     } catch (err) {
@@ -339,6 +352,7 @@ async function kinesisChecks(
           ShardId: shardId,
           ShardIteratorType: 'TRIM_HORIZON',
         }),
+        timeout(),
       );
       iterator = it.ShardIterator;
       pass('kinesis:GetShardIterator', `iterator on ${shardId}`);
@@ -353,6 +367,7 @@ async function kinesisChecks(
           Limit: 1,
           ...(target.streamArn !== null ? { StreamARN: target.streamArn } : {}),
         }),
+        timeout(),
       );
       pass('kinesis:GetRecords', `read ${records.Records?.length ?? 0} record(s) from ${shardId}`);
     } catch (err) {

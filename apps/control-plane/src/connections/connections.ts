@@ -496,19 +496,18 @@ export async function listConnections(
   };
 }
 
-/** Runs a saved connection's test and records its result and state. */
-export async function retestConnection(
+/** Runs a saved connection's test (holding no database connection while AWS answers). */
+export async function runSavedTest(
   resources: Resources,
   row: Row,
   actor: BrokerActor,
   now: Date,
-  db: Kysely<Database> = resources.db,
-): Promise<Row> {
+): Promise<StoredConnectionTest> {
   const auth: ConnectionCredentialsInput =
     row.auth_kind === 'role'
       ? { kind: 'role', roleArn: row.role_arn ?? '', externalId: row.external_id ?? '' }
       : { kind: 'accessKeys', ...decryptKeys(resources, row) };
-  const test = await testConnection(resources, {
+  return testConnection(resources, {
     orgId: row.org_id,
     workspaceId: row.workspace_id,
     actor,
@@ -516,6 +515,15 @@ export async function retestConnection(
     auth,
     now,
   });
+}
+
+/** Records a test's result and the state it implies. */
+export async function recordTest(
+  db: Kysely<Database>,
+  row: Row,
+  test: StoredConnectionTest,
+  now: Date,
+): Promise<Row> {
   const updated = await connectionsDb(db)
     .updateTable('connections')
     .set({
@@ -533,6 +541,16 @@ export async function retestConnection(
   return updated;
 }
 
+/** Tests a saved connection and records the result. */
+export async function retestConnection(
+  resources: Resources,
+  row: Row,
+  actor: BrokerActor,
+  now: Date,
+): Promise<Row> {
+  return recordTest(resources.db, row, await runSavedTest(resources, row, actor, now), now);
+}
+
 /** Tests a saved connection now (the route's view). */
 export async function retestConnectionByName(
   resources: Resources,
@@ -545,9 +563,8 @@ export async function retestConnectionByName(
   },
 ): Promise<DataConnectionDetail> {
   const row = await connectionRow(resources.db, input.workspaceId, input.name);
-  const updated = await input.transaction((trx) =>
-    retestConnection(resources, row, input.actor, input.now, trx),
-  );
+  const test = await runSavedTest(resources, row, input.actor, input.now);
+  const updated = await input.transaction((trx) => recordTest(trx, row, test, input.now));
   return detailOf(resources, updated);
 }
 
