@@ -1,7 +1,8 @@
 /**
  * No token in the log, end to end: a full run — the admin's setup token, a login session,
  * a personal token, a service account's secret and access token, an invitation and the
- * signup it allows, a workspace's AWS setup link opened by its URL, a cluster whose node
+ * signup it allows, a workspace's AWS setup link opened by its URL, a data connection's
+ * access key (stored, then decrypted for a re-test), a cluster whose node
  * registers with its bootstrap token and heartbeats with its node token, then stopped, and
  * requests that carry tokens where they do not belong — logged at debug level. The whole
  * log is then searched for every token the run created, and for any token of any family
@@ -12,6 +13,7 @@ import {
   DescribeLaunchTemplateVersionsCommand,
 } from '@aws-sdk/client-ec2';
 import { launchTemplateName, SECRET_PREFIXES } from '@ferry/control-plane';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusters } from './fixtures/compute-helpers.ts';
 import {
@@ -141,6 +143,29 @@ describe('the log of a full run', () => {
     expect(created.setupLink).toMatch(/^ferry_setup_/);
     const opened = await call('GET', `${link.pathname}${link.search}`);
     expect(opened.status).toBe(200);
+
+    // A data connection's access keys: stored, then decrypted and used by a re-test.
+    created.connectionSecret = randomBytes(30).toString('base64').slice(0, 40);
+    const conn = await call('POST', `/api/v1/workspaces/${f.workspaceId}/connections`, {
+      headers: session,
+      body: {
+        name: 'scan',
+        target: { type: 's3', bucket: 'scan-bucket', region: 'us-east-1' },
+        auth: {
+          kind: 'accessKeys',
+          accessKeyId: 'AKIASCANSCANSCANSCAN',
+          secretAccessKey: created.connectionSecret,
+        },
+        skipTest: true,
+      },
+    });
+    expect(conn.status, JSON.stringify(conn.body)).toBe(201);
+    const retested = await call(
+      'POST',
+      `/api/v1/workspaces/${f.workspaceId}/connections/scan/test`,
+      { headers: session },
+    );
+    expect(retested.status, JSON.stringify(retested.body)).toBe(200);
 
     // A cluster: its node registers with the bootstrap token and heartbeats with its node
     // token; then it stops.

@@ -34,3 +34,8 @@ export type { WorkspaceAws } from './compute/workspace-aws.ts';
 export { applyClusterEvent } from './compute/cluster-transitions.ts';
 export { issueSignInLink } from './identity/sign-in-links.ts';
 export type { SignInLink } from './identity/sign-in-links.ts';
+export { CONNECTION_CONFUSED_DEPUTY_MESSAGE } from './connections/connection-tester.ts';
+export { retestAllConnections } from './connections/connection-jobs.ts';
+export { reencryptSecrets } from './secrets/reencrypt-secrets.ts';
+export type { ReencryptionReport } from './secrets/reencrypt-secrets.ts';
+export { createSecretsKeyRing, generateSecretsKey } from './config/secrets-key.ts';

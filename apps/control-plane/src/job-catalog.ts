@@ -4,7 +4,13 @@
  */
 import { awsSetupJobs } from './aws/aws-setup-jobs.ts';
 import { computeJobs } from './compute/compute-jobs.ts';
+import { connectionJobs } from './connections/connection-jobs.ts';
 import type { JobEntry } from './jobs/job-catalog.ts';
 import { queryJobs } from './queries/query-jobs.ts';
 
-export const jobCatalog: readonly JobEntry[] = [...awsSetupJobs, ...computeJobs, ...queryJobs];
+export const jobCatalog: readonly JobEntry[] = [
+  ...awsSetupJobs,
+  ...computeJobs,
+  ...queryJobs,
+  ...connectionJobs,
+];

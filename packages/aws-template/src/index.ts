@@ -11,3 +11,5 @@ export * from './policy-assessment.ts';
 export * from './permissions-doc.ts';
 export * from './parameter-check.ts';
 export * from './results-bucket.ts';
+export * from './connection-permissions.ts';
+export * from './connection-policy.ts';

@@ -16,6 +16,7 @@ import {
   type RoleName,
 } from './permission-registry.ts';
 import { isEachValue, isListValue, type ScopeValue } from './scope-value.ts';
+import { CONNECTION_PERMISSIONS, CONNECTION_PROBE_PREFIX } from './connection-permissions.ts';
 import { DEFAULT_RESULTS_RETENTION_DAYS, RESULTS_BUCKET_SUFFIX } from './results-bucket.ts';
 import {
   NEW_VPC_CIDR,
@@ -157,6 +158,23 @@ export function renderPermissionsDoc(): string {
     for (const e of entriesForRole(role)) out.push(entryText(e));
     out.push('');
   }
+  out.push(
+    '### Connection',
+    '',
+    'A role a data owner creates in their own account for one data connection (see',
+    '`docs/connections.md`). Its policy holds only the entries of the connection’s uses;',
+    `names in ${code('${…}')} are the connection’s values, and the \`s3:prefix\` condition`,
+    'applies only when the connection has a read prefix. The write entries add a delete',
+    `limited to the connection test’s probe objects (${code(CONNECTION_PROBE_PREFIX)} under the write prefix).`,
+    '',
+  );
+  for (const e of CONNECTION_PERMISSIONS) {
+    const when = conditionText(e.conditionsWithPrefix);
+    out.push(
+      `- **${e.action}** (${e.use}) on ${e.resources.map(code).join(', ')}${when ? ` — when ${when}` : ''}. ${e.why} Checked by: ${e.check}.`,
+    );
+  }
+  out.push('');
   out.push('### Calls that need no permission', '');
   for (const p of PERMISSION_FREE) out.push(`- **${p.action}** — ${p.why}`);
   out.push(

@@ -19,6 +19,7 @@ export const ID_PREFIXES = {
   request: 'req',
   cluster: 'cl',
   query: 'qry',
+  connection: 'con',
 } as const;
 
 /** A kind of id. */

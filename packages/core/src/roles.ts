@@ -33,6 +33,7 @@ export const WORKSPACE_PERMISSIONS = [
   'compute:start',
   'connections:read',
   'connections:manage',
+  'connections:use',
   'queries:run',
 ] as const;
 
@@ -71,7 +72,14 @@ const ORG_MATRIX: Readonly<Record<OrgRole, readonly OrgPermission[]>> = {
 
 const WORKSPACE_MATRIX: Readonly<Record<WorkspaceRole, readonly WorkspacePermission[]>> = {
   admin: WORKSPACE_PERMISSIONS,
-  member: ['workspace:read', 'compute:read', 'compute:start', 'connections:read', 'queries:run'],
+  member: [
+    'workspace:read',
+    'compute:read',
+    'compute:start',
+    'connections:read',
+    'connections:use',
+    'queries:run',
+  ],
 };
 
 /** What a service account may do in its workspace, at most (further narrowed by its scopes). */
@@ -80,6 +88,7 @@ export const SERVICE_ACCOUNT_PERMISSIONS: readonly WorkspacePermission[] = [
   'compute:read',
   'compute:start',
   'connections:read',
+  'connections:use',
   'queries:run',
 ];
 

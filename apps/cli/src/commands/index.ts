@@ -5,6 +5,7 @@
 import type { CliCommand } from '../cli-command.ts';
 import { auditCommand } from './audit.ts';
 import { computeCommand } from './compute.ts';
+import { connectionCommand } from './connection.ts';
 import { demoCommand } from './demo.ts';
 import { loginCommand } from './login.ts';
 import { orgCommand } from './org.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CliCommand[] = [
   workspaceCommand,
   serviceAccountCommand,
   computeCommand,
+  connectionCommand,
   auditCommand,
   demoCommand,
   platformInitCommand,

@@ -7,6 +7,8 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -32,6 +34,7 @@ export interface AwsClientFactory {
   s3(credentials?: AwsCredentials, region?: string): S3Client;
   ec2(credentials?: AwsCredentials, region?: string): EC2Client;
   cloudformation(credentials?: AwsCredentials, region?: string): CloudFormationClient;
+  kinesis(credentials?: AwsCredentials, region?: string): KinesisClient;
   /**
    * STS with the platform's base credentials, never its role: only the credential broker
    * uses it, to assume the platform role itself.
@@ -141,6 +144,14 @@ export function createAwsClientFactory(
     ec2: (c, r) => counted(new EC2Client(options(c, r)), 'ec2', counter),
     cloudformation: (c, r) =>
       counted(new CloudFormationClient(options(c, r)), 'cloudformation', counter),
+    // HTTP/1.1: the SDK's default HTTP/2 handler is needed only by SubscribeToShard, which
+    // ferry never calls, and not every Kinesis-compatible endpoint speaks HTTP/2.
+    kinesis: (c, r) =>
+      counted(
+        new KinesisClient({ ...options(c, r), requestHandler: new NodeHttpHandler() }),
+        'kinesis',
+        counter,
+      ),
     baseSts: (r) => counted(new STSClient(base(platform, r)), 'sts', counter),
   };
 }

@@ -57,6 +57,10 @@ export interface Config {
     querySweepEveryMs: number;
     /** How often old node logs and samples are purged (0: never). */
     telemetryPurgeEveryMs: number;
+    /** How often every data connection is re-tested (0: never). */
+    connectionRetestEveryMs: number;
+    /** How often secrets not under the primary secrets key are re-encrypted (0: never). */
+    secretsReencryptEveryMs: number;
   };
   compute: {
     /** Lowest idle timeout a cluster may ask for (10 in production; tests go lower). */
@@ -371,6 +375,22 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     path: 'jobs.telemetryPurgeEveryMs',
     env: 'FERRY_JOBS_TELEMETRY_PURGE_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: everyMs(86_400_000),
+    default: 3_600_000,
+  },
+  {
+    path: 'jobs.connectionRetestEveryMs',
+    env: 'FERRY_JOBS_CONNECTION_RETEST_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: everyMs(7 * 86_400_000),
+    default: 86_400_000,
+  },
+  {
+    path: 'jobs.secretsReencryptEveryMs',
+    env: 'FERRY_JOBS_SECRETS_REENCRYPT_EVERY_MS',
     flag: undefined,
     kind: 'int',
     schema: everyMs(86_400_000),

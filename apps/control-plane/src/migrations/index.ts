@@ -9,6 +9,7 @@ import { awsSetup } from './0003-aws-setup.ts';
 import { compute } from './0004-compute.ts';
 import { queries } from './0005-queries.ts';
 import { nodePublicIp } from './0006-node-public-ip.ts';
+import { connections } from './0007-connections.ts';
 
 export type { Migration } from './migration.ts';
 
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   compute,
   queries,
   nodePublicIp,
+  connections,
 ];

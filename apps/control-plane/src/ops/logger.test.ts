@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SECRET_PREFIXES } from '../identity/secret-token.ts';
 import { createLogCapture } from '../testing/log-capture.ts';
-import { createLogger, redactUrl, scrubSecrets } from './logger.ts';
+import { addLogSecret, createLogger, redactUrl, scrubSecrets } from './logger.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const token = (prefix: string): string => prefix + randomBytes(32).toString('base64url');
@@ -70,6 +70,21 @@ describe('the logger', () => {
     const text = capture.text();
     expect(text).toContain('/link?token=[Redacted]&n=[Redacted]');
     expect(text).not.toContain('plain-secret-value');
+  });
+
+  it('scrubs a secret learned at run time from the logger and its children', () => {
+    const capture = createLogCapture();
+    const log = createLogger({ level: 'info', destination: capture });
+    const child = log.child({ area: 'connections' });
+    const secret = randomBytes(30).toString('base64').slice(0, 40);
+    child.info(`before ${secret}`);
+    addLogSecret(log, secret);
+    child.info({ value: secret }, `after ${secret}`);
+    log.info(`root ${secret}`);
+    const lines = capture.text().trim().split('\n');
+    expect(lines[0]).toContain(secret);
+    expect(lines.slice(1).join('\n')).not.toContain(secret);
+    expect(lines.slice(1).join('\n')).toContain('after [Redacted]');
   });
 
   it('knows every token family the code mints', async () => {

@@ -120,13 +120,29 @@ export function scrubSecrets(line: string, secrets: readonly string[]): string {
     .replace(URL_PASSWORD, '$1[Redacted]@');
 }
 
+/** The secret values a logger scrubs; child loggers inherit it through their prototype. */
+const NEEDLES = Symbol('ferry.log.needles');
+
+/** A secret and its JSON-escaped form (short values would redact innocent text). */
+function needlesOf(secrets: readonly (string | undefined)[]): string[] {
+  return secrets
+    .filter((s): s is string => !!s && s.length >= 8)
+    .flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
+}
+
+/**
+ * Teaches the logger a secret learned at run time (e.g. a connection's access key, once
+ * decrypted): no later line holds it, whichever child logger writes it.
+ */
+export function addLogSecret(log: Logger, secret: string): void {
+  const needles = (log as unknown as Record<symbol, Set<string> | undefined>)[NEEDLES];
+  for (const n of needlesOf([secret])) needles?.add(n);
+}
+
 /** Creates the process logger. */
 export function createLogger(options: LoggerOptions): Logger {
-  // Short values would redact innocent text; real secrets are long.
-  const secrets = (options.secrets ?? []).filter((s): s is string => !!s && s.length >= 8);
-  // JSON-escaped forms too, in case a secret has characters JSON escapes.
-  const needles = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
-  return pino(
+  const needles = new Set(needlesOf(options.secrets ?? []));
+  const logger = pino(
     {
       level: options.level,
       base: { pid: process.pid },
@@ -134,8 +150,10 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
       serializers: { req: serializeRequest },
-      hooks: { streamWrite: (line) => scrubSecrets(line, needles) },
+      hooks: { streamWrite: (line) => scrubSecrets(line, [...needles]) },
     },
     options.destination ?? pino.destination({ sync: false }),
   );
+  Object.defineProperty(logger, NEEDLES, { value: needles });
+  return logger;
 }

@@ -75,6 +75,7 @@ describeEachBackend(
         clusterId: 'cl_00000000000000000000000000',
         queryId: 'qry_00000000000000000000000000',
         name: 'fuzz-manifest',
+        connectionName: 'fuzz-conn',
       });
     });
     afterAll(async () => {

@@ -65,6 +65,11 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     });
     const instanceId = await recordNode(resources, cluster);
     const queryId = await insertQuery(resources, cluster);
+    const connection = await owner.call('connections.create', {
+      params: { workspaceId: ws.body.id },
+      body: { ...(EXAMPLE_BODIES['connections.create'] as object), name: 'secret-conn' },
+    });
+    expect(connection.status, connection.raw).toBe(201);
     Object.assign(victim, {
       orgId: org.body.id,
       workspaceId: ws.body.id,
@@ -76,6 +81,8 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       name: manifest.body.name,
       instanceId,
       queryId,
+      connectionName: connection.body.name,
+      connectionId: connection.body.id,
     });
     victim.email = owner.email;
 
@@ -211,6 +218,14 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
         params: { workspaceId: victim.workspaceId!, queryId: victim.queryId! },
       });
       expect(query.body).toMatchObject({ state: 'Queued', revision: 0 });
+      const connection = await owner.call('connections.get', {
+        params: { workspaceId: victim.workspaceId!, connectionName: victim.connectionName! },
+      });
+      expect(connection.body).toMatchObject({
+        id: victim.connectionId,
+        state: 'Unverified',
+        auth: { kind: 'accessKeys', accessKeyIdHint: '…WALK' },
+      });
     },
   );
 

@@ -1,6 +1,10 @@
 /** A valid body for every route that takes one; tests start from these and break them. */
 import type { RouteName } from '@ferry/api';
 
+/** Access keys of the example connection bodies (well-formed, valid nowhere). */
+export const WALK_KEY_ID = 'AKIAWALKWALKWALKWALK';
+export const WALK_SECRET = 'walkWALKwalkWALKwalkWALKwalkWALKwalkWALK';
+
 export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
   'auth.setup': {
     token: 'ferry_setup_x',
@@ -71,6 +75,24 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
     actorId: 'usr_00000000000000000000000000',
   },
   'nodes.queries.head': { arrowIpcBase64: '', rows: 0, resultUrls: null },
+  'connections.prepare': {
+    target: { type: 's3', bucket: 'walk-bucket', prefix: 'events/', region: 'us-east-1' },
+  },
+  'connections.test': {
+    target: { type: 's3', bucket: 'walk-bucket', region: 'us-east-1' },
+    auth: { kind: 'accessKeys', accessKeyId: WALK_KEY_ID, secretAccessKey: WALK_SECRET },
+  },
+  'connections.create': {
+    name: 'walk-conn',
+    target: { type: 's3', bucket: 'walk-bucket', prefix: 'events/', region: 'us-east-1' },
+    auth: { kind: 'accessKeys', accessKeyId: WALK_KEY_ID, secretAccessKey: WALK_SECRET },
+    skipTest: true,
+  },
+  'connections.rotateKeys': {
+    accessKeyId: WALK_KEY_ID,
+    secretAccessKey: WALK_SECRET,
+    skipTest: true,
+  },
   'awsSetup.start': {
     region: 'us-east-1',
     network: { kind: 'new' },

@@ -21,10 +21,12 @@ import { EXAMPLE_BODIES } from './example-bodies.ts';
 const IDEMPOTENT = (Object.keys(contracts) as RouteName[]).filter(
   (n) => (contracts[n] as RouteContract).idempotent === true,
 );
-// Starting a cluster needs a workspace connected to AWS: it is refused (409) before any work
-// here. The end-to-end compute tests start clusters with keys. Submitting a query needs a
-// live proxy-mode cluster, which the walk records directly.
-const NEEDS_AWS = new Set<RouteName>(['compute.start']);
+// Starting a cluster needs a workspace connected to AWS, preparing a connection the
+// platform's principal (`ferry platform init`): both are refused (409) before any work here.
+// The end-to-end compute tests start clusters with keys, the connection tests prepare on
+// localcloud. Submitting a query needs a live proxy-mode cluster, which the walk records
+// directly.
+const NEEDS_AWS = new Set<RouteName>(['compute.start', 'connections.prepare']);
 // Rows that record requests rather than their work.
 const BOOKKEEPING = new Set(['audit_log', 'idempotency_keys', 'sessions', 'kysely_migration']);
 

@@ -4,6 +4,7 @@ import { auditRoutes } from './audit-routes.ts';
 import { awsSetupRoutes } from './aws-setup-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import { computeRoutes } from './compute-routes.ts';
+import { connectionRoutes } from './connection-routes.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { orgRoutes } from './org-routes.ts';
 import { queryRoutes } from './query-routes.ts';
@@ -19,6 +20,7 @@ export const apiRoutes: readonly AnyRouteDefinition[] = [
   ...auditRoutes,
   ...awsSetupRoutes,
   ...computeRoutes,
+  ...connectionRoutes,
   ...nodeRoutes,
   ...queryRoutes,
 ];

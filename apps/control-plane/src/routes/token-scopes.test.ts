@@ -97,6 +97,7 @@ describeEachBackend('token scopes on every route', (ctx) => {
       clusterId: cluster.id,
       name: 'scopes-manifest',
       queryId,
+      connectionName: 'scopes-conn',
     });
     serviceAccountWith = async (scopes) => {
       const created = await owner.call('serviceAccounts.create', {

@@ -21,6 +21,7 @@ export type * from './tenancy-tables.ts';
 export type * from './aws-setup-tables.ts';
 export type * from './compute-tables.ts';
 export type * from './query-tables.ts';
+export type * from './connection-tables.ts';
 
 /** The domain's tables by name. */
 export interface DomainTables {
