@@ -37,7 +37,9 @@ describe('the job catalog', () => {
       { name: 'compute.reap', interval_ms: c.compute.reapEveryMs },
       { name: 'compute.reconcile', interval_ms: c.compute.reconcileEveryMs },
       { name: 'compute.telemetry.purge', interval_ms: c.jobs.telemetryPurgeEveryMs },
+      { name: 'connections.retest', interval_ms: c.jobs.connectionRetestEveryMs },
       { name: 'queries.sweep', interval_ms: 7000 },
+      { name: 'secrets.reencrypt', interval_ms: c.jobs.secretsReencryptEveryMs },
     ]);
   });
 });

@@ -32,20 +32,4 @@ export {
   TlsPinError,
   VersionMismatchError,
 } from './errors.ts';
-export {
-  createConnection,
-  deleteConnection,
-  getConnection,
-  listConnections,
-  prepareConnection,
-  retestConnection,
-  rotateConnectionKeys,
-  testConnection,
-  type ConnectionAuthInput,
-  type ConnectionTargetInput,
-  type ConnectionTest,
-  type ConnectionsOptions,
-  type DataConnection,
-  type DataConnectionDetail,
-} from './connections.ts';
 export { FERRY_VERSION } from './versions.ts';
