@@ -5,6 +5,7 @@ import { workspaceRows } from '../compute/cluster-fixture.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { awsDb } from './aws-db.ts';
 import { answerPhoneHome, handlePhoneHome, type CustomResourceRequest } from './phone-home.ts';
+import { loadSetup, storeResult, type VerifyMode } from './verifier.ts';
 import { PHONE_HOME_RESOURCE_TYPE } from '@ferry/aws-template';
 
 let server: Server | undefined;
@@ -67,9 +68,13 @@ describeEachBackend('binding a workspace to the stack’s account', (ctx) => {
   const EXTERNAL_ID = `ferry-${'b'.repeat(43)}`;
   let workspaceId = '';
 
-  const phoneHome = (account: string, extra: Record<string, unknown> = {}) =>
+  const phoneHome = (
+    account: string,
+    extra: Record<string, unknown> = {},
+    RequestType: CustomResourceRequest['RequestType'] = 'Create',
+  ) =>
     handlePhoneHome(ctx().resources, {
-      RequestType: 'Create',
+      RequestType,
       ResponseURL: 'http://127.0.0.1:9/unused',
       StackId: `arn:aws:cloudformation:us-east-1:${account}:stack/ferry/1`,
       RequestId: 'r-1',
@@ -164,5 +169,77 @@ describeEachBackend('binding a workspace to the stack’s account', (ctx) => {
       .where('workspace_id', '=', workspaceId)
       .executeTakeFirstOrThrow();
     expect(setup.status).toBe('connected');
+  });
+
+  it('a verification that ends after the stack was deleted leaves the workspace disconnected', async () => {
+    const { resources } = ctx();
+    const status = async () =>
+      (
+        await awsDb(resources.db)
+          .selectFrom('aws_setups')
+          .select('status')
+          .where('workspace_id', '=', workspaceId)
+          .executeTakeFirstOrThrow()
+      ).status;
+    const passing = [
+      {
+        name: 'UserInitiated: ec2:DescribeImages',
+        role: 'UserInitiated',
+        outcome: 'pass' as const,
+        awsErrorCode: null,
+        message: 'allowed',
+        fixHint: null,
+      },
+    ];
+    // Each mode's checks start on the connected setup; the stack is deleted while they run.
+    for (const mode of ['auto', 'manual', 'drift'] satisfies VerifyMode[]) {
+      expect((await phoneHome('111111111111', { Stage: 'Connected' })).status).toBe('SUCCESS');
+      await resources.db
+        .updateTable('workspaces')
+        .set({ state: 'Active' })
+        .where('id', '=', workspaceId)
+        .execute();
+      const verifying = await loadSetup(resources, workspaceId);
+      await phoneHome('111111111111', { Stage: 'Connected' }, 'Delete');
+      expect(await status()).toBe('disconnected');
+      await storeResult(resources, verifying, { checks: passing, startedAt: new Date() }, mode);
+      expect(await status(), mode).toBe('disconnected');
+      const ws = await resources.db
+        .selectFrom('workspaces')
+        .select('state')
+        .where('id', '=', workspaceId)
+        .executeTakeFirstOrThrow();
+      expect(ws.state, mode).toBe('Failed');
+    }
+  });
+
+  it('a verification that started before the stored one does not overwrite it', async () => {
+    const { resources } = ctx();
+    expect((await phoneHome('111111111111', { Stage: 'Connected' })).status).toBe('SUCCESS');
+    const setup = await loadSetup(resources, workspaceId);
+    const check = (outcome: 'pass' | 'fail') => ({
+      name: 'Unattended: AssumeRole with a wrong external ID is refused',
+      role: 'Unattended',
+      outcome,
+      awsErrorCode: null,
+      message: outcome,
+      fixHint: null,
+    });
+    const older = new Date(Date.now() - 5000);
+    // The newer checks (passing) land first; the older ones (failing) come back later.
+    await storeResult(
+      resources,
+      setup,
+      { checks: [check('pass')], startedAt: new Date() },
+      'manual',
+    );
+    await storeResult(resources, setup, { checks: [check('fail')], startedAt: older }, 'drift');
+    const stored = await awsDb(resources.db)
+      .selectFrom('aws_setups')
+      .select(['status', 'checks'])
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirstOrThrow();
+    expect(stored.status).toBe('active');
+    expect(JSON.stringify(stored.checks)).not.toContain('"fail"');
   });
 });

@@ -51,7 +51,7 @@ export const CONFUSED_DEPUTY_MESSAGE = 'trust policy does not enforce the extern
 /** Prefix of the verifier's marker objects in the Worker's bucket. */
 export const MARKER_PREFIX = 'ferry-verify/';
 
-interface SetupForVerify {
+export interface SetupForVerify {
   workspaceId: string;
   orgId: string;
   externalId: string;
@@ -59,7 +59,7 @@ interface SetupForVerify {
   region: string;
   outputs: Record<string, unknown>;
   workerBuckets: string[];
-  connectedAt: Date | null;
+  connectedAt: Date;
 }
 
 const ROLE_OUTPUT: Record<CustomerRole, string> = {
@@ -72,7 +72,10 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const list = (v: unknown): string[] =>
   Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? v.split(',') : [];
 
-async function loadSetup(resources: Resources, workspaceId: string): Promise<SetupForVerify> {
+export async function loadSetup(
+  resources: Resources,
+  workspaceId: string,
+): Promise<SetupForVerify> {
   const row = await awsDb(resources.db)
     .selectFrom('aws_setups')
     .selectAll()
@@ -382,7 +385,7 @@ async function s3MustDenyProbe(
   if (action === 's3:ListBucket') {
     await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 }));
   } else if (action === 's3:PutObject') {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '', ContentLength: 0 }));
   } else {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     await out.Body?.transformToString();
@@ -472,29 +475,42 @@ export async function verifyWorkspace(
       .execute();
   }
   let checks: AwsSetupCheckRecord[];
+  let startedAt: Date;
   for (;;) {
     const fresh = options.mode === 'auto';
+    startedAt = resources.clock.now();
     checks = await runChecks(resources, setup, {
       actor: options.actor,
       freshRoles: fresh,
       platformPrincipal,
     });
     const failing = checks.some((c) => c.outcome === 'fail');
-    const sinceConnected = resources.clock.now().getTime() - (setup.connectedAt?.getTime() ?? 0);
+    const sinceConnected = resources.clock.now().getTime() - setup.connectedAt.getTime();
     if (!failing || !fresh || sinceConnected + timings.verifyRetryMs > timings.propagationWindowMs)
       break;
     await resources.clock.sleep(timings.verifyRetryMs, options.signal);
   }
-  await storeResult(resources, workspaceId, checks, options.mode);
+  await storeResult(resources, setup, { checks, startedAt }, options.mode);
   return checks;
 }
 
-async function storeResult(
+/** What a verification may overwrite: never a setup that is pending or disconnected. */
+const VERIFIABLE = ['connected', 'verifying', 'active', 'degraded', 'failed'] as const;
+
+/**
+ * Stores a verification's result, only if the setup is still the one it verified and no
+ * verification that started later has stored its own: a stack deleted, re-connected or a
+ * setup restarted while the checks ran, or a newer result, wins over this one.
+ * `verified_at` is when the stored checks started.
+ */
+export async function storeResult(
   resources: Resources,
-  workspaceId: string,
-  checks: AwsSetupCheckRecord[],
+  setup: SetupForVerify,
+  result: { checks: AwsSetupCheckRecord[]; startedAt: Date },
   mode: VerifyMode,
 ): Promise<void> {
+  const { workspaceId } = setup;
+  const { checks, startedAt } = result;
   const now = resources.clock.now();
   const failing = checks.filter((c) => c.outcome === 'fail');
   const ws = await resources.db
@@ -505,18 +521,23 @@ async function storeResult(
   const wasActive = ws?.state === 'Active' || ws?.state === 'Degraded';
   const status =
     failing.length === 0 ? 'active' : wasActive || mode === 'drift' ? 'degraded' : 'failed';
-  await awsDb(resources.db)
+  const stored = await awsDb(resources.db)
     .updateTable('aws_setups')
     .set({
       status,
       checks: JSON.stringify(checks),
       reason:
         failing.length === 0 ? null : failing.map((c) => `${c.name}: ${c.message}`).join('; '),
-      verified_at: now,
+      verified_at: startedAt,
       updated_at: now,
     })
     .where('workspace_id', '=', workspaceId)
-    .execute();
+    .where('external_id', '=', setup.externalId)
+    .where('connected_at', '=', setup.connectedAt)
+    .where('status', 'in', VERIFIABLE)
+    .where((eb) => eb.or([eb('verified_at', 'is', null), eb('verified_at', '<', startedAt)]))
+    .executeTakeFirst();
+  if (stored.numUpdatedRows === 0n) return;
   if (status === 'active') {
     if (ws?.state === 'Failed') await moveWorkspace(resources, workspaceId, 'Pending', now);
     await moveWorkspace(resources, workspaceId, 'Active', now);
