@@ -52,7 +52,7 @@ function report(over: Record<string, unknown>) {
   };
 }
 
-describeEachBackend('node query routes', (ctx) => {
+describeEachBackend('node query routes', (ctx, backend) => {
   let app: FastifyInstance;
   let owner: TestCaller;
   let orgId: string;
@@ -389,34 +389,32 @@ describeEachBackend('node query routes', (ctx) => {
     expect(still.body.state).toBe('Running');
   });
 
-  it('a submission on another replica wakes the poll within a second (PostgreSQL)', async (t) => {
-    const current = ctx();
-    if (current.backend !== 'postgres') {
-      t.skip();
-      return;
-    }
-    const replica = await createTestBackend('postgres', { databaseUrl: current.databaseUrl! });
-    const other = await createApp(replica.resources);
-    try {
-      const n = await node('proxy');
-      // Let the other replica's listener connect first.
-      await new Promise((r) => setTimeout(r, 500));
-      const polled = n.call('nodes.work', { query: { waitSeconds: 20 } });
-      await new Promise((r) => setTimeout(r, 300));
-      const t0 = Date.now();
-      const submitted = await injectCall(other, 'queries.submit', owner.headers, {
-        params: { workspaceId, clusterId: n.clusterId },
-        body: { envelope: ENVELOPE },
-      });
-      expect(submitted.status, submitted.raw).toBe(201);
-      const work = await polled;
-      expect(Date.now() - t0).toBeLessThan(1000);
-      expect(work.body.queries.map((q: { queryId: string }) => q.queryId)).toEqual([
-        submitted.body.id,
-      ]);
-    } finally {
-      await other.close();
-      await replica.close();
-    }
-  });
+  // Replicas share a database only on PostgreSQL: PGlite has one process.
+  if (backend === 'postgres')
+    it('a submission on another replica wakes the poll within a second', async () => {
+      const current = ctx();
+      const replica = await createTestBackend('postgres', { databaseUrl: current.databaseUrl! });
+      const other = await createApp(replica.resources);
+      try {
+        const n = await node('proxy');
+        // Let the other replica's listener connect first.
+        await new Promise((r) => setTimeout(r, 500));
+        const polled = n.call('nodes.work', { query: { waitSeconds: 20 } });
+        await new Promise((r) => setTimeout(r, 300));
+        const t0 = Date.now();
+        const submitted = await injectCall(other, 'queries.submit', owner.headers, {
+          params: { workspaceId, clusterId: n.clusterId },
+          body: { envelope: ENVELOPE },
+        });
+        expect(submitted.status, submitted.raw).toBe(201);
+        const work = await polled;
+        expect(Date.now() - t0).toBeLessThan(1000);
+        expect(work.body.queries.map((q: { queryId: string }) => q.queryId)).toEqual([
+          submitted.body.id,
+        ]);
+      } finally {
+        await other.close();
+        await replica.close();
+      }
+    });
 });

@@ -142,11 +142,12 @@ export async function createTestBackend(
 /**
  * Declares `suite` once per backend (`name [pglite]`, `name [postgres]`). `ctx()` returns the
  * backend's resources inside tests and hooks; they are opened before the suite's tests
- * and closed after them.
+ * and closed after them. A test that applies to one backend only is declared for it alone
+ * (`backend`), never skipped.
  */
 export function describeEachBackend(
   name: string,
-  suite: (ctx: () => TestBackend) => void,
+  suite: (ctx: () => TestBackend, backend: BackendName) => void,
   options: TestBackendOptions = {},
 ): void {
   for (const backend of BACKENDS) {
@@ -163,7 +164,7 @@ export function describeEachBackend(
       suite(() => {
         if (!current) throw new Error(`${backend} backend is not open (use ctx() inside tests)`);
         return current;
-      });
+      }, backend);
     });
   }
 }
