@@ -21,28 +21,19 @@
  * The seed is printed; `FERRY_CRASH_SEED=<n>` replays a run's choices (not its timing).
  * Nodes run `sleep` (no worker), so clusters stay Starting — enough for launch and stop.
  */
-import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { createResources, type OwnedResources } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeDb } from '../../apps/control-plane/src/compute/compute-db.ts';
 import { reconcileJob } from '../../apps/control-plane/src/compute/compute-job-types.ts';
-import { usePostgresServer } from '../../apps/control-plane/src/testing/backends.ts';
 import {
-  createTestDatabase,
-  dropTestDatabase,
-  freePort,
-  type PostgresServerInfo,
-} from '../../apps/control-plane/src/testing/postgres-server.ts';
-import {
-  startConnectedWorkspace,
+  LIVE_EC2_STATES as ACTIVE_EC2,
+  until as poll,
   type CloudInstance,
   type ConnectedWorkspace,
 } from './fixtures/connected-workspace.ts';
-import { spawnServer, type ServerProcess } from './fixtures/server-process.ts';
+import { handOverToServer, type ServerHandover } from './fixtures/server-handover.ts';
 import { WORKER_BUNDLE_DIR } from './fixtures/worker-bundle.ts';
 
 const STARTS = 36;
@@ -52,7 +43,6 @@ const MIN_KILLS = 4;
 const MAX_KILLS = 6;
 const LIVE = new Set(['Starting', 'Idle', 'Busy']);
 /** EC2 states in which an instance still exists as a machine (not leaving, not gone). */
-const ACTIVE_EC2 = new Set(['pending', 'running', 'stopping', 'stopped']);
 const PASSWORD = 'correct horse battery staple';
 
 interface ClusterView {
@@ -86,20 +76,11 @@ const tagsOf = (i: CloudInstance): Record<string, string> =>
 const seed = Number(process.env['FERRY_CRASH_SEED'] ?? randomInt(2 ** 31));
 const rng = seededRandom(seed);
 
-let pgServer: PostgresServerInfo;
-let databaseUrl = '';
+let world: ServerHandover | undefined;
 let fx: ConnectedWorkspace | undefined;
 let db: OwnedResources | undefined;
-let server: ServerProcess | undefined;
-let dataDir = '';
 let port = 0;
-let serverEnv: Record<string, string> = {};
 let session = { cookie: '', csrf: '' };
-
-async function startServer(): Promise<ServerProcess> {
-  server = await spawnServer({ port, databaseUrl, dataDir, env: serverEnv });
-  return server;
-}
 
 /** Requests in flight right now: the killer waits for one to kill the process under it. */
 let inFlight = 0;
@@ -169,56 +150,31 @@ async function listClusters(workspaceId: string): Promise<ClusterView[]> {
   return out;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> =>
+  poll(what, fn, ms, 250);
 
 beforeAll(async () => {
   console.log(`compute-crash: seed ${seed} (replay with FERRY_CRASH_SEED=${seed})`);
-  pgServer = await usePostgresServer();
-  databaseUrl = await createTestDatabase(pgServer);
-  const secretsKey = randomBytes(32).toString('base64');
   // The workspace is connected by an in-process control plane on the same database; then
   // that one stops and the process under test takes over.
-  fx = await startConnectedWorkspace({
-    ec2: { pendingMs: 200, shuttingDownMs: 300, killGraceMs: 300 },
-    compute: { workerCommand: 'sleep 600' },
-    configure: (config) => {
-      config.database.url = databaseUrl;
-      config.secretsKey = secretsKey;
+  world = await handOverToServer({
+    workspace: {
+      ec2: { pendingMs: 200, shuttingDownMs: 300, killGraceMs: 300 },
+      compute: { workerCommand: 'sleep 600' },
+    },
+    env: {
+      FERRY_JOBS_CONCURRENCY: '8',
+      FERRY_COMPUTE_WORKER_COMMAND: 'sleep 600',
+      FERRY_COMPUTE_WORKER_BUNDLE_DIR: WORKER_BUNDLE_DIR,
+      FERRY_COMPUTE_RECONCILE_EVERY_MS: '3000',
+      FERRY_COMPUTE_LAUNCH_GRACE_MS: '5000',
     },
   });
-  await fx.controlPlane.stop();
+  fx = world.fx;
+  port = world.port;
   progress('workspace connected; starting ferry server');
   db = await createResources({ ...fx.config, jobs: { ...fx.config.jobs, enabled: false } });
-
-  dataDir = await mkdtemp(join(tmpdir(), 'ferry-crash-'));
-  port = await freePort();
-  serverEnv = {
-    FERRY_SECRETS_KEY: secretsKey,
-    FERRY_AWS_REGION: 'us-east-1',
-    FERRY_AWS_ENDPOINT_URL: fx.cloud.url,
-    FERRY_AWS_ACCESS_KEY_ID: fx.platform.accessKeyId,
-    FERRY_AWS_SECRET_ACCESS_KEY: fx.platform.secretAccessKey,
-    FERRY_LOG_LEVEL: 'warn',
-    FERRY_RATE_LIMIT_PER_MINUTE: '100000',
-    FERRY_JOBS_POLL_INTERVAL_MS: '100',
-    FERRY_JOBS_CONCURRENCY: '8',
-    FERRY_JOBS_SHUTDOWN_GRACE_MS: '2000',
-    FERRY_COMPUTE_WORKER_COMMAND: 'sleep 600',
-    FERRY_COMPUTE_WORKER_BUNDLE_DIR: WORKER_BUNDLE_DIR,
-    FERRY_COMPUTE_MIN_IDLE_TIMEOUT_MINS: '1',
-    FERRY_COMPUTE_HEARTBEAT_SECONDS: '1',
-    FERRY_COMPUTE_RECONCILE_EVERY_MS: '3000',
-    FERRY_COMPUTE_LAUNCH_GRACE_MS: '5000',
-  };
-  await startServer();
+  await world.start();
   const login = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -234,7 +190,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Leave nothing running: stop what is live through the API, then make sure as the customer.
-  if (fx && server) {
+  if (fx && world?.server) {
     try {
       for (const c of await listClusters(fx.workspaceId)) {
         if (LIVE.has(c.state))
@@ -250,7 +206,7 @@ afterAll(async () => {
       console.error('compute-crash cleanup through the API failed:', err);
     }
   }
-  await server?.stop();
+  await world?.server?.stop();
   await db?.close();
   if (fx) {
     const left = (await fx.instances()).filter((i) => ACTIVE_EC2.has(i.state));
@@ -264,10 +220,8 @@ afterAll(async () => {
         30_000,
       ).catch(() => undefined);
     }
-    await fx.stop();
   }
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  if (databaseUrl) await dropTestDatabase(pgServer, databaseUrl);
+  await world?.close();
 }, 120_000);
 
 describe('compute survives SIGKILL of the control plane', () => {
@@ -341,13 +295,13 @@ describe('compute survives SIGKILL of the control plane', () => {
         if (inFlight > 0) killsDuringRequests++;
         if (jobs > 0 || (await runningJobs()) > 0) killsDuringJobs++;
         const at = Date.now();
-        await server!.kill();
+        await world!.server!.kill();
         kills.push(at);
         progress(
           `killed the control plane (${kills.length}); ${STARTS - startsLeft} starts, ${STOPS - stopsLeft} stops issued`,
         );
         await sleep(rng() * 400);
-        await startServer();
+        await world!.start();
       }
     };
 

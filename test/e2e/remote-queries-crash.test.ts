@@ -6,26 +6,10 @@
  * SIGKILLed mid-query ends it Failed with the node's loss as the reason. At the end no
  * query of the workspace is Queued or Running.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ComputeContext, remote } from '@ferry/sdk';
 import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { usePostgresServer } from '../../apps/control-plane/src/testing/backends.ts';
-import {
-  createTestDatabase,
-  dropTestDatabase,
-  freePort,
-  type PostgresServerInfo,
-} from '../../apps/control-plane/src/testing/postgres-server.ts';
-import {
-  startConnectedWorkspace,
-  until,
-  workerCommand,
-  type ConnectedWorkspace,
-} from './fixtures/connected-workspace.ts';
+import { LIVE_EC2_STATES, until, workerCommand } from './fixtures/connected-workspace.ts';
 import {
   commandLine,
   cpuTicks,
@@ -33,26 +17,16 @@ import {
   queryToken,
   writeQueryData,
 } from './fixtures/query-helpers.ts';
-import { spawnServer, type ServerProcess } from './fixtures/server-process.ts';
+import { handOverToServer, type ServerHandover } from './fixtures/server-handover.ts';
 
-const ACTIVE_EC2 = new Set(['pending', 'running', 'stopping', 'stopped']);
 const began = Date.now();
 const progress = (line: string) =>
   console.log(`remote-queries-crash +${((Date.now() - began) / 1000).toFixed(1)}s: ${line}`);
 
-let pgServer: PostgresServerInfo;
-let databaseUrl = '';
-let fx: ConnectedWorkspace | undefined;
-let server: ServerProcess | undefined;
-let dataDir = '';
+let world: ServerHandover | undefined;
 let port = 0;
-let serverEnv: Record<string, string> = {};
 let token = '';
 let trips = '';
-
-async function startServer(): Promise<void> {
-  server = await spawnServer({ port, databaseUrl, dataDir, env: serverEnv });
-}
 
 /** Calls the API with the token (the process may be down: the caller retries). */
 async function api<T>(method: string, path: string): Promise<{ status: number; body: T }> {
@@ -70,7 +44,11 @@ interface QueryView {
   error: { code: string; message: string } | null;
 }
 
-const sdkOptions = () => ({ url: `http://127.0.0.1:${port}`, token, workspace: fx!.workspaceId });
+const sdkOptions = () => ({
+  url: `http://127.0.0.1:${port}`,
+  token,
+  workspace: world!.fx.workspaceId,
+});
 
 /** A plan that would take minutes of CPU (a 4·10¹⁰-row cross join). */
 const longPlan = () => {
@@ -86,7 +64,7 @@ async function waitFinished(queryId: string, timeoutMs: number): Promise<QueryVi
     async () => {
       const res = await api<QueryView>(
         'GET',
-        `/api/v1/workspaces/${fx!.workspaceId}/queries/${queryId}/wait?waitSeconds=5`,
+        `/api/v1/workspaces/${world!.fx.workspaceId}/queries/${queryId}/wait?waitSeconds=5`,
       ).catch(() => undefined);
       return res?.status === 200 && !['Queued', 'Running'].includes(res.body.state)
         ? res.body
@@ -98,43 +76,25 @@ async function waitFinished(queryId: string, timeoutMs: number): Promise<QueryVi
 }
 
 beforeAll(async () => {
-  pgServer = await usePostgresServer();
-  databaseUrl = await createTestDatabase(pgServer);
-  const secretsKey = randomBytes(32).toString('base64');
-  // Connected by an in-process control plane on the same database, which then hands over.
-  fx = await startConnectedWorkspace({
-    configure: (config) => {
-      config.database.url = databaseUrl;
-      config.secretsKey = secretsKey;
+  world = await handOverToServer({
+    before: async (fx) => {
+      trips = (await writeQueryData(fx)).trips;
+      token = await queryToken(fx);
+    },
+    env: {
+      FERRY_COMPUTE_WORKER_COMMAND: workerCommand(),
+      FERRY_COMPUTE_RECONCILE_EVERY_MS: '2000',
+      FERRY_COMPUTE_LAUNCH_GRACE_MS: '30000',
     },
   });
-  trips = (await writeQueryData(fx)).trips;
-  token = await queryToken(fx);
-  await fx.controlPlane.stop();
-  dataDir = await mkdtemp(join(tmpdir(), 'ferry-query-crash-'));
-  port = await freePort();
-  serverEnv = {
-    FERRY_SECRETS_KEY: secretsKey,
-    FERRY_AWS_REGION: 'us-east-1',
-    FERRY_AWS_ENDPOINT_URL: fx.cloud.url,
-    FERRY_AWS_ACCESS_KEY_ID: fx.platform.accessKeyId,
-    FERRY_AWS_SECRET_ACCESS_KEY: fx.platform.secretAccessKey,
-    FERRY_LOG_LEVEL: 'warn',
-    FERRY_RATE_LIMIT_PER_MINUTE: '100000',
-    FERRY_JOBS_POLL_INTERVAL_MS: '100',
-    FERRY_JOBS_SHUTDOWN_GRACE_MS: '2000',
-    FERRY_COMPUTE_WORKER_COMMAND: workerCommand(),
-    FERRY_COMPUTE_MIN_IDLE_TIMEOUT_MINS: '1',
-    FERRY_COMPUTE_HEARTBEAT_SECONDS: '1',
-    FERRY_COMPUTE_RECONCILE_EVERY_MS: '2000',
-    FERRY_COMPUTE_LAUNCH_GRACE_MS: '30000',
-  };
-  await startServer();
+  port = world.port;
+  await world.start();
   progress('ferry server started');
 }, 240_000);
 
 afterAll(async () => {
-  if (fx && server) {
+  const fx = world?.fx;
+  if (fx && world?.server) {
     try {
       const list = await api<{ items: { id: string; state: string }[] }>(
         'GET',
@@ -149,17 +109,14 @@ afterAll(async () => {
       await until(
         'every instance to terminate',
         async () =>
-          (await fx!.instances()).every((i) => !ACTIVE_EC2.has(i.state)) ? true : undefined,
+          (await fx.instances()).every((i) => !LIVE_EC2_STATES.has(i.state)) ? true : undefined,
         60_000,
       );
     } catch (err) {
       console.error('remote-queries-crash cleanup failed:', err);
     }
   }
-  await server?.stop();
-  await fx?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  if (databaseUrl) await dropTestDatabase(pgServer, databaseUrl);
+  await world?.close();
   progress('stopped');
 }, 120_000);
 
@@ -182,13 +139,13 @@ describe('a query whose control plane or worker dies', () => {
       async () => ((await handle.status()).state === 'Running' ? true : undefined),
       30_000,
     );
-    await server!.kill();
+    await world!.server!.kill();
     progress('control plane killed mid-query');
     // The worker ends the query (its timeout) while the control plane is down.
     const seen = await handle.wait({ timeoutSeconds: 30 });
     expect(seen.state).toBe('Failed');
     await new Promise((r) => setTimeout(r, 2000));
-    await startServer();
+    await world!.start();
     progress('control plane started again');
     const done = await waitFinished(id, 60_000);
     expect(done.state).toBe('Failed');
@@ -209,7 +166,7 @@ describe('a query whose control plane or worker dies', () => {
       async () => {
         const res = await api<QueryView>(
           'GET',
-          `/api/v1/workspaces/${fx!.workspaceId}/queries/${id}`,
+          `/api/v1/workspaces/${world!.fx.workspaceId}/queries/${id}`,
         );
         return res.body.state === 'Running' ? true : undefined;
       },
@@ -217,7 +174,7 @@ describe('a query whose control plane or worker dies', () => {
     );
     const status = await ctx.status();
     const instanceId = status.nodes[0]?.instanceId;
-    const inst = (await fx!.instances()).find((i) => i.instanceId === instanceId);
+    const inst = (await world!.fx.instances()).find((i) => i.instanceId === instanceId);
     // The instance's process is the worker (its user-data runs it in place).
     const pid = inst?.pid ?? -1;
     expect(commandLine(pid)).toContain('apps/worker/src/main.ts');
@@ -242,7 +199,7 @@ describe('a query whose control plane or worker dies', () => {
 
     const left = await api<{ items: QueryView[] }>(
       'GET',
-      `/api/v1/workspaces/${fx!.workspaceId}/queries?state=Queued,Running&limit=100`,
+      `/api/v1/workspaces/${world!.fx.workspaceId}/queries?state=Queued,Running&limit=100`,
     );
     expect(left.body.items).toEqual([]);
   }, 180_000);
