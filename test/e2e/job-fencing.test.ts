@@ -5,7 +5,7 @@
  * the same process), and exactly one run writes its result and settles. On both backends.
  */
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { start as startCloud, type LocalCloud } from '@ferry/localcloud';
+import { startLocalCloudHarness, type LocalCloudHarness } from '@ferry/localcloud/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -19,24 +19,12 @@ import {
 } from '../../apps/control-plane/src/testing/fixtures/refuse-renewals.ts';
 
 const REGION = 'us-east-1';
-let cloud: LocalCloud;
+let cloud: LocalCloudHarness;
 let ec2: EC2Client;
 
 beforeAll(async () => {
-  cloud = await startCloud({ port: 0, logLevel: 'warn' });
-  const res = await fetch(`${cloud.url}/_localcloud/accounts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'customer' }),
-  });
-  expect(res.status).toBe(201);
-  const admin = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
-  ec2 = new EC2Client({
-    endpoint: cloud.url,
-    region: REGION,
-    credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
-    maxAttempts: 1,
-  });
+  cloud = await startLocalCloudHarness({ logLevel: 'warn' });
+  ec2 = new EC2Client(cloud.clientConfig(await cloud.createAccount('customer'), REGION));
 }, 60_000);
 
 afterAll(async () => {

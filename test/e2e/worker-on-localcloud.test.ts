@@ -21,7 +21,7 @@ import {
   IAMClient,
 } from '@aws-sdk/client-iam';
 import { newId, workerBundleFile, workerUserData, type WorkerBundlePin } from '@ferry/core';
-import { start as startCloud, type LocalCloud } from '@ferry/localcloud';
+import { startLocalCloudHarness, type LocalCloudHarness } from '@ferry/localcloud/testing';
 import { startNodeRoutesServer, type NodeRoutesServer } from '@ferry/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testWorkerBundles } from './fixtures/worker-bundle.ts';
@@ -30,7 +30,7 @@ const REGION = 'us-east-1';
 /** One idle-timeout minute of the agent lasts this many seconds here. */
 const MINUTE_SECONDS = 3;
 
-let cloud: LocalCloud;
+let cloud: LocalCloudHarness;
 let ec2: EC2Client;
 let iam: IAMClient;
 let pin: WorkerBundlePin;
@@ -107,20 +107,8 @@ beforeAll(async () => {
     const file = workerBundleFile(pin.version, arch as keyof typeof pin.architectures);
     bundles[file] = (await store.find(file)) ?? '';
   }
-  cloud = await startCloud({ port: 0, logLevel: 'warn' });
-  const res = await fetch(`${cloud.url}/_localcloud/accounts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'customer' }),
-  });
-  expect(res.status).toBe(201);
-  const admin = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
-  const config = {
-    endpoint: cloud.url,
-    region: REGION,
-    credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
-    maxAttempts: 1,
-  };
+  cloud = await startLocalCloudHarness({ logLevel: 'warn' });
+  const config = cloud.clientConfig(await cloud.createAccount('customer'), REGION);
   ec2 = new EC2Client(config);
   iam = new IAMClient(config);
   // The node's role: only EC2 may assume it. The agent needs no permission to end itself.

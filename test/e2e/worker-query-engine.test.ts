@@ -10,7 +10,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { start as startCloud, type LocalCloud } from '@ferry/localcloud';
+import { startLocalCloudHarness, type LocalCloudHarness } from '@ferry/localcloud/testing';
 import {
   createExecutorPool,
   createQueryEngine,
@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const REGION = 'us-east-1';
 const POLARS = '0.26.1';
 const FERRY = '0.1.0';
-let cloud: LocalCloud;
+let cloud: LocalCloudHarness;
 let engine: QueryEngine;
 let creds: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
 let adminS3: S3Client;
@@ -46,24 +46,8 @@ async function runToEnd(e: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  cloud = await startCloud({ port: 0, logLevel: 'warn' });
-  const res = await fetch(`${cloud.url}/_localcloud/accounts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'customer' }),
-  });
-  const admin = (await res.json()) as {
-    accessKeyId: string;
-    secretAccessKey: string;
-    accountId?: string;
-  };
-  const config = {
-    endpoint: cloud.url,
-    region: REGION,
-    credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
-    forcePathStyle: true,
-    maxAttempts: 1,
-  };
+  cloud = await startLocalCloudHarness({ logLevel: 'warn' });
+  const config = cloud.clientConfig(await cloud.createAccount('customer'), REGION);
   adminS3 = new S3Client(config);
   for (const b of ['acme-data', 'acme-results', 'acme-secret'])
     await adminS3.send(new CreateBucketCommand({ Bucket: b }));
