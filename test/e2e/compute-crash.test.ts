@@ -28,7 +28,6 @@ import { join } from 'node:path';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { createResources, type OwnedResources } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeDb } from '../../apps/control-plane/src/compute/compute-db.ts';
 import { reconcileJob } from '../../apps/control-plane/src/compute/compute-job-types.ts';
 import { usePostgresServer } from '../../apps/control-plane/src/testing/backends.ts';
 import {
@@ -426,7 +425,7 @@ describe('compute survives SIGKILL of the control plane', () => {
     // At most one fleet ever per launch attempt of a cluster (terminated instances included).
     const attempts = new Map(
       (
-        await computeDb(db!.resources.db)
+        await db!.resources.db
           .selectFrom('clusters')
           .select(['id', 'launch_attempt'])
           .execute()

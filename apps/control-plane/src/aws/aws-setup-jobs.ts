@@ -5,7 +5,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { jobEntry } from '../jobs/job-catalog.ts';
 import type { Resources } from '../resources.ts';
-import { awsDb } from './aws-db.ts';
 import { awsServices } from './aws-services.ts';
 import { driftJob, phoneHomeJob, verifyJob } from './aws-job-types.ts';
 import { answerPhoneHome, handlePhoneHome, parsePhoneHome } from './phone-home.ts';
@@ -74,7 +73,7 @@ export async function consumePhoneHome(
 
 /** Re-verifies every connected workspace; returns how many were checked. */
 export async function checkDrift(resources: Resources, signal?: AbortSignal): Promise<number> {
-  const rows = await awsDb(resources.db)
+  const rows = await resources.db
     .selectFrom('aws_setups')
     .select('workspace_id')
     .where('status', 'in', ['active', 'degraded'])

@@ -18,7 +18,6 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ConflictError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsClientFactory } from './aws-clients.ts';
-import { awsDb } from './aws-db.ts';
 import { awsServices } from './aws-services.ts';
 
 /** Names of the platform's resources. */
@@ -213,7 +212,7 @@ export async function savePlatform(
     template_bucket: p.templateBucket,
     updated_at: resources.clock.now(),
   };
-  await awsDb(resources.db)
+  await resources.db
     .insertInto('aws_platform')
     .values(row)
     .onConflict((oc) => oc.column('id').doUpdateSet(row))
@@ -222,7 +221,7 @@ export async function savePlatform(
 
 /** What `initPlatform` recorded, or an error telling the operator to run it. */
 export async function loadPlatform(resources: Pick<Resources, 'db'>): Promise<PlatformAws> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_platform')
     .selectAll()
     .where('id', '=', 'default')

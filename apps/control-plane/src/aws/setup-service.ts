@@ -15,7 +15,6 @@ import type {
 } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { setWorkspaceState } from '../workspaces/workspaces.ts';
-import { awsDb } from './aws-db.ts';
 import { awsServices } from './aws-services.ts';
 import { loadPlatform } from './platform-init.ts';
 import {
@@ -72,7 +71,7 @@ export async function startAwsSetup(
 ): Promise<StartedAwsSetup> {
   const { clients } = awsServices(resources);
   const platform = await loadPlatform(resources);
-  const db = awsDb(resources.db);
+  const db = resources.db;
   const externalId = newExternalId();
   const linkToken = `ferry_setup_${randomBytes(24).toString('base64url')}`;
   const linkExpires = new Date(input.now.getTime() + awsServices(resources).options.setupLinkTtlMs);
@@ -195,7 +194,7 @@ export async function getAwsSetup(
   resources: Resources,
   workspaceId: string,
 ): Promise<AwsSetupView> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .innerJoin('workspaces', 'workspaces.id', 'aws_setups.workspace_id')
     .selectAll('aws_setups')
@@ -250,7 +249,7 @@ export async function setupFromLink(
   token: string,
   now: Date,
 ): Promise<SetupInstructions> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .select(['request', 'setup_link_expires_at'])
     .where('setup_link_hash', '=', hashToken(token))

@@ -11,7 +11,6 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConflictError, NotFoundError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
-import { awsDb } from './aws-db.ts';
 import { awsServices } from './aws-services.ts';
 import { loadPlatform } from './platform-init.ts';
 import {
@@ -133,7 +132,7 @@ export async function stackUpdate(
   resources: Resources,
   workspaceId: string,
 ): Promise<StackUpdateView> {
-  const db = awsDb(resources.db);
+  const db = resources.db;
   const setup = await db
     .selectFrom('aws_setups')
     .selectAll()

@@ -29,7 +29,6 @@ import { ConflictError } from '@ferry/core';
 import type { AwsSetupCheckRecord } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsCredentials } from './aws-clients.ts';
-import { awsDb } from './aws-db.ts';
 import { awsServices } from './aws-services.ts';
 import { AssumeRoleError, type BrokerActor } from './credential-broker.ts';
 import {
@@ -73,7 +72,7 @@ const list = (v: unknown): string[] =>
   Array.isArray(v) ? v.map(String) : typeof v === 'string' && v !== '' ? v.split(',') : [];
 
 async function loadSetup(resources: Resources, workspaceId: string): Promise<SetupForVerify> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
@@ -457,13 +456,13 @@ export async function verifyWorkspace(
 ): Promise<AwsSetupCheckRecord[]> {
   const { options: timings } = awsServices(resources);
   const setup = await loadSetup(resources, workspaceId);
-  const platform = await awsDb(resources.db)
+  const platform = await resources.db
     .selectFrom('aws_platform')
     .select('principal_arn')
     .where('id', '=', 'default')
     .executeTakeFirst();
   const platformPrincipal = platform?.principal_arn ?? '';
-  const db = awsDb(resources.db);
+  const db = resources.db;
   if (options.mode !== 'drift') {
     await db
       .updateTable('aws_setups')
@@ -505,7 +504,7 @@ async function storeResult(
   const wasActive = ws?.state === 'Active' || ws?.state === 'Degraded';
   const status =
     failing.length === 0 ? 'active' : wasActive || mode === 'drift' ? 'degraded' : 'failed';
-  await awsDb(resources.db)
+  await resources.db
     .updateTable('aws_setups')
     .set({
       status,

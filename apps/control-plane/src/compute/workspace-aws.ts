@@ -10,7 +10,6 @@ import { ConflictError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { awsServices } from '../aws/aws-services.ts';
 import type { BrokerActor } from '../aws/credential-broker.ts';
-import { computeDb } from './compute-db.ts';
 
 /** What compute needs to act in a workspace's account. */
 export interface WorkspaceAws {
@@ -45,7 +44,7 @@ export async function loadWorkspaceAws(
   resources: Pick<Resources, 'db'>,
   workspaceId: string,
 ): Promise<WorkspaceAws> {
-  const row = await computeDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
