@@ -18,7 +18,6 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ConflictError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsClientFactory } from './aws-clients.ts';
-import { awsServices } from './aws-services.ts';
 
 /** Names of the platform's resources. */
 export const PHONE_HOME_TOPIC_NAME = 'ferry-phone-home';
@@ -104,7 +103,7 @@ export function principalForTrust(callerArn: string): string {
 /** Creates (or finds) every platform resource and records them; returns what exists. */
 export async function initPlatform(
   resources: Resources,
-  clients: AwsClientFactory = awsServices(resources).clients,
+  clients: AwsClientFactory = resources.aws.clients,
 ): Promise<PlatformAws> {
   const region = clients.region;
   const sts = clients.sts();

@@ -15,7 +15,6 @@ import type {
 } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { setWorkspaceState } from '../workspaces/workspaces.ts';
-import { awsServices } from './aws-services.ts';
 import { loadPlatform } from './platform-init.ts';
 import {
   createStackCommand,
@@ -69,12 +68,12 @@ export async function startAwsSetup(
   resources: Resources,
   input: { workspaceId: string; orgId: string; request: SetupRequest; now: Date },
 ): Promise<StartedAwsSetup> {
-  const { clients } = awsServices(resources);
+  const { clients } = resources.aws;
   const platform = await loadPlatform(resources);
   const db = resources.db;
   const externalId = newExternalId();
   const linkToken = `ferry_setup_${randomBytes(24).toString('base64url')}`;
-  const linkExpires = new Date(input.now.getTime() + awsServices(resources).options.setupLinkTtlMs);
+  const linkExpires = new Date(input.now.getTime() + resources.aws.options.setupLinkTtlMs);
   const parameters = stackParameters({
     workspaceId: input.workspaceId,
     externalId,
@@ -85,8 +84,8 @@ export async function startAwsSetup(
   const texts = templateTexts(
     input.request,
     parameters,
-    awsServices(resources).options.templatePermissions,
-    awsServices(resources).options.templateResultsBucket,
+    resources.aws.options.templatePermissions,
+    resources.aws.options.templateResultsBucket,
   );
   const key = `workspaces/${input.workspaceId}/${hashToken(externalId).slice(0, 16)}.json`;
   const s3 = clients.s3();

@@ -29,7 +29,6 @@ import { ConflictError } from '@ferry/core';
 import type { AwsSetupCheckRecord } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsCredentials } from './aws-clients.ts';
-import { awsServices } from './aws-services.ts';
 import { AssumeRoleError, type BrokerActor } from './credential-broker.ts';
 import {
   createProbeTemplate,
@@ -135,7 +134,7 @@ export async function runChecks(
   setup: SetupForVerify,
   options: { actor: BrokerActor; freshRoles: boolean; platformPrincipal: string },
 ): Promise<AwsSetupCheckRecord[]> {
-  const { broker, clients } = awsServices(resources);
+  const { broker, clients } = resources.aws;
   const values = scopeValues(setup, options.platformPrincipal);
   const checks: AwsSetupCheckRecord[] = [];
   const add = (
@@ -454,7 +453,7 @@ export async function verifyWorkspace(
   workspaceId: string,
   options: { actor: BrokerActor; mode: VerifyMode; signal?: AbortSignal },
 ): Promise<AwsSetupCheckRecord[]> {
-  const { options: timings } = awsServices(resources);
+  const { options: timings } = resources.aws;
   const setup = await loadSetup(resources, workspaceId);
   const platform = await resources.db
     .selectFrom('aws_platform')

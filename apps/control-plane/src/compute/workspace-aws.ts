@@ -8,7 +8,6 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { CustomerRole } from '@ferry/aws-template';
 import { ConflictError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
-import { awsServices } from '../aws/aws-services.ts';
 import type { BrokerActor } from '../aws/credential-broker.ts';
 
 /** What compute needs to act in a workspace's account. */
@@ -85,7 +84,7 @@ export async function ec2As(
   role: CustomerRole,
   actor: BrokerActor,
 ): Promise<EC2Client> {
-  const { broker, clients } = awsServices(resources);
+  const { broker, clients } = resources.aws;
   const credentials = await broker.assume({
     orgId: ws.orgId,
     workspaceId: ws.workspaceId,
