@@ -366,7 +366,7 @@ export async function runReconcileBench(options: BenchOptions): Promise<BenchRes
     ec2: { pendingMs: 0, shuttingDownMs: 200, terminatedRetentionMs: 1000, killGraceMs: 200 },
     // The scheduled reconciler and reaper run once at start and then stay out of the way:
     // the benchmark runs its cycles itself.
-    compute: { reconcileEveryMs: DAY_MS, reapEveryMs: DAY_MS },
+    jobs: { reconcileEveryMs: DAY_MS, reapEveryMs: DAY_MS },
   });
   try {
     setup['first workspace (platform + stack)'] = performance.now() - t;

@@ -88,9 +88,8 @@ beforeAll(async () => {
       imageId: IMAGE,
       workerCommand: 'sleep 600',
       launchGraceMs: 1500,
-      reconcileEveryMs: 0,
-      reapEveryMs: 0,
     },
+    jobs: { reconcileEveryMs: 0, reapEveryMs: 0 },
     configure: (config) => {
       config.jobs.telemetryPurgeEveryMs = 0;
     },
