@@ -19,7 +19,6 @@ import {
   phoneHomeJob,
   verifyJob,
 } from '../../apps/control-plane/src/aws/aws-setup-jobs.ts';
-import { computeDb } from '../../apps/control-plane/src/compute/compute-db.ts';
 import { loadWorkspaceAws } from '../../apps/control-plane/src/compute/workspace-aws.ts';
 import {
   startConnectedWorkspace,
@@ -214,7 +213,7 @@ class World {
       { instanceType: INSTANCE_TYPE },
       { minIdleTimeoutMins: 1 },
     );
-    const db = computeDb(resources.db);
+    const db = resources.db;
     await db.transaction().execute(async (trx) => {
       await trx
         .insertInto('clusters')
@@ -300,7 +299,7 @@ class World {
       );
     }
     const now = new Date();
-    const db = computeDb(this.fx.resources.db);
+    const db = this.fx.resources.db;
     const ids = clusters.map((c) => c.clusterId);
     for (let i = 0; i < ids.length; i += 500) {
       const batch = ids.slice(i, i + 500);
@@ -367,7 +366,7 @@ export async function runReconcileBench(options: BenchOptions): Promise<BenchRes
     ec2: { pendingMs: 0, shuttingDownMs: 200, terminatedRetentionMs: 1000, killGraceMs: 200 },
     // The scheduled reconciler and reaper run once at start and then stay out of the way:
     // the benchmark runs its cycles itself.
-    compute: { reconcileEveryMs: DAY_MS, reapEveryMs: DAY_MS },
+    jobs: { reconcileEveryMs: DAY_MS, reapEveryMs: DAY_MS },
   });
   try {
     setup['first workspace (platform + stack)'] = performance.now() - t;

@@ -25,7 +25,6 @@ import { randomInt } from 'node:crypto';
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { createResources, type OwnedResources } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeDb } from '../../apps/control-plane/src/compute/compute-db.ts';
 import { reconcileJob } from '../../apps/control-plane/src/compute/compute-job-types.ts';
 import {
   LIVE_EC2_STATES as ACTIVE_EC2,
@@ -166,7 +165,7 @@ beforeAll(async () => {
       FERRY_JOBS_CONCURRENCY: '8',
       FERRY_COMPUTE_WORKER_COMMAND: 'sleep 600',
       FERRY_COMPUTE_WORKER_BUNDLE_DIR: WORKER_BUNDLE_DIR,
-      FERRY_COMPUTE_RECONCILE_EVERY_MS: '3000',
+      FERRY_JOBS_RECONCILE_EVERY_MS: '3000',
       FERRY_COMPUTE_LAUNCH_GRACE_MS: '5000',
     },
   });
@@ -380,10 +379,7 @@ describe('compute survives SIGKILL of the control plane', () => {
     // At most one fleet ever per launch attempt of a cluster (terminated instances included).
     const attempts = new Map(
       (
-        await computeDb(db!.resources.db)
-          .selectFrom('clusters')
-          .select(['id', 'launch_attempt'])
-          .execute()
+        await db!.resources.db.selectFrom('clusters').select(['id', 'launch_attempt']).execute()
       ).map((r) => [r.id, r.launch_attempt]),
     );
     for (const c of clusters) {

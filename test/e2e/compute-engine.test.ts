@@ -18,21 +18,7 @@ import {
   IAMClient,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import {
-  applyClusterEvent,
-  chooseInstanceType,
-  clearInstanceChoiceCache,
-  computeDb,
-  ec2As,
-  launchCluster,
-  loadPlacement,
-  loadWorkspaceAws,
-  reap,
-  reconcile,
-  stopClusterInstances,
-  tokenHash,
-  type WorkspaceAws,
-} from '@ferry/control-plane';
+import { applyClusterEvent, chooseInstanceType, clearInstanceChoiceCache, ec2As, launchCluster, loadPlacement, loadWorkspaceAws, reap, reconcile, stopClusterInstances, tokenHash, type WorkspaceAws } from '@ferry/control-plane';
 import { newId, normalizeComputeContext, type ComputeContextInput } from '@ferry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -44,7 +30,7 @@ const IMAGE = 'ami-0123456789abcdef0';
 let fx: ConnectedWorkspace;
 let ws: WorkspaceAws;
 
-const db = () => computeDb(fx.resources.db);
+const db = () => fx.resources.db;
 const user = () => ({ kind: 'user' as const, id: fx.userId });
 
 /** Inserts a Starting cluster as the start route does (selection run synchronously). */
@@ -102,9 +88,8 @@ beforeAll(async () => {
       imageId: IMAGE,
       workerCommand: 'sleep 600',
       launchGraceMs: 1500,
-      reconcileEveryMs: 0,
-      reapEveryMs: 0,
     },
+    jobs: { reconcileEveryMs: 0, reapEveryMs: 0 },
     configure: (config) => {
       config.jobs.telemetryPurgeEveryMs = 0;
     },

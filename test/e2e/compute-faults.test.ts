@@ -39,7 +39,8 @@ beforeAll(async () => {
   f = await startConnectedWorkspace({
     // The reconciler runs often; the reaper only once at start, so what the reconciler
     // does is its own.
-    compute: { reconcileEveryMs: 1000, reapEveryMs: 3_600_000, launchGraceMs: 3000 },
+    compute: { launchGraceMs: 3000 },
+    jobs: { reconcileEveryMs: 1000, reapEveryMs: 3_600_000 },
   });
   api = clusters(f);
   patient = new EC2Client({ ...f.customerConfig(), maxAttempts: 20 });

@@ -34,11 +34,10 @@ beforeAll(async () => {
       // One idle "minute" of the worker lasts 2 s; the control plane still counts real
       // minutes, so the node's own timer fires long before the reaper's would.
       workerCommand: workerCommand({ FERRY_IDLE_MINUTE_SECONDS: '2' }),
-      reapEveryMs: 1000,
-      // The reconciler only runs at start: what happens to stray instances is the reaper's.
-      reconcileEveryMs: 3_600_000,
       launchGraceMs: 2000,
     },
+    // The reconciler only runs at start: what happens to stray instances is the reaper's.
+    jobs: { reapEveryMs: 1000, reconcileEveryMs: 3_600_000 },
   });
   api = clusters(f);
   ec2 = f.customerEc2();

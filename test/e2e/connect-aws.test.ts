@@ -49,7 +49,6 @@ import {
   templateVersion,
 } from '@ferry/aws-template';
 import {
-  awsServices,
   configureAwsServices,
   CONFUSED_DEPUTY_MESSAGE,
   initPlatform,
@@ -410,7 +409,7 @@ describe('connect a workspace to AWS', () => {
     // The template names the platform role as the only principal that may assume the roles.
     expect(setup.instructions.templateYaml).toContain(platformRoleArn);
     // Platform-side calls are made with the role's session, assumed once and then cached.
-    const { broker, clients } = awsServices(cp.resources);
+    const { broker, clients } = cp.resources.aws;
     const session = await broker.platformSession();
     expect((await broker.platformSession()).accessKeyId).toBe(session.accessKeyId);
     const sts = clients.sts();
@@ -434,7 +433,7 @@ describe('connect a workspace to AWS', () => {
   it('the broker caches sessions and shares one refresh between concurrent callers', async () => {
     const setup = await getSetup(workspaceId);
     const roleArn = String(setup.outputs.UnattendedRoleArn);
-    const { broker } = awsServices(cp.resources);
+    const { broker } = cp.resources.aws;
     const request = {
       orgId,
       workspaceId,
@@ -841,7 +840,7 @@ describe('connect a workspace to AWS', () => {
 
     // The Worker role writes and reads results there; UserInitiated may do neither.
     const outputs = active.outputs as Record<string, string>;
-    const { broker } = awsServices(cp.resources);
+    const { broker } = cp.resources.aws;
     const clientAs = async (roleArn: string) => {
       const credentials = await broker.assume({
         orgId,

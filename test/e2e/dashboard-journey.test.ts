@@ -87,10 +87,9 @@ describe('dashboard journey in Chromium', () => {
       minIdleTimeoutMins: 1,
       heartbeatSeconds: 1,
       workerCommand: workerCommand(),
-      reconcileEveryMs: 2000,
-      reapEveryMs: 3000,
       launchGraceMs: 30_000,
     };
+    config.jobs = { ...config.jobs, reconcileEveryMs: 2000, reapEveryMs: 3000 };
     let printed = '';
     server = await cp.start({
       config,

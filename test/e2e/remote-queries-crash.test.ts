@@ -83,7 +83,7 @@ beforeAll(async () => {
     },
     env: {
       FERRY_COMPUTE_WORKER_COMMAND: workerCommand(),
-      FERRY_COMPUTE_RECONCILE_EVERY_MS: '2000',
+      FERRY_JOBS_RECONCILE_EVERY_MS: '2000',
       FERRY_COMPUTE_LAUNCH_GRACE_MS: '30000',
     },
   });

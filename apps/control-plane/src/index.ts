@@ -28,7 +28,6 @@ export {
   loadPlacement,
   clearInstanceChoiceCache,
 } from './compute/instance-choice.ts';
-export { computeDb } from './compute/compute-db.ts';
 export { loadWorkspaceAws, ec2As } from './compute/workspace-aws.ts';
 export type { WorkspaceAws } from './compute/workspace-aws.ts';
 export { applyClusterEvent } from './compute/cluster-transitions.ts';

@@ -34,8 +34,8 @@ describe('the job catalog', () => {
     const c = b.resources.config;
     expect(rows).toEqual([
       { name: 'aws.phone-home.consume', interval_ms: c.jobs.phoneHomeEveryMs },
-      { name: 'compute.reap', interval_ms: c.compute.reapEveryMs },
-      { name: 'compute.reconcile', interval_ms: c.compute.reconcileEveryMs },
+      { name: 'compute.reap', interval_ms: c.jobs.reapEveryMs },
+      { name: 'compute.reconcile', interval_ms: c.jobs.reconcileEveryMs },
       { name: 'compute.telemetry.purge', interval_ms: c.jobs.telemetryPurgeEveryMs },
       { name: 'connections.retest', interval_ms: c.jobs.connectionRetestEveryMs },
       { name: 'queries.sweep', interval_ms: 7000 },

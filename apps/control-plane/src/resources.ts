@@ -6,11 +6,15 @@
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DestinationStream, Logger } from 'pino';
+import { createAwsServices, type AwsServices } from './aws/aws-services.ts';
+import { createInstanceChoiceCaches, type InstanceChoiceCaches } from './compute/instance-choice.ts';
+import { createWorkerImageCache, type WorkerImageCache } from './compute/worker-image.ts';
 import type { Config } from './config/config-schema.ts';
 import { ensureSecretsKey } from './config/ensure-secrets-key.ts';
 import { createSecretsKeyRing, type SecretsKeyRing } from './config/secrets-key.ts';
 import type { Database } from './db/database.ts';
 import { openDatabase, type DatabaseTarget } from './db/open-database.ts';
+import { createLoginThrottle, type LoginThrottle } from './identity/login-throttle.ts';
 import { createJobQueue } from './jobs/create-job-queue.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
 import { createLogger } from './ops/logger.ts';
@@ -41,6 +45,17 @@ export interface Resources {
   readonly metrics: MetricsRegistry;
   /** Encrypts secrets at rest (AES-256-GCM, key ids for rotation). */
   readonly secrets: SecretsKeyRing;
+  /** SDK clients, the credential broker and the AWS setup timings (`aws/aws-services.ts`). */
+  readonly aws: AwsServices;
+  /** What this process remembers between requests and jobs. */
+  readonly caches: {
+    /** Instance catalogs, subnet zones and prices (`compute/instance-choice.ts`). */
+    readonly instanceChoice: InstanceChoiceCaches;
+    /** The worker's base image per account, region and architecture. */
+    readonly workerImages: WorkerImageCache;
+  };
+  /** Failed logins per address and account (backoff). */
+  readonly loginThrottle: LoginThrottle;
 }
 
 /** Options of {@link createResources}. */
@@ -98,7 +113,19 @@ export async function createResources(
     ...(options.jobOwnerId ? { ownerId: options.jobOwnerId } : {}),
   });
   const secrets = createSecretsKeyRing(secretsKey, config.previousSecretsKeys);
-  const resources: Resources = { config, db, log, clock, jobs, metrics, secrets };
+  const aws = createAwsServices({ config, db, clock, log, metrics });
+  const resources: Resources = {
+    config,
+    db,
+    log,
+    clock,
+    jobs,
+    metrics,
+    secrets,
+    aws,
+    caches: { instanceChoice: createInstanceChoiceCaches(), workerImages: createWorkerImageCache() },
+    loginThrottle: createLoginThrottle(),
+  };
   let closed: Promise<void> | undefined;
   return {
     resources,

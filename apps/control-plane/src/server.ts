@@ -6,7 +6,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createApp } from './app.ts';
-import { awsServices } from './aws/aws-services.ts';
 import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
 import { migrate } from './db/migrate.ts';
@@ -98,7 +97,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     });
     registerJobs(resources, jobCatalog);
     // Learn now whether AWS credentials exist, so the log and /readyz say so from the start.
-    void awsServices(resources).credentialsCheck.available();
+    void resources.aws.credentialsCheck.available();
     app = await createApp(resources, {
       lifecycle,
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),

@@ -13,7 +13,6 @@ import type { TestCaller } from '../routes/api-test-kit.ts';
 import { createTestBackend, type TestBackend } from '../testing/backends.ts';
 import { createLogCapture } from '../testing/log-capture.ts';
 import { consumePhoneHome } from './aws-setup-jobs.ts';
-import { awsServices } from './aws-services.ts';
 import { savePlatform } from './platform-init.ts';
 
 // Nothing for the SDK's default chain to find: no keys, no profile files, no instance role.
@@ -96,7 +95,7 @@ it('phone-home reads nothing and logs one line naming the settings, no stack', a
   expect(warnings).toHaveLength(1);
   expect(warnings[0]!.msg).toMatch(/FERRY_AWS_ACCESS_KEY_ID and FERRY_AWS_SECRET_ACCESS_KEY/);
   expect(logs.text()).not.toMatch(/"stack"|CredentialsProviderError/);
-  expect(awsServices(resources).credentialsCheck.state).toBe('missing');
+  expect(resources.aws.credentialsCheck.state).toBe('missing');
 });
 
 it('/readyz stays ready and names the missing settings', async () => {

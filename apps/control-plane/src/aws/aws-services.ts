@@ -1,7 +1,8 @@
 /**
  * The AWS side of one control-plane process: client factory, credential broker and the
- * timings of setup and verification (the jobs' intervals are in `config.jobs`). Created once per resources object; tests
- * and the demo shorten the timings with {@link configureAwsServices} before first use.
+ * timings of setup and verification (the jobs' intervals are in `config.jobs`). Built with
+ * the resources object (`resources.aws`); tests and the demo change the timings with
+ * {@link configureAwsServices}.
  */
 import type { PermissionEntry } from '@ferry/aws-template';
 import type { Resources } from '../resources.ts';
@@ -48,24 +49,23 @@ export interface AwsServices {
   readonly credentialsCheck: AwsCredentialsCheck;
 }
 
-const byResources = new WeakMap<object, AwsServices>();
-
-/** Sets the timings before anything used the AWS services of these resources. */
+/** Sets timings and template options on these resources' AWS services (tests, the demo). */
 export function configureAwsServices(
-  resources: Resources,
+  resources: Pick<Resources, 'aws'>,
   options: Partial<AwsSetupOptions>,
 ): AwsServices {
-  const existing = byResources.get(resources);
-  if (existing) Object.assign(existing.options, options);
-  return existing ?? create(resources, options);
+  Object.assign(resources.aws.options, options);
+  return resources.aws;
 }
 
-/** The AWS services of these resources (created on first use). */
-export function awsServices(resources: Resources): AwsServices {
-  return byResources.get(resources) ?? create(resources, {});
-}
-
-function create(resources: Resources, options: Partial<AwsSetupOptions>): AwsServices {
+/**
+ * Builds the AWS services of one resources object (called once, by `createResources`):
+ * every SDK client comes from its factory, so that is the one place clients are made.
+ */
+export function createAwsServices(
+  resources: Pick<Resources, 'config' | 'db' | 'clock' | 'log' | 'metrics'>,
+  options: Partial<AwsSetupOptions> = {},
+): AwsServices {
   const opts: AwsSetupOptions = { ...DEFAULT_AWS_SETUP_OPTIONS, ...options };
   const roleArn = resources.config.aws.roleArn;
   // The factory signs platform-side calls with the broker's platform session (when the
@@ -84,12 +84,10 @@ function create(resources: Resources, options: Partial<AwsSetupOptions>): AwsSer
       return opts.retryDelayMs;
     },
   });
-  const services: AwsServices = {
+  return {
     options: opts,
     clients,
     broker,
     credentialsCheck: createAwsCredentialsCheck(clients, resources.log),
   };
-  byResources.set(resources, services);
-  return services;
 }

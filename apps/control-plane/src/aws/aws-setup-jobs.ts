@@ -5,8 +5,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { jobEntry } from '../jobs/job-catalog.ts';
 import type { Resources } from '../resources.ts';
-import { awsDb } from './aws-db.ts';
-import { awsServices } from './aws-services.ts';
 import { driftJob, phoneHomeJob, verifyJob } from './aws-job-types.ts';
 import { answerPhoneHome, handlePhoneHome, parsePhoneHome } from './phone-home.ts';
 import { loadPlatform, PlatformNotInitializedError } from './platform-init.ts';
@@ -26,7 +24,7 @@ export async function consumePhoneHome(
     if (err instanceof PlatformNotInitializedError) return 0;
     throw err;
   }
-  const { clients, credentialsCheck } = awsServices(resources);
+  const { clients, credentialsCheck } = resources.aws;
   // Without credentials there is nothing to read; the check has said so once in the log.
   if (!(await credentialsCheck.available())) return 0;
   const sqs = clients.sqs(undefined, platform.region);
@@ -74,12 +72,12 @@ export async function consumePhoneHome(
 
 /** Re-verifies every connected workspace; returns how many were checked. */
 export async function checkDrift(resources: Resources, signal?: AbortSignal): Promise<number> {
-  const rows = await awsDb(resources.db)
+  const rows = await resources.db
     .selectFrom('aws_setups')
     .select('workspace_id')
     .where('status', 'in', ['active', 'degraded'])
     .execute();
-  if (rows.length > 0 && !(await awsServices(resources).credentialsCheck.available())) return 0;
+  if (rows.length > 0 && !(await resources.aws.credentialsCheck.available())) return 0;
   for (const row of rows) {
     if (signal?.aborted) break;
     try {

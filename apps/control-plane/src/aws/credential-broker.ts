@@ -17,7 +17,6 @@ import type { AuditActorType } from '../db/tables/index.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsClientFactory, type AwsCredentials } from './aws-clients.ts';
-import { awsDb } from './aws-db.ts';
 
 /** Who a session acts for. */
 export type BrokerActor =
@@ -122,7 +121,7 @@ async function refuseDisconnected(
   resources: Pick<Resources, 'db'>,
   workspaceId: string,
 ): Promise<void> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .innerJoin('workspaces', 'workspaces.id', 'aws_setups.workspace_id')
     .select(['aws_setups.status', 'workspaces.deleted_at'])

@@ -2,5 +2,5 @@
 export { initPlatform, loadPlatform, type PlatformAws } from './platform-init.ts';
 export { consumePhoneHome, checkDrift } from './aws-setup-jobs.ts';
 export { createAwsClientFactory } from './aws-clients.ts';
-export { awsServices, configureAwsServices, type AwsSetupOptions } from './aws-services.ts';
+export { configureAwsServices, type AwsSetupOptions } from './aws-services.ts';
 export { CONFUSED_DEPUTY_MESSAGE } from './verifier.ts';

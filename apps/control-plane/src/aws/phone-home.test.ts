@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workspaceRows } from '../compute/cluster-fixture.ts';
 import { describeEachBackend } from '../testing/backends.ts';
-import { awsDb } from './aws-db.ts';
 import { answerPhoneHome, handlePhoneHome, type CustomResourceRequest } from './phone-home.ts';
 import { loadSetup, storeResult, type VerifyMode } from './verifier.ts';
 import { PHONE_HOME_RESOURCE_TYPE } from '@ferry/aws-template';
@@ -95,7 +94,7 @@ describeEachBackend('binding a workspace to the stack’s account', (ctx) => {
     const rows = await workspaceRows(resources);
     workspaceId = rows.workspaceId;
     const now = resources.clock.now();
-    const db = awsDb(resources.db);
+    const db = resources.db;
     await db
       .insertInto('aws_external_ids')
       .values({ external_id: EXTERNAL_ID, workspace_id: workspaceId, created_at: now })
@@ -163,7 +162,7 @@ describeEachBackend('binding a workspace to the stack’s account', (ctx) => {
     // SQS may deliver the message twice: still one pending verification.
     expect((await phoneHome('111111111111', { Stage: 'Connected' })).status).toBe('SUCCESS');
     expect(await verifyJobs()).toEqual([{ payload: { workspaceId }, status: 'queued' }]);
-    const setup = await awsDb(resources.db)
+    const setup = await resources.db
       .selectFrom('aws_setups')
       .select('status')
       .where('workspace_id', '=', workspaceId)
@@ -175,7 +174,7 @@ describeEachBackend('binding a workspace to the stack’s account', (ctx) => {
     const { resources } = ctx();
     const status = async () =>
       (
-        await awsDb(resources.db)
+        await resources.db
           .selectFrom('aws_setups')
           .select('status')
           .where('workspace_id', '=', workspaceId)
@@ -234,7 +233,7 @@ describeEachBackend('binding a workspace to the stack’s account', (ctx) => {
       'manual',
     );
     await storeResult(resources, setup, { checks: [check('fail')], startedAt: older }, 'drift');
-    const stored = await awsDb(resources.db)
+    const stored = await resources.db
       .selectFrom('aws_setups')
       .select(['status', 'checks'])
       .where('workspace_id', '=', workspaceId)

@@ -14,7 +14,6 @@ import { recordAudit } from '../audit/record-audit.ts';
 import type { AwsSetupStageRecord } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { verifyJob } from './aws-job-types.ts';
-import { awsDb } from './aws-db.ts';
 import { moveWorkspace } from './setup-service.ts';
 
 /** A custom-resource request as CloudFormation sends it. */
@@ -85,7 +84,7 @@ export async function handlePhoneHome(
   if (request.ResourceType !== PHONE_HOME_RESOURCE_TYPE || stage === undefined) {
     return fail('Not a ferry phone-home resource.');
   }
-  const db = awsDb(resources.db);
+  const db = resources.db;
   const setup = await db
     .selectFrom('aws_setups')
     .selectAll()
@@ -161,7 +160,7 @@ export async function handlePhoneHome(
   // The first account binds the workspace; a second racing it finds the binding taken.
   // Connected enqueues the verification with the status it verifies, in one transaction.
   const bound = await resources.db.transaction().execute(async (trx) => {
-    const updated = await awsDb(trx)
+    const updated = await trx
       .updateTable('aws_setups')
       .set({
         stages: JSON.stringify(seen ? setup.stages : [...setup.stages, record]),

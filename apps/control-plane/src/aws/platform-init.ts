@@ -18,8 +18,6 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ConflictError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsClientFactory } from './aws-clients.ts';
-import { awsDb } from './aws-db.ts';
-import { awsServices } from './aws-services.ts';
 
 /** Names of the platform's resources. */
 export const PHONE_HOME_TOPIC_NAME = 'ferry-phone-home';
@@ -105,7 +103,7 @@ export function principalForTrust(callerArn: string): string {
 /** Creates (or finds) every platform resource and records them; returns what exists. */
 export async function initPlatform(
   resources: Resources,
-  clients: AwsClientFactory = awsServices(resources).clients,
+  clients: AwsClientFactory = resources.aws.clients,
 ): Promise<PlatformAws> {
   const region = clients.region;
   const sts = clients.sts();
@@ -213,7 +211,7 @@ export async function savePlatform(
     template_bucket: p.templateBucket,
     updated_at: resources.clock.now(),
   };
-  await awsDb(resources.db)
+  await resources.db
     .insertInto('aws_platform')
     .values(row)
     .onConflict((oc) => oc.column('id').doUpdateSet(row))
@@ -222,7 +220,7 @@ export async function savePlatform(
 
 /** What `initPlatform` recorded, or an error telling the operator to run it. */
 export async function loadPlatform(resources: Pick<Resources, 'db'>): Promise<PlatformAws> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_platform')
     .selectAll()
     .where('id', '=', 'default')

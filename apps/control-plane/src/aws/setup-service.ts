@@ -15,8 +15,6 @@ import type {
 } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { setWorkspaceState } from '../workspaces/workspaces.ts';
-import { awsDb } from './aws-db.ts';
-import { awsServices } from './aws-services.ts';
 import { loadPlatform } from './platform-init.ts';
 import {
   createStackCommand,
@@ -70,12 +68,12 @@ export async function startAwsSetup(
   resources: Resources,
   input: { workspaceId: string; orgId: string; request: SetupRequest; now: Date },
 ): Promise<StartedAwsSetup> {
-  const { clients } = awsServices(resources);
+  const { clients } = resources.aws;
   const platform = await loadPlatform(resources);
-  const db = awsDb(resources.db);
+  const db = resources.db;
   const externalId = newExternalId();
   const linkToken = `ferry_setup_${randomBytes(24).toString('base64url')}`;
-  const linkExpires = new Date(input.now.getTime() + awsServices(resources).options.setupLinkTtlMs);
+  const linkExpires = new Date(input.now.getTime() + resources.aws.options.setupLinkTtlMs);
   const parameters = stackParameters({
     workspaceId: input.workspaceId,
     externalId,
@@ -86,8 +84,8 @@ export async function startAwsSetup(
   const texts = templateTexts(
     input.request,
     parameters,
-    awsServices(resources).options.templatePermissions,
-    awsServices(resources).options.templateResultsBucket,
+    resources.aws.options.templatePermissions,
+    resources.aws.options.templateResultsBucket,
   );
   const key = `workspaces/${input.workspaceId}/${hashToken(externalId).slice(0, 16)}.json`;
   const s3 = clients.s3();
@@ -195,7 +193,7 @@ export async function getAwsSetup(
   resources: Resources,
   workspaceId: string,
 ): Promise<AwsSetupView> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .innerJoin('workspaces', 'workspaces.id', 'aws_setups.workspace_id')
     .selectAll('aws_setups')
@@ -250,7 +248,7 @@ export async function setupFromLink(
   token: string,
   now: Date,
 ): Promise<SetupInstructions> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .select(['request', 'setup_link_expires_at'])
     .where('setup_link_hash', '=', hashToken(token))

@@ -11,8 +11,6 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ConflictError, NotFoundError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
-import { awsDb } from './aws-db.ts';
-import { awsServices } from './aws-services.ts';
 import { loadPlatform } from './platform-init.ts';
 import {
   templateTexts,
@@ -133,7 +131,7 @@ export async function stackUpdate(
   resources: Resources,
   workspaceId: string,
 ): Promise<StackUpdateView> {
-  const db = awsDb(resources.db);
+  const db = resources.db;
   const setup = await db
     .selectFrom('aws_setups')
     .selectAll()
@@ -153,8 +151,8 @@ export async function stackUpdate(
   const latestJson = templateTexts(
     request,
     instructions.parameters,
-    awsServices(resources).options.templatePermissions,
-    awsServices(resources).options.templateResultsBucket,
+    resources.aws.options.templatePermissions,
+    resources.aws.options.templateResultsBucket,
   ).json;
   const latestVersion = versionOf(latestJson) ?? '';
   const templates: Record<string, string> = { ...request.templates };
@@ -228,7 +226,7 @@ async function publishTemplate(
 ): Promise<string> {
   const platform = await loadPlatform(resources);
   const key = `workspaces/${workspaceId}/templates/${version.replace(/[^\w.-]/g, '-')}.json`;
-  const s3 = awsServices(resources).clients.s3();
+  const s3 = resources.aws.clients.s3();
   try {
     await s3.send(
       new PutObjectCommand({

@@ -29,8 +29,6 @@ import { ConflictError } from '@ferry/core';
 import type { AwsSetupCheckRecord } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsCredentials } from './aws-clients.ts';
-import { awsDb } from './aws-db.ts';
-import { awsServices } from './aws-services.ts';
 import { AssumeRoleError, type BrokerActor } from './credential-broker.ts';
 import {
   createProbeTemplate,
@@ -76,7 +74,7 @@ export async function loadSetup(
   resources: Resources,
   workspaceId: string,
 ): Promise<SetupForVerify> {
-  const row = await awsDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
@@ -139,7 +137,7 @@ export async function runChecks(
   setup: SetupForVerify,
   options: { actor: BrokerActor; freshRoles: boolean; platformPrincipal: string },
 ): Promise<AwsSetupCheckRecord[]> {
-  const { broker, clients } = awsServices(resources);
+  const { broker, clients } = resources.aws;
   const values = scopeValues(setup, options.platformPrincipal);
   const checks: AwsSetupCheckRecord[] = [];
   const add = (
@@ -458,15 +456,15 @@ export async function verifyWorkspace(
   workspaceId: string,
   options: { actor: BrokerActor; mode: VerifyMode; signal?: AbortSignal },
 ): Promise<AwsSetupCheckRecord[]> {
-  const { options: timings } = awsServices(resources);
+  const { options: timings } = resources.aws;
   const setup = await loadSetup(resources, workspaceId);
-  const platform = await awsDb(resources.db)
+  const platform = await resources.db
     .selectFrom('aws_platform')
     .select('principal_arn')
     .where('id', '=', 'default')
     .executeTakeFirst();
   const platformPrincipal = platform?.principal_arn ?? '';
-  const db = awsDb(resources.db);
+  const db = resources.db;
   if (options.mode !== 'drift') {
     await db
       .updateTable('aws_setups')
@@ -521,7 +519,7 @@ export async function storeResult(
   const wasActive = ws?.state === 'Active' || ws?.state === 'Degraded';
   const status =
     failing.length === 0 ? 'active' : wasActive || mode === 'drift' ? 'degraded' : 'failed';
-  const stored = await awsDb(resources.db)
+  const stored = await resources.db
     .updateTable('aws_setups')
     .set({
       status,

@@ -10,7 +10,6 @@ import { GetConsoleOutputCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { planBootstrapFailures, type BootstrappingCluster } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
-import { computeDb } from './compute-db.ts';
 import { abortable, describeAwsError, retryEc2, type SendOptions } from './ec2-retry.ts';
 import type { ObservedEc2Instance } from './observe.ts';
 
@@ -27,7 +26,7 @@ export async function failStalledBootstraps(
   ec2: EC2Client,
   send: SendOptions,
 ): Promise<number> {
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const rows = await db
     .selectFrom('clusters')
     .select(['id', 'context', 'launched_at', 'created_at'])

@@ -24,7 +24,6 @@ import {
 } from '../routes/api-test-kit.ts';
 import { createWorkspace } from '../workspaces/workspaces.ts';
 import type { ClusterRow } from './cluster-transitions.ts';
-import { computeDb } from './compute-db.ts';
 import { recordStartingCluster, type StartActor } from './start-cluster.ts';
 
 const facts = (instanceType: string, vcpus: number, memoryGiB: number): InstanceTypeFacts => ({
@@ -79,7 +78,7 @@ export async function insertCluster(
   });
   const bootstrapToken = `ferry_boot_${randomBytes(24).toString('base64url')}`;
   if (!result.reused) {
-    await computeDb(resources.db)
+    await resources.db
       .updateTable('clusters')
       .set({ bootstrap_token_hash: createHash('sha256').update(bootstrapToken).digest('hex') })
       .where('id', '=', result.cluster.id)
@@ -105,7 +104,7 @@ export async function recordNode(
   const instanceId = options.instanceId ?? fixtureInstanceId();
   const type = FIXTURE_CATALOG.find((t) => t.instanceType === cluster.instance_type);
   const context = cluster.context as { storageGiB?: number };
-  await computeDb(resources.db)
+  await resources.db
     .insertInto('cluster_nodes')
     .values({
       instance_id: instanceId,

@@ -7,7 +7,6 @@ import type { TestCaller } from '../routes/api-test-kit.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { insertCluster, ownerWithWorkspace, recordNode } from './cluster-fixture.ts';
-import { computeDb } from './compute-db.ts';
 
 const ids = (body: any): string[] => body.items.map((c: { id: string }) => c.id);
 
@@ -173,7 +172,7 @@ describeEachBackend('compute clusters: list, get, wait, events, stop', (ctx) => 
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ state: 'Stopping', revision: stopped.body.revision });
 
-    const jobs = await computeDb(resources.db)
+    const jobs = await resources.db
       .selectFrom('jobs')
       .select(['name', 'payload', 'dedupe_key'])
       .where('dedupe_key', 'in', [`compute.stop:${cluster.id}`, `compute.launch:${cluster.id}`])

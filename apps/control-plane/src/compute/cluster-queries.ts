@@ -10,7 +10,6 @@ import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
 import type { Resources } from '../resources.ts';
 import type { ClusterRow } from './cluster-transitions.ts';
 import { clusterViews } from './cluster-view.ts';
-import { computeDb } from './compute-db.ts';
 
 /** How often a waiting request looks at the database again. */
 const WAIT_POLL_MS = 250;
@@ -21,7 +20,7 @@ export async function findClusterRow(
   workspaceId: string,
   clusterId: string,
 ): Promise<ClusterRow> {
-  const row = await computeDb(resources.db)
+  const row = await resources.db
     .selectFrom('clusters')
     .selectAll()
     .where('id', '=', clusterId)
@@ -38,7 +37,7 @@ export async function getCluster(
   clusterId: string,
 ): Promise<Cluster> {
   const row = await findClusterRow(resources, workspaceId, clusterId);
-  const [view] = await clusterViews(computeDb(resources.db), [row], resources.clock.now());
+  const [view] = await clusterViews(resources.db, [row], resources.clock.now());
   return view!;
 }
 
@@ -58,7 +57,7 @@ export async function listClusters(
   workspaceId: string,
   query: ListClustersQuery,
 ): Promise<{ items: Cluster[]; nextCursor: string | null }> {
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   let q = db.selectFrom('clusters').selectAll().where('workspace_id', '=', workspaceId);
   if (query.cursor !== undefined) q = q.where('id', '<', decodeCursor(query.cursor));
@@ -113,7 +112,7 @@ export async function waitForCluster(
     await resources.clock.sleep(WAIT_POLL_MS);
     row = await findClusterRow(resources, workspaceId, clusterId);
   }
-  const [view] = await clusterViews(computeDb(resources.db), [row], resources.clock.now());
+  const [view] = await clusterViews(resources.db, [row], resources.clock.now());
   return view!;
 }
 
@@ -128,7 +127,7 @@ export async function listClusterEvents(
   clusterId: string,
 ): Promise<{ items: ClusterEventEntry[] }> {
   await findClusterRow(resources, workspaceId, clusterId);
-  const rows = await computeDb(resources.db)
+  const rows = await resources.db
     .selectFrom('cluster_events')
     .selectAll()
     .where('cluster_id', '=', clusterId)

@@ -7,9 +7,9 @@
  */
 import { transitionCluster, type ClusterEvent, type ClusterState } from '@ferry/core';
 import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Database } from '../db/database.ts';
 import type { ClustersTable } from '../db/tables/compute-tables.ts';
 import type { Resources } from '../resources.ts';
-import { computeDb, type ComputeDatabase } from './compute-db.ts';
 
 /** A cluster row. */
 export type ClusterRow = Selectable<ClustersTable>;
@@ -26,7 +26,7 @@ export interface ApplyOptions {
   /** Extra columns to set in the same update (e.g. `stopped_at`, `last_activity_at`). */
   readonly set?: Omit<Updateable<ClustersTable>, 'id' | 'state' | 'reason' | 'revision'>;
   /** Run inside this transaction instead of opening one. */
-  readonly trx?: Kysely<ComputeDatabase>;
+  readonly trx?: Kysely<Database>;
 }
 
 /** Applies `event` to the cluster; returns whether it changed the state. */
@@ -36,7 +36,7 @@ export async function applyClusterEvent(
   event: ClusterEvent,
   options: ApplyOptions = {},
 ): Promise<AppliedEvent> {
-  const run = async (trx: Kysely<ComputeDatabase>): Promise<AppliedEvent> => {
+  const run = async (trx: Kysely<Database>): Promise<AppliedEvent> => {
     const row = await trx
       .selectFrom('clusters')
       .selectAll()
@@ -87,12 +87,12 @@ export async function applyClusterEvent(
     return { applied: true, cluster: updated, from };
   };
   if (options.trx) return run(options.trx);
-  return computeDb(resources.db).transaction().execute(run);
+  return resources.db.transaction().execute(run);
 }
 
 /** Records that the cluster changed without a state change (nodes, activity): bumps `revision`. */
 export async function touchCluster(
-  db: Kysely<ComputeDatabase>,
+  db: Kysely<Database>,
   clusterId: string,
   now: Date,
   set: ApplyOptions['set'] = {},

@@ -8,7 +8,7 @@ import { roundUsd, runningCost, type ClusterState, type ComputeContext } from '@
 import type { Kysely, Selectable } from 'kysely';
 import type { ClusterNodesTable } from '../db/tables/compute-tables.ts';
 import type { ClusterRow } from './cluster-transitions.ts';
-import type { ComputeDatabase } from './compute-db.ts';
+import type { Database } from '../db/database.ts';
 
 /** A cluster_nodes row. */
 export type ClusterNodeRow = Selectable<ClusterNodesTable>;
@@ -91,7 +91,7 @@ export function clusterView(row: ClusterRow, nodes: readonly ClusterNodeRow[], n
 
 /** Views of several clusters, their nodes loaded in one query. */
 export async function clusterViews(
-  db: Kysely<ComputeDatabase>,
+  db: Kysely<Database>,
   rows: readonly ClusterRow[],
   now: Date,
 ): Promise<Cluster[]> {

@@ -60,7 +60,7 @@ export const computeJobs = [
       const report = await reconcile(resources, { signal: ctx.signal });
       ctx.log.debug(report, 'reconcile cycle');
     },
-    schedule: { every: (config) => config.compute.reconcileEveryMs, payload: {} },
+    schedule: { every: (config) => config.jobs.reconcileEveryMs, payload: {} },
   }),
   jobEntry({
     type: reapJob,
@@ -68,7 +68,7 @@ export const computeJobs = [
       const report = await reap(resources, { signal: ctx.signal });
       ctx.log.debug(report, 'reaper cycle');
     },
-    schedule: { every: (config) => config.compute.reapEveryMs, payload: {} },
+    schedule: { every: (config) => config.jobs.reapEveryMs, payload: {} },
   }),
   jobEntry({
     type: purgeTelemetryJob,

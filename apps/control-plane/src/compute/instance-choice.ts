@@ -56,23 +56,24 @@ interface Entry<T> {
   readonly value: Promise<T>;
 }
 
-interface Caches {
+/** What instance choice remembers (`resources.caches.instanceChoice`). */
+export interface InstanceChoiceCaches {
   readonly regions: Map<string, Entry<RegionFacts>>;
   readonly subnets: Map<string, Entry<SubnetPlacement[]>>;
   prices?: Promise<PriceTable>;
 }
 
-const caches = new WeakMap<object, Caches>();
-
-function cachesOf(resources: Resources): Caches {
-  let c = caches.get(resources);
-  if (!c) caches.set(resources, (c = { regions: new Map(), subnets: new Map() }));
-  return c;
+/** Empty caches, made with the resources object. */
+export function createInstanceChoiceCaches(): InstanceChoiceCaches {
+  return { regions: new Map(), subnets: new Map() };
 }
 
 /** Forgets the cached catalogs, subnet zones and prices (tests; a changed price file). */
-export function clearInstanceChoiceCache(resources: Resources): void {
-  caches.delete(resources);
+export function clearInstanceChoiceCache(resources: Pick<Resources, 'caches'>): void {
+  const c = resources.caches.instanceChoice;
+  c.regions.clear();
+  c.subnets.clear();
+  delete c.prices;
 }
 
 /** The cached value of `key`, or a fetch shared by every concurrent caller; failures are not kept. */
@@ -94,7 +95,7 @@ function cached<T>(
 
 /** The shipped price table with `config.compute.pricesFile` laid over it (read once). */
 export function loadPrices(resources: Resources): Promise<PriceTable> {
-  const c = cachesOf(resources);
+  const c = resources.caches.instanceChoice;
   const file = resources.config.compute.pricesFile;
   if (!c.prices) {
     c.prices = (async () => {
@@ -186,7 +187,7 @@ export async function loadPlacement(
   actor: BrokerActor,
   counter?: CallCounter,
 ): Promise<Placement> {
-  const c = cachesOf(resources);
+  const c = resources.caches.instanceChoice;
   const now = resources.clock.now().getTime();
   let client: EC2Client | undefined;
   let clientPromise: Promise<EC2Client> | undefined;

@@ -42,7 +42,6 @@ import {
 import type { Resources } from '../resources.ts';
 import { startedBy } from './cluster-actor.ts';
 import { applyClusterEvent, touchCluster, type ClusterRow } from './cluster-transitions.ts';
-import { computeDb } from './compute-db.ts';
 import {
   abortable,
   describeAwsError,
@@ -119,7 +118,7 @@ async function loadCluster(
   resources: Resources,
   clusterId: string,
 ): Promise<ClusterRow | undefined> {
-  return computeDb(resources.db)
+  return resources.db
     .selectFrom('clusters')
     .selectAll()
     .where('id', '=', clusterId)
@@ -127,7 +126,7 @@ async function loadCluster(
 }
 
 async function activeNodeCount(resources: Resources, clusterId: string): Promise<number> {
-  const row = await computeDb(resources.db)
+  const row = await resources.db
     .selectFrom('cluster_nodes')
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('cluster_id', '=', clusterId)
@@ -230,7 +229,7 @@ async function ensureLaunchTemplate(
   }
   if (!templateId) throw new Error(`CreateLaunchTemplate ${name} answered no id`);
   const now = resources.clock.now();
-  await touchCluster(computeDb(resources.db), row.id, now, {
+  await touchCluster(resources.db, row.id, now, {
     launch_template_id: templateId,
     bootstrap_token_hash: tokenHash(token),
   });
@@ -243,7 +242,7 @@ async function recordAttempt(
   clusterId: string,
   attempt: number,
 ): Promise<boolean> {
-  return computeDb(resources.db)
+  return resources.db
     .transaction()
     .execute(async (trx) => {
       const row = await trx
@@ -505,7 +504,7 @@ async function noteLaunchedType(
   const price =
     selection?.fallbacks.find((f) => f.instanceType === instanceType)?.usdPerHour ??
     row.usd_per_hour;
-  await touchCluster(computeDb(resources.db), row.id, resources.clock.now(), {
+  await touchCluster(resources.db, row.id, resources.clock.now(), {
     instance_type: instanceType,
     usd_per_hour: price,
   });
@@ -518,7 +517,7 @@ async function fillAddresses(
   clusterId: string,
   send: SendOptions,
 ): Promise<void> {
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const nodes = await db
     .selectFrom('cluster_nodes')
     .select(['instance_id'])

@@ -14,7 +14,6 @@ import type { Selectable } from 'kysely';
 import type { ComputeManifestsTable } from '../db/tables/compute-tables.ts';
 import { DEFAULT_PAGE_SIZE } from '../http/cursor.ts';
 import type { Resources } from '../resources.ts';
-import { computeDb } from './compute-db.ts';
 
 type ManifestRow = Selectable<ComputeManifestsTable>;
 
@@ -55,7 +54,7 @@ async function liveClusters(
   names: readonly string[],
 ): Promise<Map<string, string>> {
   if (names.length === 0) return new Map();
-  const rows = await computeDb(resources.db)
+  const rows = await resources.db
     .selectFrom('clusters')
     .select(['id', 'manifest'])
     .where('workspace_id', '=', workspaceId)
@@ -82,7 +81,7 @@ export async function findManifestRow(
   workspaceId: string,
   name: string,
 ): Promise<ManifestRow> {
-  const row = await computeDb(resources.db)
+  const row = await resources.db
     .selectFrom('compute_manifests')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
@@ -99,7 +98,7 @@ export async function putManifest(
 ): Promise<Manifest> {
   normalizeForStart(resources, input.spec);
   const spec = JSON.stringify(input.spec);
-  const row = await computeDb(resources.db)
+  const row = await resources.db
     .insertInto('compute_manifests')
     .values({
       workspace_id: input.workspaceId,
@@ -152,7 +151,7 @@ export async function listManifests(
   page: { cursor?: string | undefined; limit?: number | undefined },
 ): Promise<{ items: Manifest[]; nextCursor: string | null }> {
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-  let q = computeDb(resources.db)
+  let q = resources.db
     .selectFrom('compute_manifests')
     .selectAll()
     .where('workspace_id', '=', workspaceId);
@@ -180,7 +179,7 @@ export async function deleteManifest(
   workspaceId: string,
   name: string,
 ): Promise<void> {
-  const deleted = await computeDb(resources.db)
+  const deleted = await resources.db
     .deleteFrom('compute_manifests')
     .where('workspace_id', '=', workspaceId)
     .where('name', '=', name)

@@ -9,7 +9,6 @@ import { describeEachBackend } from '../testing/backends.ts';
 import { createLogCapture } from '../testing/log-capture.ts';
 import { insertCluster, ownerWithWorkspace, recordNode } from './cluster-fixture.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
-import { computeDb } from './compute-db.ts';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const capture = createLogCapture();
@@ -116,13 +115,13 @@ describeEachBackend(
       expect(ready.nodes.find((n: any) => n.instanceId === a).privateIp).toBe('10.0.1.5');
 
       // Only hashes are stored; the bootstrap token is used up.
-      const row = await computeDb(resources.db)
+      const row = await resources.db
         .selectFrom('clusters')
         .select('bootstrap_token_hash')
         .where('id', '=', id)
         .executeTakeFirstOrThrow();
       expect(row.bootstrap_token_hash).toBeNull();
-      const nodes = await computeDb(resources.db)
+      const nodes = await resources.db
         .selectFrom('cluster_nodes')
         .select(['instance_id', 'node_token_hash'])
         .where('cluster_id', '=', id)
@@ -315,7 +314,7 @@ describeEachBackend(
     });
 
     it('keeps heartbeats out of the audit log, registrations in', async () => {
-      const rows = await computeDb(ctx().resources.db)
+      const rows = await ctx().resources.db
         .selectFrom('audit_log')
         .select('action')
         .where('action', 'in', ['nodes.register', 'nodes.heartbeat'])

@@ -18,11 +18,9 @@ import {
 import type { Kysely } from 'kysely';
 import { resultsBucketName } from '@ferry/aws-template';
 import type { Database } from '../db/database.ts';
-import { queryDb } from '../queries/query-db.ts';
 import { querySigningKey } from '../queries/query-signing-key.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent, touchCluster, type ClusterRow } from './cluster-transitions.ts';
-import { computeDb, type ComputeDatabase } from './compute-db.ts';
 
 /** The header carrying the node token on heartbeats. */
 export const NODE_TOKEN_HEADER = 'x-ferry-node-token';
@@ -56,7 +54,7 @@ function sameHash(a: string, b: string | null): boolean {
 const contextOf = (row: ClusterRow): ComputeContext => row.context as unknown as ComputeContext;
 
 async function lockCluster(
-  trx: Kysely<ComputeDatabase>,
+  trx: Kysely<Database>,
   clusterId: string,
 ): Promise<ClusterRow | undefined> {
   return trx
@@ -76,7 +74,7 @@ export async function registerNode(
   const nodeToken = `ferry_node_${randomBytes(32).toString('base64url')}`;
   // Read (or made) outside the transaction: PGlite serves one connection.
   const queryTokenPublicKey = (await querySigningKey(resources)).publicKeyPem;
-  return computeDb(resources.db)
+  return resources.db
     .transaction()
     .execute(async (trx) => {
       const now = resources.clock.now();
@@ -183,7 +181,7 @@ export async function recordHeartbeat(
 ): Promise<CallOutput<'nodes.heartbeat'>> {
   if (token === undefined || token === '') throw new NodeTokenError('node');
   const hash = hashNodeToken(token);
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const node = await db
     .selectFrom('cluster_nodes')
     .select(['instance_id', 'cluster_id', 'terminated_at'])
@@ -205,7 +203,7 @@ export async function recordHeartbeat(
     // fails the ones a live node no longer holds).
     const held = body.queryIds ?? [];
     if (held.length > 0) {
-      await queryDb(trx as unknown as Kysely<Database>)
+      await trx
         .updateTable('queries')
         .set({ updated_at: now })
         .where('instance_id', '=', node.instance_id)
@@ -257,7 +255,7 @@ export async function recordHeartbeat(
 }
 
 async function storeTelemetry(
-  trx: Kysely<ComputeDatabase>,
+  trx: Kysely<Database>,
   clusterId: string,
   instanceId: string,
   body: CallInput<'nodes.heartbeat'>['body'],

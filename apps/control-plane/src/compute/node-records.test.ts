@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEachBackend } from '../testing/backends.ts';
 import { fixtureInstanceId, insertCluster, workspaceRows } from './cluster-fixture.ts';
-import { computeDb } from './compute-db.ts';
 import { recordNodes, typeFacts } from './node-records.ts';
 
 describeEachBackend('recording launched instances', (ctx) => {
@@ -29,7 +28,7 @@ describeEachBackend('recording launched instances', (ctx) => {
     );
     expect(await recordNodes(resources, cluster, [node(a), node(b)], ['fleet-2'])).toBe(0);
 
-    const db = computeDb(resources.db);
+    const db = resources.db;
     const row = await db
       .selectFrom('clusters')
       .selectAll()

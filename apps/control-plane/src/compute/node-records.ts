@@ -9,7 +9,6 @@ import { sql } from 'kysely';
 import type { Resources } from '../resources.ts';
 import type { ClusterRow } from './cluster-transitions.ts';
 import { touchCluster } from './cluster-transitions.ts';
-import { computeDb } from './compute-db.ts';
 
 /** An instance to record. */
 export interface NodeToRecord {
@@ -47,7 +46,7 @@ export async function recordNodes(
   if (nodes.length === 0 && fleetIds.length === 0) return 0;
   const context = row.context as { storageGiB?: number };
   const now = resources.clock.now();
-  return computeDb(resources.db)
+  return resources.db
     .transaction()
     .execute(async (trx) => {
       let added = 0;

@@ -19,7 +19,6 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
-import { computeDb } from './compute-db.ts';
 import { stopClusterJob } from './compute-job-types.ts';
 import { abortable, retryEc2, type SendOptions } from './ec2-retry.ts';
 import { observeFleets, observeInstances, observeLaunchTemplates } from './observe.ts';
@@ -44,7 +43,7 @@ async function reapRecords(
   workspaceId: string,
   referenced: readonly string[],
 ): Promise<ReapClusterRecord[]> {
-  const rows = await computeDb(resources.db)
+  const rows = await resources.db
     .selectFrom('clusters')
     .select(['id', 'state', 'context', 'last_activity_at', 'last_heartbeat_at', 'created_at'])
     .where('workspace_id', '=', workspaceId)
@@ -93,7 +92,7 @@ async function execute(
   const done = { stopCluster: 0, terminate: 0, deleteFleet: 0, deleteLaunchTemplate: 0 };
   for (const a of plan) {
     if (a.kind !== 'stopCluster') continue;
-    const stopped = await computeDb(resources.db)
+    const stopped = await resources.db
       .transaction()
       .execute(async (trx) => {
         const applied = await applyClusterEvent(
@@ -134,7 +133,7 @@ async function execute(
 
 /** Connected workspaces (the reaper looks for orphans even where no cluster is recorded). */
 async function connectedWorkspaces(resources: Resources): Promise<string[]> {
-  const rows = await computeDb(resources.db)
+  const rows = await resources.db
     .selectFrom('aws_setups')
     .select('workspace_id')
     .where('status', 'in', ['active', 'degraded'])

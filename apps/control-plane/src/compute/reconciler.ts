@@ -18,7 +18,6 @@ import {
 import type { Resources } from '../resources.ts';
 import { failStalledBootstraps } from './bootstrap-watch.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
-import { computeDb } from './compute-db.ts';
 import { recordNodes } from './node-records.ts';
 import { observeInstances, type ObservedEc2Instance } from './observe.ts';
 import { refreshNodes, terminateInstances } from './stopper.ts';
@@ -40,7 +39,7 @@ export type ReconcileReport = SweepReport<ReconcileTally>;
 
 /** Workspaces with a live or stopping cluster, or a node not known terminated. */
 async function workspacesToWatch(resources: Resources): Promise<string[]> {
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const rows = await db
     .selectFrom('clusters')
     .select('workspace_id')
@@ -56,7 +55,7 @@ async function clusterRecords(
   workspaceId: string,
   seen: readonly ObservedEc2Instance[],
 ): Promise<ClusterRecord[]> {
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const tagged = [...new Set(seen.flatMap((i) => i.tags['ferry:cluster'] ?? []))];
   const rows = await db
     .selectFrom('clusters')
@@ -95,7 +94,7 @@ async function forgetVanished(
   workspaceId: string,
   seen: readonly ObservedEc2Instance[],
 ): Promise<void> {
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const now = resources.clock.now();
   const cutoff = new Date(now.getTime() - resources.config.compute.launchGraceMs);
   const visible = new Set(seen.map((i) => i.instanceId));
@@ -125,7 +124,7 @@ async function execute(
 ): Promise<ReconcileTally> {
   const done = { adopt: 0, terminate: 0, markStopped: 0, bootFailed: 0 };
   const byId = new Map(seen.map((i) => [i.instanceId, i]));
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const terminations = actions.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : []));
   if (terminations.length > 0) {
     await terminate(terminations);

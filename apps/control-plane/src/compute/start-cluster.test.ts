@@ -12,7 +12,6 @@ import { tokenCaller, type TestCaller } from '../routes/api-test-kit.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { insertCluster, ownerWithWorkspace } from './cluster-fixture.ts';
-import { computeDb } from './compute-db.ts';
 
 const paths = (body: any): string[] => body.error.details.map((d: { path: string }) => d.path);
 
@@ -43,14 +42,14 @@ describeEachBackend('compute start', (ctx) => {
     const winners = results.filter((r) => !r.reused);
     expect(winners).toHaveLength(1);
     expect(new Set(results.map((r) => r.cluster.id))).toEqual(new Set([winners[0]!.cluster.id]));
-    const rows = await computeDb(resources.db)
+    const rows = await resources.db
       .selectFrom('clusters')
       .select('id')
       .where('workspace_id', '=', workspaceId)
       .where('manifest', '=', 'race')
       .execute();
     expect(rows).toHaveLength(1);
-    const launches = await computeDb(resources.db)
+    const launches = await resources.db
       .selectFrom('jobs')
       .select('id')
       .where('dedupe_key', '=', `compute.launch:${winners[0]!.cluster.id}`)

@@ -16,7 +16,6 @@ import type { Resources } from '../resources.ts';
 import type { ClusterRow } from './cluster-transitions.ts';
 import { clusterViews } from './cluster-view.ts';
 import { launchClusterJob } from './compute-job-types.ts';
-import { computeDb } from './compute-db.ts';
 import { chooseInstanceType } from './instance-choice.ts';
 import { findManifestRow, LIVE_STATES, normalizeForStart, prefixValidation } from './manifests.ts';
 import { loadWorkspaceAws } from './workspace-aws.ts';
@@ -63,7 +62,7 @@ export async function liveClusterOf(
   workspaceId: string,
   manifest: string,
 ): Promise<ClusterRow | undefined> {
-  return computeDb(resources.db)
+  return resources.db
     .selectFrom('clusters')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
@@ -84,7 +83,7 @@ export async function recordStartingCluster(
   const { selection } = input;
   try {
     const cluster = await onDb(resources, input.transaction, (db) =>
-      computeDb(db)
+      db
         .transaction()
         .execute(async (trx) => {
           const row = await trx
@@ -184,7 +183,7 @@ export async function startCluster(
     const live = await liveClusterOf(resources, input.workspaceId, manifest);
     if (live !== undefined) return view(resources, live, true);
   }
-  const settings = await computeDb(resources.db)
+  const settings = await resources.db
     .selectFrom('workspaces')
     .select('default_idle_timeout_minutes')
     .where('id', '=', input.workspaceId)
@@ -221,7 +220,7 @@ export async function previewSelection(
   resources: Resources,
   input: { workspaceId: string; body: Record<string, unknown>; actor: StartActor },
 ): Promise<Selection> {
-  const settings = await computeDb(resources.db)
+  const settings = await resources.db
     .selectFrom('workspaces')
     .select('default_idle_timeout_minutes')
     .where('id', '=', input.workspaceId)
@@ -240,6 +239,6 @@ async function view(
   row: ClusterRow,
   reused: boolean,
 ): Promise<Cluster & { reused: boolean }> {
-  const [cluster] = await clusterViews(computeDb(resources.db), [row], resources.clock.now());
+  const [cluster] = await clusterViews(resources.db, [row], resources.clock.now());
   return { ...cluster!, reused };
 }

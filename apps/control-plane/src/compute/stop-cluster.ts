@@ -11,7 +11,6 @@ import type { Resources } from '../resources.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { findClusterRow, getCluster } from './cluster-queries.ts';
 import { stopClusterJob } from './compute-job-types.ts';
-import { computeDb } from './compute-db.ts';
 
 /** Stops the workspace's cluster (the `compute.stop` route). */
 export async function stopCluster(
@@ -21,7 +20,7 @@ export async function stopCluster(
 ): Promise<Cluster> {
   // 404 for a cluster of another workspace before anything changes.
   await findClusterRow(resources, workspaceId, clusterId);
-  await computeDb(resources.db)
+  await resources.db
     .transaction()
     .execute(async (trx) => {
       const applied = await applyClusterEvent(

@@ -15,7 +15,6 @@ import { isActiveInstance, type RetryPolicy } from '@ferry/core';
 import type { BrokerActor } from '../aws/credential-broker.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent, touchCluster } from './cluster-transitions.ts';
-import { computeDb } from './compute-db.ts';
 import {
   abortable,
   describeAwsError,
@@ -104,7 +103,7 @@ export async function refreshNodes(
   seen: readonly ObservedEc2Instance[],
 ): Promise<number> {
   if (seen.length === 0) return 0;
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const now = resources.clock.now();
   const rows = await db
     .selectFrom('cluster_nodes')
@@ -154,7 +153,7 @@ export async function stopClusterInstances(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
   };
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const row = await db
     .selectFrom('clusters')
     .selectAll()

@@ -2,7 +2,6 @@ import { expect, it } from 'vitest';
 import { describeEachBackend } from '../testing/backends.ts';
 import { createTestClock } from '../testing/test-clock.ts';
 import { insertCluster, recordNode, workspaceRows } from './cluster-fixture.ts';
-import { computeDb } from './compute-db.ts';
 import { clusterLogs, clusterMetrics, purgeTelemetry } from './telemetry.ts';
 
 const clock = createTestClock(new Date('2030-06-01T12:00:00Z'));
@@ -16,7 +15,7 @@ describeEachBackend(
       const { orgId, workspaceId } = await workspaceRows(resources);
       const { cluster } = await insertCluster(resources, { workspaceId, orgId });
       const node = await recordNode(resources, cluster);
-      const db = computeDb(resources.db);
+      const db = resources.db;
       const ages = [100, 49, 47, 1]; // hours; retention is 48
       for (const age of ages) {
         const at = new Date(clock.now().getTime() - age * HOUR);

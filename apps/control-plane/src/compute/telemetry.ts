@@ -5,9 +5,9 @@
  */
 import type { LogLine, MetricSample } from '@ferry/api';
 import type { Selectable } from 'kysely';
+import type { Database } from '../db/database.ts';
 import type { Resources } from '../resources.ts';
 import { findClusterRow } from './cluster-queries.ts';
-import { computeDb, type ComputeDatabase } from './compute-db.ts';
 
 /** Filters of {@link clusterLogs} and {@link clusterMetrics}. */
 export interface TelemetryQuery {
@@ -29,7 +29,7 @@ async function telemetryRows<T extends 'node_logs' | 'node_samples'>(
 ) {
   await findClusterRow(resources, workspaceId, clusterId);
   // Both tables share these columns; typed through one of them.
-  let q = computeDb(resources.db)
+  let q = resources.db
     .selectFrom(table as 'node_logs')
     .selectAll()
     .where('cluster_id', '=', clusterId);
@@ -40,7 +40,7 @@ async function telemetryRows<T extends 'node_logs' | 'node_samples'>(
     .orderBy('id', 'asc')
     .limit(query.limit ?? DEFAULT_LIMIT)
     .execute();
-  return rows as unknown as Selectable<ComputeDatabase[T]>[];
+  return rows as unknown as Selectable<Database[T]>[];
 }
 
 /** A cluster's log lines, oldest first. */
@@ -87,7 +87,7 @@ export async function purgeTelemetry(
   const cutoff = new Date(
     resources.clock.now().getTime() - resources.config.compute.logRetentionHours * 3_600_000,
   );
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const logs = await db.deleteFrom('node_logs').where('at', '<', cutoff).executeTakeFirst();
   const samples = await db.deleteFrom('node_samples').where('at', '<', cutoff).executeTakeFirst();
   return { logs: Number(logs.numDeletedRows), samples: Number(samples.numDeletedRows) };

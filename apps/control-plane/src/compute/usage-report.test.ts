@@ -4,7 +4,6 @@ import { createTestClock } from '../testing/test-clock.ts';
 import { insertCluster, recordNode, workspaceRows } from './cluster-fixture.ts';
 import { clusterRunningCost } from './cluster-view.ts';
 import { getCluster } from './cluster-queries.ts';
-import { computeDb } from './compute-db.ts';
 import { usageReport } from './usage-report.ts';
 
 const clock = createTestClock(new Date('2030-06-01T12:00:00Z'));
@@ -60,7 +59,7 @@ describeEachBackend(
       await clock.advance(HOUR);
       const later = await getCluster(resources, workspaceId, cluster.id);
       expect(later.runningCostUsd).toBeCloseTo(10 * 0.1008, 6);
-      const nodes = await computeDb(resources.db)
+      const nodes = await resources.db
         .selectFrom('cluster_nodes')
         .selectAll()
         .where('cluster_id', '=', cluster.id)

@@ -5,7 +5,6 @@
 import type { UsageReport } from '@ferry/api';
 import { ValidationError, workspaceUsage } from '@ferry/core';
 import type { Resources } from '../resources.ts';
-import { computeDb } from './compute-db.ts';
 
 /** The period shown when none is given: the last 30 days. */
 export const DEFAULT_USAGE_DAYS = 30;
@@ -27,7 +26,7 @@ export async function usageReport(
       details: [{ path: 'query.from', message: 'must be before to' }],
     });
   }
-  const rows = await computeDb(resources.db)
+  const rows = await resources.db
     .selectFrom('cluster_nodes')
     .select(['launched_at', 'terminated_at', 'vcpus', 'memory_gib', 'storage_gib', 'usd_per_hour'])
     .where('workspace_id', '=', workspaceId)

@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import { BOOTSTRAP_TOKEN_HEADER, NotFoundError, WORKER_BUNDLE_ROUTE } from '@ferry/core';
 import type { FastifyInstance } from 'fastify';
 import type { Resources } from '../resources.ts';
-import { computeDb } from './compute-db.ts';
 import { NodeTokenError } from './node-intake.ts';
 import { workerBundlesOf } from './worker-bundle-store.ts';
 
@@ -24,7 +23,7 @@ export function registerWorkerBundleRoute(app: FastifyInstance, resources: Resou
       throw new NodeTokenError('bootstrap');
     }
     const hash = createHash('sha256').update(token).digest('hex');
-    const cluster = await computeDb(resources.db)
+    const cluster = await resources.db
       .selectFrom('clusters')
       .select('id')
       .where('bootstrap_token_hash', '=', hash)

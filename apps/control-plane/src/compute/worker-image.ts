@@ -26,7 +26,13 @@ export class WorkerImageNotFoundError extends Error {
   }
 }
 
-const caches = new WeakMap<object, Map<string, { at: number; value: Promise<string> }>>();
+/** Image ids by account, region and architecture (`resources.caches.workerImages`). */
+export type WorkerImageCache = Map<string, { at: number; value: Promise<string> }>;
+
+/** An empty cache, made with the resources object. */
+export function createWorkerImageCache(): WorkerImageCache {
+  return new Map();
+}
 
 /** The image id to launch workers of `arch` with, in `ec2`'s account and region. */
 export async function workerImageId(
@@ -38,11 +44,7 @@ export async function workerImageId(
 ): Promise<string> {
   const pinned = resources.config.compute.imageId;
   if (pinned !== undefined) return pinned;
-  let cache = caches.get(resources);
-  if (!cache) {
-    cache = new Map<string, { at: number; value: Promise<string> }>();
-    caches.set(resources, cache);
-  }
+  const cache = resources.caches.workerImages;
   const key = `${where.accountId}:${where.region}:${arch}`;
   const now = resources.clock.now().getTime();
   const hit = cache.get(key);

@@ -8,9 +8,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { CustomerRole } from '@ferry/aws-template';
 import { ConflictError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
-import { awsServices } from '../aws/aws-services.ts';
 import type { BrokerActor } from '../aws/credential-broker.ts';
-import { computeDb } from './compute-db.ts';
 
 /** What compute needs to act in a workspace's account. */
 export interface WorkspaceAws {
@@ -45,7 +43,7 @@ export async function loadWorkspaceAws(
   resources: Pick<Resources, 'db'>,
   workspaceId: string,
 ): Promise<WorkspaceAws> {
-  const row = await computeDb(resources.db)
+  const row = await resources.db
     .selectFrom('aws_setups')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
@@ -86,7 +84,7 @@ export async function ec2As(
   role: CustomerRole,
   actor: BrokerActor,
 ): Promise<EC2Client> {
-  const { broker, clients } = awsServices(resources);
+  const { broker, clients } = resources.aws;
   const credentials = await broker.assume({
     orgId: ws.orgId,
     workspaceId: ws.workspaceId,

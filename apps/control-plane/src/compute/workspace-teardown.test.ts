@@ -4,13 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
 import type { AwsClientFactory } from '../aws/aws-clients.ts';
-import { awsDb } from '../aws/aws-db.ts';
 import { createCredentialBroker, WorkspaceDisconnectedError } from '../aws/credential-broker.ts';
 import type { TestCaller } from '../routes/api-test-kit.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { insertCluster, ownerWithWorkspace } from './cluster-fixture.ts';
-import { computeDb } from './compute-db.ts';
 
 describeEachBackend('deleting a workspace with clusters', (ctx) => {
   let app: FastifyInstance;
@@ -33,11 +31,11 @@ describeEachBackend('deleting a workspace with clusters', (ctx) => {
   /** An AWS setup row as a connected workspace has it. */
   const connect = async (workspaceId: string, orgId: string) => {
     const now = ctx().resources.clock.now();
-    await awsDb(ctx().resources.db)
+    await ctx().resources.db
       .insertInto('aws_external_ids')
       .values({ external_id: `ext-${workspaceId}`, workspace_id: workspaceId, created_at: now })
       .execute();
-    await awsDb(ctx().resources.db)
+    await ctx().resources.db
       .insertInto('aws_setups')
       .values({
         workspace_id: workspaceId,
@@ -109,7 +107,7 @@ describeEachBackend('deleting a workspace with clusters', (ctx) => {
       expect(message).toContain('stopClusters=true');
     }
     expect((await owner.call('workspaces.get', { params: { workspaceId } })).status).toBe(200);
-    const states = await computeDb(ctx().resources.db)
+    const states = await ctx().resources.db
       .selectFrom('clusters')
       .select(['id', 'state'])
       .where('workspace_id', '=', workspaceId)
@@ -143,7 +141,7 @@ describeEachBackend('deleting a workspace with clusters', (ctx) => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(204);
     expect((await owner.call('workspaces.get', { params: { workspaceId } })).status).toBe(404);
-    const events = await computeDb(ctx().resources.db)
+    const events = await ctx().resources.db
       .selectFrom('cluster_events')
       .select(['to_state', 'event', 'message'])
       .where('cluster_id', '=', live.id)
@@ -167,7 +165,7 @@ describeEachBackend('deleting a workspace with clusters', (ctx) => {
 
     const res = await owner.call('workspaces.delete', { params: { workspaceId } });
     expect(res.status).toBe(204);
-    const setup = await awsDb(ctx().resources.db)
+    const setup = await ctx().resources.db
       .selectFrom('aws_setups')
       .select(['status', 'reason'])
       .where('workspace_id', '=', workspaceId)

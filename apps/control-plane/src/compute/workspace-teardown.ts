@@ -9,10 +9,10 @@
  */
 import { ConflictError, isActiveInstance, type ClusterState } from '@ferry/core';
 import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
 import type { BrokerActor } from '../aws/credential-broker.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
-import { computeDb, type ComputeDatabase } from './compute-db.ts';
 import { observeInstances } from './observe.ts';
 import { terminateInstances } from './stopper.ts';
 import { ec2As, loadWorkspaceAws, WorkspaceNotConnectedError } from './workspace-aws.ts';
@@ -39,7 +39,7 @@ export class WorkspaceHasClustersError extends ConflictError {
  * `stoppingEnded`, Stopping ones count as ended (their instances' termination was accepted).
  */
 export async function unendedClusters(
-  db: Kysely<ComputeDatabase>,
+  db: Kysely<Database>,
   workspaceId: string,
   stoppingEnded = false,
 ): Promise<{ id: string; state: string }[]> {
@@ -63,7 +63,7 @@ export async function stopComputeForDeletion(
   workspaceId: string,
   options: { readonly stopClusters: boolean; readonly actor: BrokerActor },
 ): Promise<void> {
-  const db = computeDb(resources.db);
+  const db = resources.db;
   const clusters = await unendedClusters(db, workspaceId);
   if (clusters.length === 0) return;
   if (!options.stopClusters) throw new WorkspaceHasClustersError(workspaceId, clusters);

@@ -61,6 +61,10 @@ export interface Config {
     connectionRetestEveryMs: number;
     /** How often secrets not under the primary secrets key are re-encrypted (0: never). */
     secretsReencryptEveryMs: number;
+    /** How often the reconciler runs (0: never). */
+    reconcileEveryMs: number;
+    /** How often the reaper runs (0: never). */
+    reapEveryMs: number;
   };
   compute: {
     /** Lowest idle timeout a cluster may ask for (10 in production; tests go lower). */
@@ -80,9 +84,6 @@ export interface Config {
     pricesFile: string | undefined;
     /** How long node logs and metric samples are kept. */
     logRetentionHours: number;
-    /** How often the reconciler and the reaper run. */
-    reconcileEveryMs: number;
-    reapEveryMs: number;
     /** Workspaces the reconciler and the reaper visit at once (each is its own account). */
     sweepConcurrency: number;
     /** How long a fresh launch may stay invisible to DescribeInstances. */
@@ -109,6 +110,11 @@ export interface SettingSpec {
   default?: unknown;
   /** Never printed, not even in error messages. */
   secret?: boolean;
+  /**
+   * Where the setting lived before it moved (file key path and env variable): still read,
+   * below the new names, so existing configurations keep working.
+   */
+  formerly?: { path: string; env: string };
 }
 
 const port = z
@@ -397,6 +403,24 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: 3_600_000,
   },
   {
+    path: 'jobs.reconcileEveryMs',
+    env: 'FERRY_JOBS_RECONCILE_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: everyMs(86_400_000),
+    default: 30_000,
+    formerly: { path: 'compute.reconcileEveryMs', env: 'FERRY_COMPUTE_RECONCILE_EVERY_MS' },
+  },
+  {
+    path: 'jobs.reapEveryMs',
+    env: 'FERRY_JOBS_REAP_EVERY_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: everyMs(86_400_000),
+    default: 60_000,
+    formerly: { path: 'compute.reapEveryMs', env: 'FERRY_COMPUTE_REAP_EVERY_MS' },
+  },
+  {
     path: 'compute.minIdleTimeoutMins',
     env: 'FERRY_COMPUTE_MIN_IDLE_TIMEOUT_MINS',
     flag: undefined,
@@ -451,22 +475,6 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'int',
     schema: positiveInt(24 * 365),
     default: 72,
-  },
-  {
-    path: 'compute.reconcileEveryMs',
-    env: 'FERRY_COMPUTE_RECONCILE_EVERY_MS',
-    flag: undefined,
-    kind: 'int',
-    schema: everyMs(86_400_000),
-    default: 30_000,
-  },
-  {
-    path: 'compute.reapEveryMs',
-    env: 'FERRY_COMPUTE_REAP_EVERY_MS',
-    flag: undefined,
-    kind: 'int',
-    schema: everyMs(86_400_000),
-    default: 60_000,
   },
   {
     path: 'compute.sweepConcurrency',

@@ -138,4 +138,24 @@ describe('loadConfig', () => {
     const c = loadConfig({ env: { FERRY_CONFIG: file } });
     expect(c.publicUrl).toBe('https://ferry.example.com');
   });
+
+  it('reads the job intervals that moved from compute to jobs under their former names too', () => {
+    expect(loadConfig({ env: {} }).jobs).toMatchObject({
+      reconcileEveryMs: 30_000,
+      reapEveryMs: 60_000,
+    });
+    const file = fileWith({ compute: { reconcileEveryMs: 5000, reapEveryMs: 0 } });
+    expect(loadConfig({ env: { FERRY_CONFIG: file } }).jobs).toMatchObject({
+      reconcileEveryMs: 5000,
+      reapEveryMs: 0,
+    });
+    const env = { FERRY_COMPUTE_RECONCILE_EVERY_MS: '7000', FERRY_JOBS_REAP_EVERY_MS: '8000' };
+    expect(loadConfig({ env }).jobs).toMatchObject({ reconcileEveryMs: 7000, reapEveryMs: 8000 });
+    // The new name wins over the former one in the same layer.
+    const both = fileWith({ compute: { reapEveryMs: 1 }, jobs: { reapEveryMs: 2 } });
+    expect(loadConfig({ env: { FERRY_CONFIG: both } }).jobs.reapEveryMs).toBe(2);
+    expect(
+      issuesOf(() => loadConfig({ env: { FERRY_COMPUTE_REAP_EVERY_MS: 'soon' } })),
+    ).toEqual([expect.stringMatching(/^FERRY_COMPUTE_REAP_EVERY_MS: /)]);
+  });
 });

@@ -95,7 +95,7 @@ function unknownFileKeys(file: unknown, prefix = ''): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(file)) {
     const path = prefix ? `${prefix}.${k}` : k;
-    if (SETTINGS.some((s) => s.path === path)) continue;
+    if (SETTINGS.some((s) => s.path === path || s.formerly?.path === path)) continue;
     if (SETTINGS.some((s) => s.path.startsWith(`${path}.`))) out.push(...unknownFileKeys(v, path));
     else out.push(path);
   }
@@ -164,8 +164,12 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
   const out: Record<string, unknown> = {};
   for (const spec of SETTINGS) {
     const flagValue = spec.flag ? flags[spec.flag] : undefined;
-    const envValue = env[spec.env];
-    const fileValue = getPath(file, spec.path);
+    const envName =
+      spec.formerly && !env[spec.env] && env[spec.formerly.env] ? spec.formerly.env : spec.env;
+    const envValue = env[envName];
+    const keyPath =
+      spec.formerly && getPath(file, spec.path) === undefined ? spec.formerly.path : spec.path;
+    const fileValue = getPath(file, keyPath);
     let source: Source | undefined;
     if (flagValue !== undefined && spec.flag) {
       source = {
@@ -174,9 +178,9 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
         fromString: typeof flagValue === 'string',
       };
     } else if (envValue !== undefined && envValue !== '') {
-      source = { value: fromString(envValue, spec), label: spec.env, fromString: true };
+      source = { value: fromString(envValue, spec), label: envName, fromString: true };
     } else if (fileValue !== undefined) {
-      source = { value: fileValue, label: `${filePath} ${spec.path}`, fromString: false };
+      source = { value: fileValue, label: `${filePath} ${keyPath}`, fromString: false };
     }
     if (!source) {
       setPath(out, spec.path, spec.default);

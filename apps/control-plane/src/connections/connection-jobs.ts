@@ -9,7 +9,7 @@ import { jobEntry } from '../jobs/job-catalog.ts';
 import { defineJob } from '../jobs/job-type.ts';
 import type { Resources } from '../resources.ts';
 import { reencryptSecrets } from '../secrets/reencrypt-secrets.ts';
-import { connectionsDb, retestConnection } from './connections.ts';
+import { retestConnection } from './connections.ts';
 
 /** Re-tests every connection of live workspaces. */
 export const retestConnectionsJob = defineJob({
@@ -32,7 +32,7 @@ export async function retestAllConnections(
   resources: Resources,
   now: Date = resources.clock.now(),
 ): Promise<{ tested: number; failing: number }> {
-  const rows = await connectionsDb(resources.db)
+  const rows = await resources.db
     .selectFrom('connections')
     .innerJoin('workspaces', 'workspaces.id', 'connections.workspace_id')
     .selectAll('connections')

@@ -32,7 +32,6 @@ import type {
 } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { awsErrorCode, type AwsCredentials } from '../aws/aws-clients.ts';
-import { awsServices } from '../aws/aws-services.ts';
 import { AssumeRoleError, type BrokerActor } from '../aws/credential-broker.ts';
 import { policyTargetOf } from './connection-policies.ts';
 
@@ -123,7 +122,7 @@ async function credentialsFor(
     });
     return { accessKeyId: input.auth.accessKeyId, secretAccessKey: input.auth.secretAccessKey };
   }
-  const { broker } = awsServices(resources);
+  const { broker } = resources.aws;
   const { roleArn, externalId } = input.auth;
   const base = {
     orgId: input.orgId,
@@ -185,7 +184,7 @@ async function callerAccount(
   creds: AwsCredentials,
   region: string,
 ): Promise<string | undefined> {
-  const sts = awsServices(resources).clients.sts(creds, region);
+  const sts = resources.aws.clients.sts(creds, region);
   try {
     return (await sts.send(new GetCallerIdentityCommand({}), timeout())).Account;
   } catch {
@@ -203,7 +202,7 @@ async function s3Checks(
   add: Add,
   denied: (action: string, err: unknown, message: string) => void,
 ): Promise<void> {
-  const s3 = awsServices(resources).clients.s3(creds, target.region);
+  const s3 = resources.aws.clients.s3(creds, target.region);
   const expected = owner !== undefined ? { ExpectedBucketOwner: owner } : {};
   const where = `s3://${target.bucket}/${target.prefix ?? ''}`;
   try {
@@ -315,7 +314,7 @@ async function kinesisChecks(
   add: Add,
   denied: (action: string, err: unknown, message: string) => void,
 ): Promise<void> {
-  const kinesis = awsServices(resources).clients.kinesis(creds, target.region);
+  const kinesis = resources.aws.clients.kinesis(creds, target.region);
   const stream =
     target.streamArn !== null ? { StreamARN: target.streamArn } : { StreamName: target.stream };
   const pass = (action: string, message: string) =>

@@ -14,7 +14,6 @@ import { ConflictError, NotFoundError, ValidationError, newId } from '@ferry/cor
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type {
-  ConnectionTables,
   ConnectionsTable,
   StoredConnectionTarget,
   StoredConnectionTest,
@@ -38,12 +37,6 @@ import {
 } from './connection-tester.ts';
 
 type Row = Selectable<ConnectionsTable>;
-
-/** The database with the connection tables in view. */
-export function connectionsDb(db: Kysely<Database>): Kysely<Database & ConnectionTables> {
-  // Kysely's table map is a type parameter only: the same connection serves both views.
-  return db;
-}
 
 /** What the API says about access keys wherever they appear. */
 export const ACCESS_KEYS_WARNING =
@@ -117,7 +110,7 @@ async function checkExternalId(
   workspaceId: string,
   externalId: string,
 ): Promise<void> {
-  const row = await connectionsDb(db)
+  const row = await db
     .selectFrom('connection_external_ids')
     .select(['connection_id'])
     .where('external_id', '=', externalId)
@@ -253,7 +246,7 @@ export async function prepareConnection(
   }
   const externalId = newExternalId();
   await input.transaction((trx) =>
-    connectionsDb(trx)
+    trx
       .insertInto('connection_external_ids')
       .values({
         external_id: externalId,
@@ -360,7 +353,7 @@ export async function createConnection(
   }
   const id = newId('connection', input.now.getTime());
   const row = await input.transaction(async (trx) => {
-    const db = connectionsDb(trx);
+    const db = trx;
     // Checked again inside the transaction: a concurrent create may have won.
     await requireNameFree(trx, input.workspaceId, body.name);
     if (body.auth.kind === 'role') {
@@ -417,7 +410,7 @@ async function requireNameFree(
   workspaceId: string,
   name: string,
 ): Promise<void> {
-  const taken = await connectionsDb(db)
+  const taken = await db
     .selectFrom('connections')
     .select('id')
     .where('workspace_id', '=', workspaceId)
@@ -436,7 +429,7 @@ export async function connectionRow(
   workspaceId: string,
   name: string,
 ): Promise<Row> {
-  const row = await connectionsDb(db)
+  const row = await db
     .selectFrom('connections')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
@@ -476,7 +469,7 @@ export async function listConnections(
   page: { cursor?: string | undefined; limit?: number | undefined },
 ): Promise<{ items: DataConnection[]; nextCursor: string | null }> {
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-  let q = connectionsDb(resources.db)
+  let q = resources.db
     .selectFrom('connections')
     .selectAll()
     .where('workspace_id', '=', workspaceId);
@@ -524,7 +517,7 @@ export async function recordTest(
   test: StoredConnectionTest,
   now: Date,
 ): Promise<Row> {
-  const updated = await connectionsDb(db)
+  const updated = await db
     .updateTable('connections')
     .set({
       state: test.ok ? 'Verified' : 'Failing',
@@ -601,7 +594,7 @@ export async function rotateConnectionKeys(
     requirePassed(test);
   }
   const updated = await input.transaction((trx) =>
-    connectionsDb(trx)
+    trx
       .updateTable('connections')
       .set({
         secret_ciphertext: encryptKeys(resources, row.id, input.keys),
@@ -626,7 +619,7 @@ export async function deleteConnection(
 ): Promise<string> {
   const row = await connectionRow(resources.db, input.workspaceId, input.name);
   await input.transaction((trx) =>
-    connectionsDb(trx).deleteFrom('connections').where('id', '=', row.id).execute(),
+    trx.deleteFrom('connections').where('id', '=', row.id).execute(),
   );
   return row.id;
 }

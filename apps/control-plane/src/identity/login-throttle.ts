@@ -51,15 +51,6 @@ interface Entry {
   last: number;
 }
 
-const byOwner = new WeakMap<object, LoginThrottle>();
-
-/** The throttle of one control plane (its resources), created on first use. */
-export function loginThrottleFor(owner: object): LoginThrottle {
-  let t = byOwner.get(owner);
-  if (t === undefined) byOwner.set(owner, (t = createLoginThrottle()));
-  return t;
-}
-
 /** Creates an empty throttle. */
 export function createLoginThrottle(
   policies: { perAddress: BackoffPolicy; perAccount: BackoffPolicy } = {

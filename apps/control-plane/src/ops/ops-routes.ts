@@ -8,7 +8,6 @@ import {
   AWS_CREDENTIALS_SETTINGS,
   type AwsCredentialsState,
 } from '../aws/aws-credentials-check.ts';
-import { awsServices } from '../aws/aws-services.ts';
 import { pendingMigrations } from '../db/migrate.ts';
 import { migrations } from '../migrations/index.ts';
 import type { Resources } from '../resources.ts';
@@ -46,7 +45,7 @@ export async function checkReadiness(
     resources.log.warn({ err }, 'readiness: database check failed');
   }
   const ready = database === 'ok' && migrationState === 'ok' && !lifecycle.draining;
-  const aws = awsServices(resources).credentialsCheck.state;
+  const aws = resources.aws.credentialsCheck.state;
   return {
     ready,
     checks: {

@@ -7,7 +7,6 @@ import type { QueryView } from '@ferry/api';
 import { NotFoundError } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { queryBus } from './query-bus.ts';
-import { queryDb } from './query-db.ts';
 import { isFinalQueryState } from './query-reads.ts';
 import { queryView } from './query-view.ts';
 
@@ -18,7 +17,7 @@ export async function cancelQuery(
   queryId: string,
 ): Promise<QueryView> {
   const now = resources.clock.now();
-  const row = await queryDb(resources.db)
+  const row = await resources.db
     .transaction()
     .execute(async (trx) => {
       const current = await trx

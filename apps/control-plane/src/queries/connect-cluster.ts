@@ -8,7 +8,6 @@ import { ConflictError, type ComputeContext } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { findClusterRow } from '../compute/cluster-queries.ts';
 import type { QueryActor } from './query-actor.ts';
-import { queryDb } from './query-db.ts';
 import { issueQueryToken } from './query-token-issuer.ts';
 
 /** Connects the actor to the cluster. */
@@ -38,7 +37,7 @@ export async function connectCluster(
   };
   if (context.connectionMode === 'proxy')
     return { ...base, node: null, token: null, expiresAt: null };
-  const node = await queryDb(resources.db)
+  const node = await resources.db
     .selectFrom('cluster_nodes')
     .select(['instance_id', 'private_ip', 'public_ip', 'query_port', 'tls_fingerprint'])
     .where('cluster_id', '=', cluster.id)

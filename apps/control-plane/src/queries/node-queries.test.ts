@@ -13,12 +13,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
 import { insertCluster, ownerWithWorkspace, recordNode } from '../compute/cluster-fixture.ts';
-import { computeDb } from '../compute/compute-db.ts';
 import { NODE_TOKEN_HEADER } from '../compute/node-intake.ts';
 import { refreshNodes } from '../compute/stopper.ts';
 import { injectCall, type TestCaller } from '../routes/api-test-kit.ts';
 import { createTestBackend, describeEachBackend } from '../testing/backends.ts';
-import { queryDb } from './query-db.ts';
 import { sweepQueries } from './query-sweeper.ts';
 
 const FP = 'cd'.repeat(32);
@@ -103,7 +101,7 @@ describeEachBackend('node query routes', (ctx, backend) => {
     const n = await node('direct');
     expect(n.reg.queryTokenPublicKey).toContain('BEGIN PUBLIC KEY');
     expect(n.reg.connectionMode).toBe('direct');
-    const row = await computeDb(ctx().resources.db)
+    const row = await ctx().resources.db
       .selectFrom('cluster_nodes')
       .select(['query_port', 'tls_fingerprint', 'private_ip'])
       .where('instance_id', '=', n.instanceId)
@@ -172,7 +170,7 @@ describeEachBackend('node query routes', (ctx, backend) => {
     await n.call('nodes.queries.report', { params: { queryId }, body: report({ ...base }) });
     const final = await owner.call('queries.get', { params: { workspaceId, queryId } });
     const usd = (
-      await computeDb(ctx().resources.db)
+      await ctx().resources.db
         .selectFrom('cluster_nodes')
         .select('usd_per_hour')
         .where('instance_id', '=', n.instanceId)
@@ -320,7 +318,7 @@ describeEachBackend('node query routes', (ctx, backend) => {
       body: report({ clusterId: n.clusterId, instanceId: n.instanceId }),
     });
     expect((await sweepQueries(resources)).failed.map((f) => f.queryId)).not.toContain(silentId);
-    await computeDb(resources.db)
+    await resources.db
       .updateTable('cluster_nodes')
       .set({ last_heartbeat_at: new Date(Date.now() - 10 * 60_000) })
       .where('instance_id', '=', n.instanceId)
@@ -336,7 +334,7 @@ describeEachBackend('node query routes', (ctx, backend) => {
       params: { workspaceId, clusterId: p.clusterId },
       body: { envelope: ENVELOPE },
     });
-    await computeDb(resources.db)
+    await resources.db
       .updateTable('clusters')
       .set({ state: 'Stopped' })
       .where('id', '=', p.clusterId)
@@ -364,7 +362,7 @@ describeEachBackend('node query routes', (ctx, backend) => {
       expect(r.status, r.raw).toBe(204);
     }
     // Both were last heard of ten minutes ago; the node heartbeats now, holding one of them.
-    await queryDb(resources.db)
+    await resources.db
       .updateTable('queries')
       .set({ updated_at: new Date(Date.now() - 10 * 60_000) })
       .where('id', 'in', [held, lost])

@@ -10,7 +10,6 @@ import { sql } from 'kysely';
 import { hashNodeToken, NodeTokenError } from '../compute/node-intake.ts';
 import type { Resources } from '../resources.ts';
 import { queryBus } from './query-bus.ts';
-import { queryDb } from './query-db.ts';
 
 /** How long the control plane keeps a proxy query's head for its client. */
 export const HEAD_TTL_MS = 10 * 60_000;
@@ -36,7 +35,7 @@ export async function nodeOfToken(
   token: string | undefined,
 ): Promise<CallingNode> {
   if (token === undefined || token === '') throw new NodeTokenError('node');
-  const node = await queryDb(resources.db)
+  const node = await resources.db
     .selectFrom('cluster_nodes')
     .select(['instance_id', 'cluster_id', 'workspace_id', 'usd_per_hour', 'terminated_at'])
     .where('node_token_hash', '=', hashNodeToken(token))
@@ -83,7 +82,7 @@ export async function reportQuery(
     usd_per_hour: node.usdPerHour,
     updated_at: now,
   };
-  const changed = await queryDb(resources.db)
+  const changed = await resources.db
     .transaction()
     .execute(async (trx) => {
       const row = await trx
@@ -146,7 +145,7 @@ async function takeWork(
   node: CallingNode,
 ): Promise<CallOutput<'nodes.work'>> {
   const now = resources.clock.now();
-  return queryDb(resources.db)
+  return resources.db
     .transaction()
     .execute(async (trx) => {
       // SKIP LOCKED: two nodes (or replicas) polling at once never take the same query.
@@ -222,7 +221,7 @@ export async function uploadHead(
 ): Promise<void> {
   const node = await nodeOfToken(resources, token);
   const now = resources.clock.now();
-  const updated = await queryDb(resources.db)
+  const updated = await resources.db
     .updateTable('queries')
     .set({
       head: Buffer.from(body.arrowIpcBase64, 'base64'),

@@ -2,7 +2,6 @@
 import { newId } from '@ferry/core';
 import type { ClusterRow } from '../compute/cluster-transitions.ts';
 import type { Resources } from '../resources.ts';
-import { queryDb } from './query-db.ts';
 
 /** Inserts a Queued proxy query on the cluster (whatever its state) and returns its id. */
 export async function insertQuery(
@@ -12,7 +11,7 @@ export async function insertQuery(
 ): Promise<string> {
   const now = resources.clock.now();
   const id = newId('query', now.getTime());
-  await queryDb(resources.db)
+  await resources.db
     .insertInto('queries')
     .values({
       id,

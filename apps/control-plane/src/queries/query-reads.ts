@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
 import type { Resources } from '../resources.ts';
 import { queryBus } from './query-bus.ts';
-import { queryDb, type QueryRow } from './query-db.ts';
+import type { QueryRow } from '../db/tables/query-tables.ts';
 import { queryView } from './query-view.ts';
 
 /** How often a waiter looks at the database again even without a signal. */
@@ -22,7 +22,7 @@ export async function findQueryRow(
   workspaceId: string,
   queryId: string,
 ): Promise<QueryRow> {
-  const row = await queryDb(resources.db)
+  const row = await resources.db
     .selectFrom('queries')
     .selectAll()
     .where('id', '=', queryId)
@@ -63,7 +63,7 @@ export async function listQueries(
   query: ListQueriesQuery,
 ): Promise<CallOutput<'queries.list'>> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-  let q = queryDb(resources.db)
+  let q = resources.db
     .selectFrom('queries')
     .selectAll()
     .where('workspace_id', '=', workspaceId);
@@ -146,7 +146,7 @@ export async function queryHead(
     );
   }
   // Kept only until fetched: the first reader takes it.
-  const taken = await queryDb(resources.db)
+  const taken = await resources.db
     .updateTable('queries')
     .set({ head: null, head_urls: null, updated_at: now })
     .where('id', '=', queryId)

@@ -5,9 +5,6 @@
  * Workers receive the public half (SPKI PEM) when they register.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { QueryTables } from '../db/tables/query-tables.ts';
 import type { Resources } from '../resources.ts';
 
 /** The row name of the query-token key. */
@@ -22,14 +19,10 @@ export interface QuerySigningKey {
 
 const cache = new WeakMap<object, Promise<QuerySigningKey>>();
 
-function keysDb(db: Kysely<Database>): Kysely<Database & QueryTables> {
-  return db;
-}
-
 async function loadOrCreate(
   resources: Pick<Resources, 'db' | 'secrets' | 'clock'>,
 ): Promise<QuerySigningKey> {
-  const db = keysDb(resources.db);
+  const db = resources.db;
   const read = () =>
     db.selectFrom('server_keys').selectAll().where('name', '=', QUERY_TOKEN_KEY).executeTakeFirst();
   let row = await read();

@@ -10,7 +10,6 @@
 import { isLiveClusterState, type ClusterState } from '@ferry/core';
 import type { Resources } from '../resources.ts';
 import { queryBus } from './query-bus.ts';
-import { queryDb } from './query-db.ts';
 
 /** What one sweep ended. */
 export interface SweepReport {
@@ -27,7 +26,7 @@ const DELIVERY_LOST_MS = 60_000;
 export async function sweepQueries(
   resources: Pick<Resources, 'db' | 'clock' | 'config' | 'log'>,
 ): Promise<SweepReport> {
-  const db = queryDb(resources.db);
+  const db = resources.db;
   const now = resources.clock.now();
   const silentMs = Math.max(
     30_000,

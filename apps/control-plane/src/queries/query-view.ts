@@ -1,6 +1,6 @@
 /** A stored query as the API shows it, with its cost (the node's $/hour × running time). */
 import type { QueryState, QueryView } from '@ferry/api';
-import type { QueryRow } from './query-db.ts';
+import type { QueryRow } from '../db/tables/query-tables.ts';
 
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 

@@ -11,7 +11,6 @@ import type { Resources } from '../resources.ts';
 import { findClusterRow } from '../compute/cluster-queries.ts';
 import { queryBus } from './query-bus.ts';
 import type { QueryActor } from './query-actor.ts';
-import { queryDb } from './query-db.ts';
 import { queryView } from './query-view.ts';
 
 /** What {@link submitQuery} needs. */
@@ -39,7 +38,7 @@ export async function submitQuery(
         `Cluster ${cluster.id} is ${cluster.state}: start it (or another) before running queries.`,
       );
     }
-    const inserted = await queryDb(db)
+    const inserted = await db
       .insertInto('queries')
       .values({
         id: newId('query', now.getTime()),

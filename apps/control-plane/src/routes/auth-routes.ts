@@ -19,7 +19,6 @@ import { claimSignInLink } from '../identity/sign-in-links.ts';
 import { createUser, findUserByEmail, findUserById, toUser } from '../identity/users.ts';
 import { acceptInvitationWith, invitationEmail } from '../orgs/invitations.ts';
 import { exchangeClientCredentials } from '../workspaces/service-accounts.ts';
-import { loginThrottleFor } from '../identity/login-throttle.ts';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
 import {
   ANY_CALLER,
@@ -90,7 +89,7 @@ export const authRoutes: readonly AnyRouteDefinition[] = [
     scope: NO_SCOPE,
     callers: PUBLIC,
     async handle({ resources, request, body, now, reply, audit }) {
-      const throttle = loginThrottleFor(resources);
+      const throttle = resources.loginThrottle;
       audit.details = { email: body.email.toLowerCase() };
       throttle.check(body.email, request.ip, now);
       const user = await findUserByEmail(resources.db, body.email);

@@ -8,7 +8,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
-import { awsDb } from '../aws/aws-db.ts';
 import { ownerWithWorkspace } from '../compute/cluster-fixture.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { sessionUser, tokenCaller, type TestCaller } from './api-test-kit.ts';
@@ -26,11 +25,11 @@ describeEachBackend('the external ID of a workspace', (ctx) => {
     app = await createApp(resources);
     ({ owner, orgId, workspaceId } = await ownerWithWorkspace(app, resources));
     const now = resources.clock.now();
-    await awsDb(resources.db)
+    await resources.db
       .insertInto('aws_external_ids')
       .values({ external_id: EXTERNAL_ID, workspace_id: workspaceId, created_at: now })
       .execute();
-    await awsDb(resources.db)
+    await resources.db
       .insertInto('aws_setups')
       .values({
         workspace_id: workspaceId,

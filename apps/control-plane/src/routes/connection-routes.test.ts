@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
 import { createSecretsKeyRing, generateSecretsKey } from '../config/secrets-key.ts';
 import { reencryptSecrets } from '../secrets/reencrypt-secrets.ts';
-import { decryptKeys, connectionsDb } from '../connections/connections.ts';
+import { decryptKeys } from '../connections/connections.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { workspaceRoleAllows } from '@ferry/core';
 import { sessionUser, type TestCaller } from './api-test-kit.ts';
@@ -90,7 +90,7 @@ describeEachBackend('connection routes', (ctx) => {
 
   it('re-encrypts the keys under a new secrets key, bound to their row', async () => {
     const { resources } = ctx();
-    const db = connectionsDb(resources.db);
+    const db = resources.db;
     const row = await db
       .selectFrom('connections')
       .selectAll()

@@ -10,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
 import { insertCluster, ownerWithWorkspace, recordNode } from '../compute/cluster-fixture.ts';
-import { computeDb } from '../compute/compute-db.ts';
 import { registerNode } from '../compute/node-intake.ts';
 import { querySigningKey } from '../queries/query-signing-key.ts';
 import { describeEachBackend } from '../testing/backends.ts';
@@ -69,7 +68,7 @@ describeEachBackend('query routes', (ctx) => {
     expect(none.status).toBe(409);
     expect(none.body.error.code).toBe('no_query_node');
 
-    await computeDb(resources.db)
+    await resources.db
       .updateTable('cluster_nodes')
       .set({ private_ip: '127.0.0.9', query_port: 5051, tls_fingerprint: 'ab'.repeat(32) })
       .where('instance_id', '=', instanceId)
@@ -173,7 +172,7 @@ describeEachBackend('query routes', (ctx) => {
   it('refuses a submission to a cluster that is not live, naming its state', async () => {
     const { resources } = ctx();
     const { clusterId } = await idleCluster('proxy');
-    await computeDb(resources.db)
+    await resources.db
       .updateTable('clusters')
       .set({ state: 'Stopped' })
       .where('id', '=', clusterId)

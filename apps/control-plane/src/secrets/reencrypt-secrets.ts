@@ -5,9 +5,6 @@
  * updated only if it still holds the ciphertext that was read, so a concurrent change (a
  * key replaced meanwhile) is never overwritten.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.ts';
-import type { ConnectionTables, QueryTables } from '../db/tables/index.ts';
 import type { Resources } from '../resources.ts';
 import { secretAad } from '../connections/connections.ts';
 
@@ -21,7 +18,7 @@ export interface ReencryptionReport {
 export async function reencryptSecrets(
   resources: Pick<Resources, 'db' | 'secrets'>,
 ): Promise<ReencryptionReport> {
-  const db = resources.db as Kysely<Database & ConnectionTables & QueryTables>;
+  const db = resources.db;
   const { secrets } = resources;
   const report: ReencryptionReport = { connections: 0, serverKeys: 0 };
   const rows = await db

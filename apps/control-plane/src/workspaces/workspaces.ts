@@ -17,8 +17,6 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { WorkspacesTable } from '../db/tables/index.ts';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../http/cursor.ts';
-import { awsDb } from '../aws/aws-db.ts';
-import { computeDb } from '../compute/compute-db.ts';
 import { unendedClusters, WorkspaceHasClustersError } from '../compute/workspace-teardown.ts';
 
 /** Idle timeout of a workspace that does not set one (minutes). */
@@ -239,13 +237,13 @@ export async function deleteWorkspace(
     if (row === undefined) throw new NotFoundError('No such workspace.');
     // Again under the lock: a cluster started since the caller's check must not be orphaned.
     const clusters = await unendedClusters(
-      computeDb(trx),
+      trx,
       workspaceId,
       options.clustersStopped === true,
     );
     if (clusters.length > 0) throw new WorkspaceHasClustersError(workspaceId, clusters);
     const state = transitionWorkspace(row.state, 'Deleted');
-    await awsDb(trx)
+    await trx
       .updateTable('aws_setups')
       .set({
         status: 'disconnected',

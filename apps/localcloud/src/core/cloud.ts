@@ -18,6 +18,7 @@ import type { CredentialRecord, CredentialStore } from './credential-store.ts';
 import { createCredentialStore } from './credential-store.ts';
 import type { FaultRegistry } from './faults.ts';
 import { createFaults } from './faults.ts';
+import { serviceOfArn } from './service-delivery.ts';
 import type { StateStore } from './state-store.ts';
 
 /** The Cloud plus what only core uses. */
@@ -127,6 +128,13 @@ export function createCloud(options: CloudOptions): CloudInternals {
     callerForRecord(record) {
       if (record.principal.type === 'root') return rootCaller(record.accountId, record.accessKeyId);
       return resolver?.resolveCaller?.call(resolver, record, cloud);
+    },
+    deliver(delivery) {
+      const target = serviceOfArn(delivery.targetArn);
+      const service = target === undefined ? undefined : services.get(target);
+      if (!service?.deliver)
+        return { ok: false, reason: `no service delivers to ${delivery.targetArn}` };
+      return service.deliver(delivery, cloud);
     },
     callerForAccessKey(accessKeyId) {
       const record = credentials.get(accessKeyId);

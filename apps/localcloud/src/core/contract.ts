@@ -7,6 +7,7 @@
  */
 import type { NamedPolicy, RequestContext } from '@ferry/iam';
 import type { CredentialRecord, CredentialStore } from './credential-store.ts';
+import type { DeliveryResult, ServiceDelivery } from './service-delivery.ts';
 
 export type {
   CredentialRecord,
@@ -195,6 +196,11 @@ export interface Cloud {
     caller: Caller,
     region: string,
   ): Promise<O>;
+  /**
+   * Delivers a message as an AWS service principal to the resource named by `targetArn`
+   * (its service's `deliver`); never throws for AWS-side failures.
+   */
+  deliver(delivery: ServiceDelivery): DeliveryResult;
   /** Looks up a caller by access key id (users' keys and live session credentials). */
   callerForAccessKey(accessKeyId: string): Caller | undefined;
   readonly faults: Faults;
@@ -291,4 +297,6 @@ export interface ServiceDefinition {
    */
   start?(cloud: Cloud): Promise<void>;
   stop?(): Promise<void>;
+  /** Takes a message another service sends as a service principal (see `Cloud.deliver`). */
+  deliver?(delivery: ServiceDelivery, cloud: Cloud): DeliveryResult;
 }

@@ -1,4 +1,4 @@
-/** Tables of the domain half (identity, organizations, workspaces, audit). */
+/** Tables of the domain (identity, tenancy, audit, AWS setup, compute, queries, connections). */
 import type { AuditLogTable, IdempotencyKeysTable } from './audit-tables.ts';
 import type {
   ApiTokensTable,
@@ -14,6 +14,10 @@ import type {
   WorkspaceMembersTable,
   WorkspacesTable,
 } from './tenancy-tables.ts';
+import type { AwsSetupTables } from './aws-setup-tables.ts';
+import type { ComputeTables } from './compute-tables.ts';
+import type { QueryTables } from './query-tables.ts';
+import type { ConnectionTables } from './connection-tables.ts';
 
 export type * from './audit-tables.ts';
 export type * from './identity-tables.ts';
@@ -24,7 +28,8 @@ export type * from './query-tables.ts';
 export type * from './connection-tables.ts';
 
 /** The domain's tables by name. */
-export interface DomainTables {
+export interface DomainTables
+  extends AwsSetupTables, ComputeTables, QueryTables, ConnectionTables {
   users: UsersTable;
   setup_tokens: SetupTokensTable;
   sessions: SessionsTable;

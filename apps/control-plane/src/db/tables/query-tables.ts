@@ -1,9 +1,12 @@
 /** Tables of remote queries and of the control plane's own keys. */
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Selectable } from 'kysely';
 import type { Timestamp } from '../platform-tables.ts';
 import type { Json } from './identity-tables.ts';
 
 /** One query, in either connection mode. */
+/** One stored query. */
+export type QueryRow = Selectable<QueriesTable>;
+
 export interface QueriesTable {
   id: string;
   workspace_id: string;

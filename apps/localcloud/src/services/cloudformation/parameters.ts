@@ -4,7 +4,7 @@
  * AWS-specific types, against the account's EC2 resources.
  */
 import type { Caller, Cloud } from '../../core/contract.ts';
-import { items, text } from '../sqs/input-values.ts';
+import { items, text } from '../../core/input-values.ts';
 import type { StackParameter } from './stack-store.ts';
 import { validationError } from './stack-store.ts';
 import type { Json, Template } from './template-parser.ts';

@@ -1,7 +1,7 @@
 /** CloudFormation operations: stacks, their events, resources, templates. */
 import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud, Handler } from '../../core/contract.ts';
-import { items, text, texts } from '../sqs/input-values.ts';
+import { items, text, texts } from '../../core/input-values.ts';
 import {
   operationSettled,
   runCreate,

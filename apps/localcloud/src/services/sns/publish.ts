@@ -6,11 +6,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/contract.ts';
 import type { Cloud, Handler } from '../../core/contract.ts';
-import { text } from '../sqs/input-values.ts';
-import { namedResourcePolicy } from '../sqs/resource-policy.ts';
-import { authorizeServiceRequest } from '../sqs/service-principal.ts';
-import { deliverAsService } from '../sqs/service-delivery.ts';
-import type { StoredAttribute } from '../sqs/queue-store.ts';
+import { text } from '../../core/input-values.ts';
+import { namedResourcePolicy } from '../../core/resource-policy.ts';
+import { authorizeServiceRequest } from '../../core/service-principal.ts';
+import type { MessageAttribute } from '../../core/service-delivery.ts';
 import { passesFilterPolicy } from './filter-policy.ts';
 import { signEnvelope } from './message-signer.ts';
 import { authorizeTopic } from './topic-authorize.ts';
@@ -143,8 +142,8 @@ function envelope(
 
 function sqsAttributes(
   attributes: Record<string, PublishedAttribute>,
-): Record<string, StoredAttribute> {
-  const out: Record<string, StoredAttribute> = {};
+): Record<string, MessageAttribute> {
+  const out: Record<string, MessageAttribute> = {};
   for (const [name, a] of Object.entries(attributes)) {
     out[name] =
       a.BinaryValue !== undefined
@@ -175,8 +174,8 @@ export function fanOut(
     if (subscription.pendingToken !== undefined || subscription.protocol !== 'sqs') continue;
     if (!passesFilterPolicy(subscription.attributes.FilterPolicy, values)) continue;
     const raw = subscription.attributes.RawMessageDelivery === 'true';
-    const result = deliverAsService(cloud, {
-      queueArn: subscription.endpoint,
+    const result = cloud.deliver({
+      targetArn: subscription.endpoint,
       service: 'sns.amazonaws.com',
       sourceArn: topic.arn,
       sourceAccount: topic.accountId,

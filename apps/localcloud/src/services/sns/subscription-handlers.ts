@@ -6,8 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/contract.ts';
 import type { Cloud, Handler, Route } from '../../core/contract.ts';
-import { text } from '../sqs/input-values.ts';
-import { deliverAsService } from '../sqs/service-delivery.ts';
+import { text } from '../../core/input-values.ts';
 import { filterPolicyProblem } from './filter-policy.ts';
 import { signEnvelope } from './message-signer.ts';
 import { authorizeSns, authorizeTopic } from './topic-authorize.ts';
@@ -81,8 +80,8 @@ function sendConfirmation(
     Timestamp: new Date(cloud.now()).toISOString(),
   };
   signEnvelope(cloud, body, '1');
-  const result = deliverAsService(cloud, {
-    queueArn: subscription.endpoint,
+  const result = cloud.deliver({
+    targetArn: subscription.endpoint,
     service: 'sns.amazonaws.com',
     sourceArn: topic.arn,
     sourceAccount: topic.accountId,

@@ -1,7 +1,7 @@
 /** Authorization of SNS requests: SNS denies with `AuthorizationError`, not `AccessDenied`. */
 import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud } from '../../core/contract.ts';
-import { namedResourcePolicy } from '../sqs/resource-policy.ts';
+import { namedResourcePolicy } from '../../core/resource-policy.ts';
 import type { Topic } from './topic-store.ts';
 
 /** Authorizes `action` on `resource` (with the topic policy when a topic is given). */

@@ -1,8 +1,8 @@
 /** SNS topic operations: create, delete, list, attributes, tags, permissions. */
 import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud, Handler } from '../../core/contract.ts';
-import { items, text, texts } from '../sqs/input-values.ts';
-import { checkResourcePolicy } from '../sqs/resource-policy.ts';
+import { items, text, texts } from '../../core/input-values.ts';
+import { checkResourcePolicy } from '../../core/resource-policy.ts';
 import { authorizeSns, authorizeTopic } from './topic-authorize.ts';
 import {
   defaultTopicPolicy,

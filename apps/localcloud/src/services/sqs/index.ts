@@ -1,6 +1,7 @@
 /** Amazon SQS: queues with policies, messages with visibility timeouts and long polling. */
 import type { Cloud, ServiceDefinition } from '../../core/contract.ts';
 import { messageHandlers } from './message-handlers.ts';
+import { deliverToQueue } from './queue-delivery.ts';
 import { queueHandlers } from './queue-handlers.ts';
 import { stopWaiting } from './queue-waiters.ts';
 
@@ -14,6 +15,7 @@ export function createSqsService(): ServiceDefinition {
       clouds.add(cloud);
       return Promise.resolve();
     },
+    deliver: deliverToQueue,
     stop() {
       for (const cloud of clouds) stopWaiting(cloud);
       clouds.clear();
@@ -21,5 +23,3 @@ export function createSqsService(): ServiceDefinition {
     },
   };
 }
-
-export { deliverAsService } from './service-delivery.ts';

@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud, Handler } from '../../core/contract.ts';
-import { text, texts } from './input-values.ts';
+import { text, texts } from '../../core/input-values.ts';
 import { md5Hex, md5OfAttributes } from './message-md5.ts';
 import { numberAttribute } from './queue-attributes.ts';
 import { authorizedQueue } from './queue-handlers.ts';

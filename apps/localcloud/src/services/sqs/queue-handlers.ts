@@ -12,8 +12,8 @@ import {
 } from './queue-store.ts';
 import type { Queue } from './queue-store.ts';
 import { notifyQueue } from './queue-waiters.ts';
-import { text, texts } from './input-values.ts';
-import { checkResourcePolicy, namedResourcePolicy } from './resource-policy.ts';
+import { text, texts } from '../../core/input-values.ts';
+import { checkResourcePolicy, namedResourcePolicy } from '../../core/resource-policy.ts';
 
 const checkPolicy = (text: string) => checkResourcePolicy(text, 'InvalidAttributeValue');
 

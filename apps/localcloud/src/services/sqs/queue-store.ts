@@ -4,13 +4,10 @@
  */
 import { AwsError } from '../../core/contract.ts';
 import type { Cloud } from '../../core/contract.ts';
+import type { MessageAttribute } from '../../core/service-delivery.ts';
 
-/** A message attribute as stored: binary values base64-encoded. */
-export interface StoredAttribute {
-  DataType: string;
-  StringValue?: string;
-  BinaryValue?: string;
-}
+/** A message attribute as stored: binary values base64-encoded (the shape services deliver with). */
+export type StoredAttribute = MessageAttribute;
 
 export interface StoredMessage {
   id: string;

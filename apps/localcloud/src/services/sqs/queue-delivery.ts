@@ -1,34 +1,20 @@
 /** Messages that AWS services (SNS) send to a queue, authorized by the queue policy alone. */
 import type { Cloud } from '../../core/contract.ts';
+import { namedResourcePolicy } from '../../core/resource-policy.ts';
+import type { DeliveryResult, ServiceDelivery } from '../../core/service-delivery.ts';
+import { authorizeServiceRequest } from '../../core/service-principal.ts';
 import { enqueue } from './message-handlers.ts';
-import type { OutgoingMessage } from './message-handlers.ts';
 import { sqsState } from './queue-store.ts';
-import { namedResourcePolicy } from './resource-policy.ts';
-import { authorizeServiceRequest } from './service-principal.ts';
 
-export interface ServiceDelivery {
-  queueArn: string;
-  /** The sending service principal, e.g. `sns.amazonaws.com`. */
-  service: string;
-  sourceArn: string;
-  sourceAccount: string;
-  body: string;
-  attributes?: OutgoingMessage['attributes'];
-  groupId?: string;
-  deduplicationId?: string;
-}
-
-export type DeliveryResult = { ok: true; messageId: string } | { ok: false; reason: string };
-
-/** Sends a message as the service principal; never throws for AWS-side failures. */
-export function deliverAsService(cloud: Cloud, delivery: ServiceDelivery): DeliveryResult {
-  const [, , , region, accountId, name] = delivery.queueArn.split(':');
+/** Sends a message to the queue `delivery.targetArn` as the service principal. */
+export function deliverToQueue(delivery: ServiceDelivery, cloud: Cloud): DeliveryResult {
+  const [, , , region, accountId, name] = delivery.targetArn.split(':');
   if (region === undefined || accountId === undefined || name === undefined) {
-    return { ok: false, reason: `invalid queue ARN ${delivery.queueArn}` };
+    return { ok: false, reason: `invalid queue ARN ${delivery.targetArn}` };
   }
   const queue = sqsState(cloud, accountId, region).queues[name];
   if (queue === undefined)
-    return { ok: false, reason: `queue ${delivery.queueArn} does not exist` };
+    return { ok: false, reason: `queue ${delivery.targetArn} does not exist` };
   const decision = authorizeServiceRequest({
     service: delivery.service,
     action: 'sqs:SendMessage',

@@ -4,7 +4,7 @@
  */
 import { parsePolicy } from '@ferry/iam';
 import type { NamedPolicy } from '@ferry/iam';
-import { AwsError } from '../../core/contract.ts';
+import { AwsError } from './contract.ts';
 
 /** Throws `code` naming the first problem when `text` is not a valid resource policy. */
 export function checkResourcePolicy(text: string, code: string, attribute = 'Policy'): void {
