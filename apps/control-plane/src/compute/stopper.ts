@@ -6,13 +6,10 @@
  * reconciler marks it Stopped too, whichever sees it first). The launch template goes last.
  */
 import type { CustomerRole } from '@ferry/aws-template';
-import {
-  DeleteLaunchTemplateCommand,
-  TerminateInstancesCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { isActiveInstance, type RetryPolicy } from '@ferry/core';
 import type { BrokerActor } from '../aws/credential-broker.ts';
+import { loadEc2Sdk } from '../aws/ec2-sdk.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent, touchCluster } from './cluster-transitions.ts';
 import { computeDb } from './compute-db.ts';
@@ -59,6 +56,7 @@ export async function terminateInstances(
   ids: readonly string[],
   send: SendOptions,
 ): Promise<void> {
+  const { TerminateInstancesCommand } = await loadEc2Sdk();
   for (let i = 0; i < ids.length; i += 1000) {
     const batch = ids.slice(i, i + 1000);
     try {
@@ -84,6 +82,7 @@ export async function deleteLaunchTemplate(
   launchTemplateId: string,
   send: SendOptions,
 ): Promise<void> {
+  const { DeleteLaunchTemplateCommand } = await loadEc2Sdk();
   try {
     await retryEc2(
       (signal) =>
