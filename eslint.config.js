@@ -83,6 +83,25 @@ export default tseslint.config(
     ]),
   },
   { files: ['apps/control-plane/**/*.ts'], rules: restrict(otherApps('control-plane')) },
+  {
+    // The EC2 SDK weighs ~75 MiB once loaded: the control plane loads it on first use only.
+    files: ['apps/control-plane/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'apps/control-plane/src/testing/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@aws-sdk/client-ec2',
+              allowTypeImports: true,
+              message: 'Load it with loadEc2Sdk() (aws/ec2-sdk.ts): never at start.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['apps/worker/**/*.ts'], rules: restrict(otherApps('worker')) },
   {
     files: ['apps/dashboard/**/*.ts', 'apps/dashboard/**/*.tsx'],

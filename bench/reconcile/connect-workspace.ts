@@ -1,11 +1,14 @@
 /**
- * Connects one more workspace to the fixture's customer account, as a customer does: the
+ * Connects one more workspace to a customer account (the fixture's, or one of its
+ * `customerAccount()`s), as a customer does: the
  * setup is started through the API, the stack the API describes is created as the
  * customer, and the workspace is awaited until Active. Unlike the e2e fixture's helper it
  * waits as long as it takes (a hundred stacks on a busy machine take their time).
  */
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import type { ConnectedWorkspace } from '../../test/e2e/fixtures/connected-workspace.ts';
+
+type Account = ConnectedWorkspace['customer'];
 
 interface SetupView {
   workspaceState: string;
@@ -32,8 +35,12 @@ async function must<T>(fx: ConnectedWorkspace, method: string, path: string, bod
  * answer: the call is bounded and repeated, and a stack that the lost call did create is
  * fine (AlreadyExists).
  */
-async function createStack(fx: ConnectedWorkspace, i: SetupView['instructions']): Promise<void> {
-  const cfn = new CloudFormationClient(fx.customerConfig());
+async function createStack(
+  fx: ConnectedWorkspace,
+  account: Account,
+  i: SetupView['instructions'],
+): Promise<void> {
+  const cfn = new CloudFormationClient(fx.configFor(account));
   try {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -58,10 +65,11 @@ async function createStack(fx: ConnectedWorkspace, i: SetupView['instructions'])
   }
 }
 
-/** Creates a workspace named `name`, connects it, and answers its id once Active. */
+/** Creates a workspace named `name`, connects it to `account`, and answers its id once Active. */
 export async function connectWorkspace(
   fx: ConnectedWorkspace,
   name: string,
+  account: Account = fx.customer,
   timeoutMs = 900_000,
 ): Promise<string> {
   const { id } = await must<{ id: string }>(fx, 'POST', `/api/v1/orgs/${fx.orgId}/workspaces`, {
@@ -71,9 +79,9 @@ export async function connectWorkspace(
     region: 'us-east-1',
     network: { kind: 'new' },
     allowedClientCidr: '127.0.0.0/8',
-    workerBuckets: [`customer-data-${fx.customer.accountId}`],
+    workerBuckets: [`customer-data-${account.accountId}`],
   });
-  await createStack(fx, setup.instructions);
+  await createStack(fx, account, setup.instructions);
   const deadline = Date.now() + timeoutMs;
   let view = await must<SetupView>(fx, 'GET', `/api/v1/workspaces/${id}/aws-setup`);
   while (view.workspaceState !== 'Active') {

@@ -6,7 +6,7 @@
  * counted in `ferry_aws_requests_total` and names ferry in its User-Agent.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -14,6 +14,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Config } from '../config/config-schema.ts';
+import { loadEc2Sdk } from './ec2-sdk.ts';
 import type { Counter, MetricsRegistry } from '../ops/metrics-registry.ts';
 
 /** Credentials an SDK client signs with. */
@@ -32,7 +33,8 @@ export interface AwsClientFactory {
   sns(credentials?: AwsCredentials, region?: string): SNSClient;
   sqs(credentials?: AwsCredentials, region?: string): SQSClient;
   s3(credentials?: AwsCredentials, region?: string): S3Client;
-  ec2(credentials?: AwsCredentials, region?: string): EC2Client;
+  /** Async: the EC2 SDK is loaded on the first call (`ec2-sdk.ts`). */
+  ec2(credentials?: AwsCredentials, region?: string): Promise<EC2Client>;
   cloudformation(credentials?: AwsCredentials, region?: string): CloudFormationClient;
   kinesis(credentials?: AwsCredentials, region?: string): KinesisClient;
   /**
@@ -141,7 +143,10 @@ export function createAwsClientFactory(
         's3',
         counter,
       ),
-    ec2: (c, r) => counted(new EC2Client(options(c, r)), 'ec2', counter),
+    ec2: async (c, r) => {
+      const { EC2Client } = await loadEc2Sdk();
+      return counted(new EC2Client(options(c, r)), 'ec2', counter);
+    },
     cloudformation: (c, r) =>
       counted(new CloudFormationClient(options(c, r)), 'cloudformation', counter),
     // HTTP/1.1: the SDK's default HTTP/2 handler is needed only by SubscribeToShard, which

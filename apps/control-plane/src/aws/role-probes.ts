@@ -3,25 +3,15 @@
  * allowed, UnauthorizedOperation denied) and S3 calls on a marker object under ferry's
  * prefix. Each probe names the registry action it checks.
  */
-import {
+import type {
   CreateFleetCommand,
-  CreateLaunchTemplateCommand,
-  DeleteLaunchTemplateCommand,
-  CreateTagsCommand,
-  DescribeFleetsCommand,
-  DescribeImagesCommand,
-  DescribeInstanceTypeOfferingsCommand,
-  DescribeInstanceTypesCommand,
-  DescribeInstancesCommand,
-  DescribeLaunchTemplatesCommand,
-  DescribeSubnetsCommand,
+  EC2Client,
   RunInstancesCommand,
-  TerminateInstancesCommand,
-  type EC2Client,
-  type TagSpecification,
+  TagSpecification,
 } from '@aws-sdk/client-ec2';
 import { TAG_MANAGED, TAG_WORKSPACE } from '@ferry/aws-template';
 import { awsErrorCode } from './aws-clients.ts';
+import { loadEc2Sdk, type Ec2Sdk } from './ec2-sdk.ts';
 
 /** The stack values probes need. */
 export interface ProbeTarget {
@@ -77,8 +67,8 @@ function ferryTags(
 }
 
 /** A ferry-shaped launch (the stack's subnet, security group and Worker profile, tagged). */
-export function launchProbe(target: ProbeTarget): RunInstancesCommand {
-  return new RunInstancesCommand({
+function launchProbe(sdk: typeof Ec2Sdk, target: ProbeTarget): RunInstancesCommand {
+  return new sdk.RunInstancesCommand({
     DryRun: true,
     ImageId: PROBE_IMAGE,
     InstanceType: 't3.micro',
@@ -101,6 +91,7 @@ export async function createProbeTemplate(
   target: ProbeTarget,
 ): Promise<{ id: string } | { error: string }> {
   try {
+    const { CreateLaunchTemplateCommand } = await loadEc2Sdk();
     const out = await ec2.send(
       new CreateLaunchTemplateCommand({
         LaunchTemplateName: `ferry-verify-${target.workspaceId.replace(/_/g, '-')}-${Date.now().toString(36)}`,
@@ -129,6 +120,7 @@ export async function createProbeTemplate(
 /** Deletes the probe template; returns AWS's error code when that fails. */
 export async function deleteProbeTemplate(ec2: EC2Client, id: string): Promise<string | null> {
   try {
+    const { DeleteLaunchTemplateCommand } = await loadEc2Sdk();
     await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id }));
     return null;
   } catch (err) {
@@ -137,8 +129,12 @@ export async function deleteProbeTemplate(ec2: EC2Client, id: string): Promise<s
 }
 
 /** An instant fleet of one node from the probe template in the stack's first subnet. */
-function fleetProbe(target: ProbeTarget, launchTemplateId: string): CreateFleetCommand {
-  return new CreateFleetCommand({
+function fleetProbe(
+  sdk: typeof Ec2Sdk,
+  target: ProbeTarget,
+  launchTemplateId: string,
+): CreateFleetCommand {
+  return new sdk.CreateFleetCommand({
     DryRun: true,
     Type: 'instant',
     LaunchTemplateConfigs: [
@@ -157,54 +153,58 @@ function fleetProbe(target: ProbeTarget, launchTemplateId: string): CreateFleetC
   });
 }
 
-/** Wraps one command as a probe. */
+/** Wraps one command, built when the probe runs (the EC2 SDK loads lazily), as a probe. */
 const send =
-  (command: object): Ec2Probe =>
-  (ec2) =>
+  (command: (sdk: typeof Ec2Sdk) => object): Ec2Probe =>
+  async (ec2) =>
     // Every probe is an EC2 command; send() is overloaded per command type.
-    ec2.send(command as Parameters<EC2Client['send']>[0]);
+    ec2.send(command(await loadEc2Sdk()) as Parameters<EC2Client['send']>[0]);
 
 /** The dry-run probe of a registry action, or undefined when it has none. */
 export function ec2ProbeFor(action: string, target: ProbeTarget): Ec2Probe | undefined {
   switch (action) {
     case 'ec2:DescribeInstances':
-      return send(new DescribeInstancesCommand({ DryRun: true }));
+      return send((e) => new e.DescribeInstancesCommand({ DryRun: true }));
     case 'ec2:DescribeInstanceTypes':
-      return send(new DescribeInstanceTypesCommand({ DryRun: true, MaxResults: 5 }));
+      return send((e) => new e.DescribeInstanceTypesCommand({ DryRun: true, MaxResults: 5 }));
     case 'ec2:DescribeInstanceTypeOfferings':
-      return send(new DescribeInstanceTypeOfferingsCommand({ DryRun: true, MaxResults: 5 }));
+      return send(
+        (e) => new e.DescribeInstanceTypeOfferingsCommand({ DryRun: true, MaxResults: 5 }),
+      );
     case 'ec2:DescribeSubnets':
-      return send(new DescribeSubnetsCommand({ DryRun: true }));
+      return send((e) => new e.DescribeSubnetsCommand({ DryRun: true }));
     case 'ec2:DescribeFleets':
-      return send(new DescribeFleetsCommand({ DryRun: true }));
+      return send((e) => new e.DescribeFleetsCommand({ DryRun: true }));
     case 'ec2:DescribeLaunchTemplates':
-      return send(new DescribeLaunchTemplatesCommand({ DryRun: true }));
+      return send((e) => new e.DescribeLaunchTemplatesCommand({ DryRun: true }));
     case 'ec2:DescribeImages':
-      return send(new DescribeImagesCommand({ DryRun: true, Owners: ['amazon'] }));
+      return send((e) => new e.DescribeImagesCommand({ DryRun: true, Owners: ['amazon'] }));
     case 'ec2:CreateLaunchTemplate':
       return send(
-        new CreateLaunchTemplateCommand({
-          DryRun: true,
-          LaunchTemplateName: `ferry-verify-${target.workspaceId.replace(/_/g, '-')}`,
-          LaunchTemplateData: { InstanceType: 't3.micro' },
-          TagSpecifications: ferryTags(target.workspaceId, ['launch-template']),
-        }),
+        (e) =>
+          new e.CreateLaunchTemplateCommand({
+            DryRun: true,
+            LaunchTemplateName: `ferry-verify-${target.workspaceId.replace(/_/g, '-')}`,
+            LaunchTemplateData: { InstanceType: 't3.micro' },
+            TagSpecifications: ferryTags(target.workspaceId, ['launch-template']),
+          }),
       );
     case 'ec2:RunInstances':
-      return send(launchProbe(target));
+      return send((e) => launchProbe(e, target));
     // These need an existing ferry launch template (the verifier's probe template).
-    case 'ec2:CreateFleet':
-      return target.launchTemplateId === undefined
-        ? undefined
-        : send(fleetProbe(target, target.launchTemplateId));
+    case 'ec2:CreateFleet': {
+      const templateId = target.launchTemplateId;
+      return templateId === undefined ? undefined : send((e) => fleetProbe(e, target, templateId));
+    }
     case 'ec2:DeleteLaunchTemplate':
       return target.launchTemplateId === undefined
         ? undefined
         : send(
-            new DeleteLaunchTemplateCommand({
-              DryRun: true,
-              LaunchTemplateId: target.launchTemplateId,
-            }),
+            (e) =>
+              new e.DeleteLaunchTemplateCommand({
+                DryRun: true,
+                LaunchTemplateId: target.launchTemplateId,
+              }),
           );
     default:
       return undefined;
@@ -221,27 +221,31 @@ export function deniedProbeFor(
     case 'ec2:RunInstances':
       if ('ec2:SubnetID' in context) {
         return send(
-          new RunInstancesCommand({
-            DryRun: true,
-            ImageId: PROBE_IMAGE,
-            InstanceType: 't3.micro',
-            MinCount: 1,
-            MaxCount: 1,
-            SubnetId: String(context['ec2:SubnetID']),
-            TagSpecifications: ferryTags(target.workspaceId, ['instance', 'volume']),
-          }),
+          (e) =>
+            new e.RunInstancesCommand({
+              DryRun: true,
+              ImageId: PROBE_IMAGE,
+              InstanceType: 't3.micro',
+              MinCount: 1,
+              MaxCount: 1,
+              SubnetId: String(context['ec2:SubnetID']),
+              TagSpecifications: ferryTags(target.workspaceId, ['instance', 'volume']),
+            }),
         );
       }
-      return send(launchProbe(target));
+      return send((e) => launchProbe(e, target));
     case 'ec2:TerminateInstances':
-      return send(new TerminateInstancesCommand({ DryRun: true, InstanceIds: [FOREIGN_INSTANCE] }));
+      return send(
+        (e) => new e.TerminateInstancesCommand({ DryRun: true, InstanceIds: [FOREIGN_INSTANCE] }),
+      );
     case 'ec2:CreateTags':
       return send(
-        new CreateTagsCommand({
-          DryRun: true,
-          Resources: [FOREIGN_INSTANCE],
-          Tags: [{ Key: TAG_MANAGED, Value: 'true' }],
-        }),
+        (e) =>
+          new e.CreateTagsCommand({
+            DryRun: true,
+            Resources: [FOREIGN_INSTANCE],
+            Tags: [{ Key: TAG_MANAGED, Value: 'true' }],
+          }),
       );
     default:
       return undefined;

@@ -231,7 +231,7 @@ export async function runChecks(
     } finally {
       sts.destroy();
     }
-    const ec2 = clients.ec2(creds, setup.region);
+    const ec2 = await clients.ec2(creds, setup.region);
     const s3 = clients.s3(creds, setup.region);
     // The role that launches gets a real, ferry-tagged launch template for the probes that
     // need one (CreateFleet, template writes); it is deleted below.

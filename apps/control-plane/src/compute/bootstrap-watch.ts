@@ -6,8 +6,9 @@
  * reconciler runs this before its own plan, which then terminates the failed cluster's
  * instances in the same cycle.
  */
-import { GetConsoleOutputCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { planBootstrapFailures, type BootstrappingCluster } from '@ferry/core';
+import { loadEc2Sdk } from '../aws/ec2-sdk.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { abortable, describeAwsError, retryEc2, type SendOptions } from './ec2-retry.ts';
@@ -107,6 +108,7 @@ async function consoleOutput(
   send: SendOptions,
 ): Promise<string> {
   try {
+    const { GetConsoleOutputCommand } = await loadEc2Sdk();
     const command = new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: true });
     const out = await retryEc2((signal) => ec2.send(command, abortable(signal)), send);
     const text = Buffer.from(out.Output ?? '', 'base64').toString('utf8');

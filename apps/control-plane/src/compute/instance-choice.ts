@@ -6,13 +6,10 @@
  * time; prices from the shipped table with the operator's optional override file.
  */
 import { readFile } from 'node:fs/promises';
-import {
-  DescribeInstanceTypeOfferingsCommand,
-  DescribeInstanceTypesCommand,
-  DescribeSubnetsCommand,
-  type DescribeInstanceTypeOfferingsCommandOutput,
-  type DescribeInstanceTypesCommandOutput,
-  type EC2Client,
+import type {
+  DescribeInstanceTypeOfferingsCommandOutput,
+  DescribeInstanceTypesCommandOutput,
+  EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
   buildInstanceCatalog,
@@ -29,6 +26,7 @@ import {
   type ZoneOfferings,
 } from '@ferry/core';
 import type { BrokerActor } from '../aws/credential-broker.ts';
+import { loadEc2Sdk } from '../aws/ec2-sdk.ts';
 import type { Resources } from '../resources.ts';
 import { abortable, allPages, retryEc2, type CallCounter } from './ec2-retry.ts';
 import { ec2As, type WorkspaceAws } from './workspace-aws.ts';
@@ -122,6 +120,7 @@ export function loadPrices(resources: Resources): Promise<PriceTable> {
 }
 
 async function fetchRegionFacts(ec2: EC2Client, counter?: CallCounter): Promise<RegionFacts> {
+  const { DescribeInstanceTypesCommand, DescribeInstanceTypeOfferingsCommand } = await loadEc2Sdk();
   const types = await allPages(
     (NextToken) =>
       retryEc2<DescribeInstanceTypesCommandOutput>(
@@ -162,6 +161,7 @@ async function fetchSubnets(
   counter?: CallCounter,
 ): Promise<SubnetPlacement[]> {
   if (subnetIds.length === 0) return [];
+  const { DescribeSubnetsCommand } = await loadEc2Sdk();
   const out = await retryEc2(
     (signal) =>
       ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...subnetIds] }), abortable(signal)),

@@ -19,14 +19,7 @@
  *   code and message.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  CreateFleetCommand,
-  CreateLaunchTemplateCommand,
-  DeleteLaunchTemplateCommand,
-  DescribeLaunchTemplatesCommand,
-  type CreateFleetCommandOutput,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import type { CreateFleetCommand, CreateFleetCommandOutput, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CapacityExhaustedError,
   classifyAwsError,
@@ -39,6 +32,7 @@ import {
   type RetryPolicy,
   type Selection,
 } from '@ferry/core';
+import { loadEc2Sdk } from '../aws/ec2-sdk.ts';
 import type { Resources } from '../resources.ts';
 import { startedBy } from './cluster-actor.ts';
 import { applyClusterEvent, touchCluster, type ClusterRow } from './cluster-transitions.ts';
@@ -171,6 +165,11 @@ async function ensureLaunchTemplate(
     idleTimeoutMins: context.idleTimeoutMins,
     bundle,
   });
+  const {
+    CreateLaunchTemplateCommand,
+    DescribeLaunchTemplatesCommand,
+    DeleteLaunchTemplateCommand,
+  } = await loadEc2Sdk();
   const create = new CreateLaunchTemplateCommand({
     LaunchTemplateName: name,
     VersionDescription: `ferry cluster ${row.id}`,
@@ -260,12 +259,13 @@ async function recordAttempt(
     });
 }
 
-function fleetCommand(
+async function fleetCommand(
   ws: WorkspaceAws,
   clusterId: string,
   templateId: string,
   plan: LaunchPlan,
-): CreateFleetCommand {
+): Promise<CreateFleetCommand> {
+  const { CreateFleetCommand } = await loadEc2Sdk();
   return new CreateFleetCommand({
     Type: 'instant',
     ClientToken: plan.clientToken,
@@ -392,7 +392,7 @@ export async function launchCluster(
       }
       if (!(await recordAttempt(resources, clusterId, plan.attempt))) return outcome('skipped');
       attempts++;
-      const command = fleetCommand(ws, clusterId, templateId, plan);
+      const command = await fleetCommand(ws, clusterId, templateId, plan);
       let result: CreateFleetCommandOutput;
       try {
         result = await retryEc2((signal) => ec2.send(command, abortable(signal)), send);

@@ -4,16 +4,13 @@
  * templates. The answers are the `@ferry/core` shapes the reconcile and reap planners read,
  * with the few extra facts the executors record (type, zone, address).
  */
-import {
-  DescribeFleetsCommand,
-  DescribeInstancesCommand,
-  DescribeLaunchTemplatesCommand,
-  type DescribeFleetsCommandOutput,
-  type DescribeInstancesCommandOutput,
-  type DescribeLaunchTemplatesCommandOutput,
-  type EC2Client,
-  type Filter,
-  type Instance,
+import type {
+  DescribeFleetsCommandOutput,
+  DescribeInstancesCommandOutput,
+  DescribeLaunchTemplatesCommandOutput,
+  EC2Client,
+  Filter,
+  Instance,
 } from '@aws-sdk/client-ec2';
 import {
   FERRY_TAGS,
@@ -21,6 +18,7 @@ import {
   type ObservedInstance,
   type ObservedLaunchTemplate,
 } from '@ferry/core';
+import { loadEc2Sdk } from '../aws/ec2-sdk.ts';
 import { abortable, allPages, retryEc2, type SendOptions } from './ec2-retry.ts';
 
 /** An instance as observed, with what a node record needs. */
@@ -71,6 +69,7 @@ export async function observeInstances(
   options: SendOptions & { readonly clusterId?: string } = {},
 ): Promise<ObservedEc2Instance[]> {
   const filters = ferryFilters(workspaceId, options.clusterId);
+  const { DescribeInstancesCommand } = await loadEc2Sdk();
   const reservations = await allPages(
     (NextToken) =>
       retryEc2<DescribeInstancesCommandOutput>(
@@ -97,6 +96,7 @@ export async function describeInstancesById(
   options: SendOptions = {},
 ): Promise<ObservedEc2Instance[]> {
   if (instanceIds.length === 0) return [];
+  const { DescribeInstancesCommand } = await loadEc2Sdk();
   const out = await retryEc2(
     (signal) =>
       ec2.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds] }), abortable(signal)),
@@ -114,6 +114,7 @@ export async function observeFleets(
   workspaceId: string,
   options: SendOptions = {},
 ): Promise<ObservedFleet[]> {
+  const { DescribeFleetsCommand } = await loadEc2Sdk();
   const fleets = await allPages(
     (NextToken) =>
       retryEc2<DescribeFleetsCommandOutput>(
@@ -148,6 +149,7 @@ export async function observeLaunchTemplates(
   workspaceId: string,
   options: SendOptions = {},
 ): Promise<ObservedLaunchTemplate[]> {
+  const { DescribeLaunchTemplatesCommand } = await loadEc2Sdk();
   const templates = await allPages(
     (NextToken) =>
       retryEc2<DescribeLaunchTemplatesCommandOutput>(

@@ -7,7 +7,7 @@
  * gone deleted. Only resources tagged as this workspace's ferry resources are ever touched;
  * the IAM policy denies the rest anyway.
  */
-import { DeleteFleetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import {
   planReap,
   type ClusterState,
@@ -17,6 +17,7 @@ import {
 } from '@ferry/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { loadEc2Sdk } from '../aws/ec2-sdk.ts';
 import type { Resources } from '../resources.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 import { stopClusterJob } from './compute-job-types.ts';
@@ -68,6 +69,7 @@ async function deleteFleets(
   ids: readonly string[],
   send: SendOptions,
 ): Promise<void> {
+  const { DeleteFleetsCommand } = await loadEc2Sdk();
   // DeleteFleets takes at most 25 ids; an instant fleet is deleted with its instances.
   for (let i = 0; i < ids.length; i += 25) {
     const batch = ids.slice(i, i + 25);

@@ -6,15 +6,12 @@
  * reconciler marks it Stopped too, whichever sees it first). The launch template goes last.
  */
 import type { CustomerRole } from '@ferry/aws-template';
-import {
-  DeleteLaunchTemplateCommand,
-  TerminateInstancesCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { isActiveInstance, type RetryPolicy } from '@ferry/core';
 import type { BrokerActor } from '../aws/credential-broker.ts';
+import { loadEc2Sdk } from '../aws/ec2-sdk.ts';
 import type { Resources } from '../resources.ts';
-import { applyClusterEvent, touchCluster } from './cluster-transitions.ts';
+import { applyClusterEvent } from './cluster-transitions.ts';
 import {
   abortable,
   describeAwsError,
@@ -58,6 +55,7 @@ export async function terminateInstances(
   ids: readonly string[],
   send: SendOptions,
 ): Promise<void> {
+  const { TerminateInstancesCommand } = await loadEc2Sdk();
   for (let i = 0; i < ids.length; i += 1000) {
     const batch = ids.slice(i, i + 1000);
     try {
@@ -83,6 +81,7 @@ export async function deleteLaunchTemplate(
   launchTemplateId: string,
   send: SendOptions,
 ): Promise<void> {
+  const { DeleteLaunchTemplateCommand } = await loadEc2Sdk();
   try {
     await retryEc2(
       (signal) =>
@@ -97,7 +96,13 @@ export async function deleteLaunchTemplate(
   }
 }
 
-/** Stores what EC2 showed of the cluster's recorded nodes (state, termination time). */
+/**
+ * Stores what EC2 showed of the recorded nodes (state, termination time, addresses), writing
+ * only what changed and in batches: one UPDATE per distinct new state (a cycle that sees a
+ * thousand nodes go from pending to running writes them in one statement), one per node
+ * whose address changed (rare), and one revision bump for all the clusters touched.
+ * Answers how many clusters changed.
+ */
 export async function refreshNodes(
   resources: Pick<Resources, 'db' | 'clock'>,
   seen: readonly ObservedEc2Instance[],
@@ -116,6 +121,9 @@ export async function refreshNodes(
     .execute();
   const byId = new Map(seen.map((i) => [i.instanceId, i]));
   const touched = new Set<string>();
+  /** Nodes whose only change is the state (and maybe its end), by `state` + ended. */
+  const byState = new Map<string, { state: string; ended: boolean; ids: string[] }>();
+  const addressed: { id: string; set: Record<string, unknown> }[] = [];
   for (const r of rows) {
     const i = byId.get(r.instance_id);
     if (!i) continue;
@@ -125,21 +133,49 @@ export async function refreshNodes(
     const publicIp =
       i.publicIp !== undefined && i.publicIp !== r.public_ip ? i.publicIp : undefined;
     if (i.state === r.ec2_state && !ended && ip === undefined && publicIp === undefined) continue;
-    await db
-      .updateTable('cluster_nodes')
-      .set({
+    touched.add(r.cluster_id);
+    if (ip === undefined && publicIp === undefined) {
+      const key = `${i.state}:${ended}`;
+      const group = byState.get(key) ?? { state: i.state, ended, ids: [] };
+      group.ids.push(r.instance_id);
+      byState.set(key, group);
+      continue;
+    }
+    addressed.push({
+      id: r.instance_id,
+      set: {
         ec2_state: i.state,
         ...(ended ? { terminated_at: now } : {}),
         ...(ip !== undefined ? { private_ip: ip } : {}),
         ...(publicIp !== undefined ? { public_ip: publicIp } : {}),
-      })
-      .where('instance_id', '=', r.instance_id)
-      .execute();
-    touched.add(r.cluster_id);
+      },
+    });
   }
-  for (const clusterId of touched) await touchCluster(db, clusterId, now);
+  for (const g of byState.values()) {
+    for (let k = 0; k < g.ids.length; k += BATCH) {
+      await db
+        .updateTable('cluster_nodes')
+        .set({ ec2_state: g.state, ...(g.ended ? { terminated_at: now } : {}) })
+        .where('instance_id', 'in', g.ids.slice(k, k + BATCH))
+        .execute();
+    }
+  }
+  for (const a of addressed) {
+    await db.updateTable('cluster_nodes').set(a.set).where('instance_id', '=', a.id).execute();
+  }
+  const clusters = [...touched];
+  for (let k = 0; k < clusters.length; k += BATCH) {
+    await db
+      .updateTable('clusters')
+      .set((eb) => ({ updated_at: now, revision: eb('revision', '+', 1) }))
+      .where('id', 'in', clusters.slice(k, k + BATCH))
+      .execute();
+  }
   return touched.size;
 }
+
+/** Ids per batched statement (well under PostgreSQL's 65,535 parameters). */
+const BATCH = 1000;
 
 /** Runs the stop job for `clusterId`. */
 export async function stopClusterInstances(

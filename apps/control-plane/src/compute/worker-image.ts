@@ -3,7 +3,8 @@
  * region's newest Amazon Linux 2023 image for the architecture (DescribeImages, Owners
  * amazon), cached per account, region and architecture.
  */
-import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { loadEc2Sdk } from '../aws/ec2-sdk.ts';
 import type { Resources } from '../resources.ts';
 import { abortable, retryEc2, type CallCounter } from './ec2-retry.ts';
 
@@ -50,6 +51,7 @@ export async function workerImageId(
   const hit = cache.get(key);
   if (hit && now - hit.at < IMAGE_TTL_MS) return hit.value;
   const value = (async () => {
+    const { DescribeImagesCommand } = await loadEc2Sdk();
     const out = await retryEc2(
       (signal) =>
         ec2.send(
