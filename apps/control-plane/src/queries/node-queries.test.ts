@@ -5,7 +5,7 @@
  * registration with the query endpoint, reports that only move a query forward (and never
  * cross clusters), the work long-poll woken by a proxy submission and by a cancel, head
  * upload kept until fetched, the cost of a query, and the sweep that ends a query whose
- * node died or whose cluster stopped. Over PostgreSQL, a second replica's submission wakes
+ * node died or whose cluster stopped, or a proxy query no node took in time. Over PostgreSQL, a second replica's submission wakes
  * a poll held by the first within a second (LISTEN/NOTIFY; the poll's own timer is 5 s).
  */
 import { newId } from '@ferry/core';
@@ -387,6 +387,33 @@ describeEachBackend('node query routes', (ctx) => {
     expect(q.body.error.message).toContain(`Node ${n.instanceId} is alive`);
     const still = await owner.call('queries.get', { params: { workspaceId, queryId: held } });
     expect(still.body.state).toBe('Running');
+  });
+
+  it('the sweep fails a proxy query no node took within the pickup timeout, and only that', async () => {
+    const { resources } = ctx();
+    // A live proxy cluster whose node registered but never polls for work.
+    const p = await node('proxy');
+    const submit = () =>
+      owner.call('queries.submit', {
+        params: { workspaceId, clusterId: p.clusterId },
+        body: { envelope: ENVELOPE },
+      });
+    const [stale, fresh] = [(await submit()).body.id as string, (await submit()).body.id as string];
+    const timeoutMs = resources.config.jobs.queryPickupTimeoutMs;
+    await queryDb(resources.db)
+      .updateTable('queries')
+      .set({ queued_at: new Date(Date.now() - timeoutMs - 5_000) })
+      .where('id', '=', stale)
+      .execute();
+    const swept = await sweepQueries(resources);
+    expect(swept.failed).toContainEqual({ queryId: stale, code: 'not_picked_up' });
+    expect(swept.failed.map((f) => f.queryId)).not.toContain(fresh);
+    const q = await owner.call('queries.get', { params: { workspaceId, queryId: stale } });
+    expect(q.body).toMatchObject({ state: 'Failed', error: { code: 'not_picked_up' } });
+    expect(q.body.error.message).toContain(`within ${Math.round(timeoutMs / 1000)} s`);
+    expect(q.body.finishedAt).not.toBeNull();
+    const still = await owner.call('queries.get', { params: { workspaceId, queryId: fresh } });
+    expect(still.body.state).toBe('Queued');
   });
 
   it('a submission on another replica wakes the poll within a second (PostgreSQL)', async (t) => {
