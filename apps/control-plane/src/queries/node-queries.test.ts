@@ -165,11 +165,26 @@ describeEachBackend('node query routes', (ctx) => {
       optimizedPlan: 'SELECT [col("one")]',
       profile: { phases: { executionMs: 12, queueWaitMs: 1 }, samples: [] },
     });
-    expect((await n.call('nodes.queries.report', { params: { queryId }, body: done })).status).toBe(
-      204,
-    );
-    // A late Running report (retried after the final one) does not reopen it.
+    // The head answered first, the result's write ended later: its size completes the record.
+    const written = { ...done, bytes: 1234 };
+    expect(
+      (
+        await n.call('nodes.queries.report', {
+          params: { queryId },
+          body: { ...done, bytes: null, profile: { phases: { executionMs: 12 }, samples: [] } },
+        })
+      ).status,
+    ).toBe(204);
+    expect(
+      (await owner.call('queries.get', { params: { workspaceId, queryId } })).body.bytes,
+    ).toBeNull();
+    await n.call('nodes.queries.report', { params: { queryId }, body: written });
+    // A late Running report (retried after the final one) does not reopen it, nor a Failed one.
     await n.call('nodes.queries.report', { params: { queryId }, body: report({ ...base }) });
+    await n.call('nodes.queries.report', {
+      params: { queryId },
+      body: report({ ...base, state: 'Failed', finishedAt: '2030-01-01T02:00:00.000Z' }),
+    });
     const final = await owner.call('queries.get', { params: { workspaceId, queryId } });
     const usd = (
       await computeDb(ctx().resources.db)
