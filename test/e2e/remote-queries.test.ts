@@ -4,9 +4,10 @@
  * SQL query return the same rows as in process; a sink lands in S3 and reads back; the whole
  * result reads through presigned URLs with no AWS credentials in the client's environment;
  * a failing query reports polars' error, a bucket outside the Worker role's scope AWS's
- * AccessDenied; credentials in a plan and a local path are refused before sending, a version
- * mismatch by the worker; a canceled long query stops using the CPU within a second and the
- * next query runs. In direct mode the worker refuses no token, another cluster's token and
+ * AccessDenied; credentials in a plan, a local path and an in-memory frame above the limit
+ * are refused before sending (the frame by the worker too), a version mismatch by the SDK
+ * (direct mode: it asks the cluster's versions first) and by the worker; a canceled long
+ * query stops using the CPU within a second and the next query runs. In direct mode the worker refuses no token, another cluster's token and
  * an expired one.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -17,6 +18,7 @@ import {
   QueryFailedError,
   remote,
   sql,
+  VersionMismatchError,
 } from '@ferry/sdk';
 import { signQueryToken } from '@ferry/core/query-token';
 import { execFile } from 'node:child_process';
@@ -27,6 +29,7 @@ import { promisify } from 'node:util';
 import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { querySigningKey } from '../../apps/control-plane/src/queries/query-signing-key.ts';
+import { checkVersions } from '../../packages/sdk/src/query-builder.ts';
 import { workerRequest, type WorkerEndpoint } from '../../packages/sdk/src/worker-client.ts';
 import { customerInstances } from './fixtures/compute-helpers.ts';
 import {
@@ -123,11 +126,14 @@ describe.each(['direct', 'proxy'] as const)('remote queries in %s mode', (mode) 
   it('a plan returns the same rows as in process; the whole result reads without AWS credentials', async () => {
     const ctx = ctxs[mode];
     const expected = rowsOf(byZone(tripsFrame().lazy()).collectSync(), 'zone');
+    // A head of 5 rows: the other 8 come only from the full result, in the results bucket.
     const result = await remote(byZone(pl.scanParquet(data.trips)), ctx, {
       labels: { test: mode },
+      headRows: 5,
     }).execute();
     expect(result.rowCount).toBe(13);
-    expect(rowsOf(result.head, 'zone')).toEqual(expected);
+    expect(result.head.height).toBe(5);
+    expect(expected).toEqual(expect.arrayContaining(rowsOf(result.head, 'zone')));
     expect(result.location).toBe(`s3://${data.resultsBucket}/results/${result.id}/part-0.parquet`);
     // The client holds no AWS settings at all: the presigned URLs are all it needs.
     const saved = Object.entries(process.env).filter(([k]) => k.startsWith('AWS_'));
@@ -157,6 +163,8 @@ describe.each(['direct', 'proxy'] as const)('remote queries in %s mode', (mode) 
     );
     const result = await sql(ctx, SQL_BY_ZONE(data.trips)).execute();
     expect(rowsOf(result.head, 'zone')).toEqual(expected);
+    // 13 rows, a head of up to 100: the head is the whole result.
+    expect(rowsOf(await result.toDataFrame(), 'zone')).toEqual(expected);
     const top = await sql(ctx, `${SQL_BY_ZONE(data.trips)} ORDER BY zone LIMIT 5`).show(3);
     expect(rowsOf(top, 'zone')).toEqual(expected.slice(0, 3));
   }, 60_000);
@@ -194,7 +202,7 @@ describe.each(['direct', 'proxy'] as const)('remote queries in %s mode', (mode) 
     expect(record.body.error.message).toMatch(/AccessDenied/);
   }, 60_000);
 
-  it('credentials in a plan and a local path are refused before sending; the worker refuses a version mismatch', async () => {
+  it('credentials in a plan, a local path and a large in-memory frame are refused before sending; a version mismatch by the SDK and the worker', async () => {
     const ctx = ctxs[mode];
     const before = await f.api<{ items: unknown[] }>(
       'GET',
@@ -217,6 +225,14 @@ describe.each(['direct', 'proxy'] as const)('remote queries in %s mode', (mode) 
     expect(local).toBeInstanceOf(PlanRefusedError);
     expect((local as PlanRefusedError).code).toBe('local_path');
     expect((local as Error).message).toMatch(/local path/);
+    // A frame built in memory above the limit (1 MiB) rides in the plan: refused too.
+    const big = pl.DataFrame({ fare: Array.from({ length: 200_000 }, (_, i) => i * 0.5) });
+    const inMemory = await remote(big.lazy().select(pl.col('fare').sum()), ctx)
+      .execute()
+      .catch((e: unknown) => e);
+    expect(inMemory).toBeInstanceOf(PlanRefusedError);
+    expect((inMemory as PlanRefusedError).code).toBe('in_memory_frame_too_large');
+    expect((inMemory as Error).message).toMatch(/in-memory/i);
     // Nothing was sent.
     const after = await f.api<{ items: unknown[] }>(
       'GET',
@@ -231,12 +247,35 @@ describe.each(['direct', 'proxy'] as const)('remote queries in %s mode', (mode) 
     };
     const message = /nodejs-polars 0\.20\.0 on the client, 0\.26\.1 on the cluster/;
     if (mode === 'direct') {
+      // The SDK asks the cluster's versions first and refuses, naming both and the fix.
+      const refused = await checkVersions(ctx.transport(), {
+        ferryVersion: '0.0.9',
+        polarsVersion: '0.20.0',
+      }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(VersionMismatchError);
+      expect((refused as Error).message).toMatch(
+        /ferry 0\.0\.9 on the client, 0\.1\.0 on the cluster/,
+      );
+      expect((refused as Error).message).toMatch(message);
+      expect((refused as Error).message).toContain(
+        '`npm install @ferry/sdk@0.1.0 nodejs-polars@0.26.1`',
+      );
+      // The worker refuses it as well, when a client skips the check.
       const endpoint = await directEndpoint(ctx);
       const res = await workerRequest(endpoint, 'POST', '/v1/queries', { json: { envelope } });
       expect(res.status).toBe(400);
       const body = JSON.parse(res.body.toString()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe('version_mismatch');
       expect(body.error.message).toMatch(message);
+      // And an in-memory frame above the limit, sent anyway.
+      const frame = remote(big.lazy().select(pl.col('fare').sum()), ctx).envelope();
+      const tooBig = await workerRequest(endpoint, 'POST', '/v1/queries', {
+        json: { envelope: frame },
+      });
+      expect(tooBig.status).toBe(400);
+      expect(JSON.parse(tooBig.body.toString())).toMatchObject({
+        error: { code: 'in_memory_frame_too_large' },
+      });
     } else {
       const submitted = await f.api<{ id: string }>(
         'POST',

@@ -38,6 +38,16 @@ const envelope = (e: Record<string, unknown>) => ({
 });
 const plan = (lf: pl.LazyDataFrame) => lf.serialize('json').toString();
 
+/** The pid of the executor running a query, once it runs (never 0: kill(0) is the group). */
+async function runningPid(queryId: string): Promise<number> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    const pid = engine.get(queryId)?.run?.pid;
+    if (pid !== undefined && pid > 0) return pid;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`query ${queryId} never reached an executor`);
+}
+
 async function runToEnd(e: Record<string, unknown>) {
   const r = engine.submit({ envelope: envelope(e), actorId: 'usr_test', mode: 'direct' });
   const done = await engine.wait(r.queryId, 60_000);
@@ -166,7 +176,6 @@ describe('the worker query engine on localcloud S3', () => {
     expect(r.rowCount).toBe(13);
     expect(r.headRows).toBe(5);
     expect(r.location).toBe(`s3://acme-results/results/${r.queryId}/part-0.parquet`);
-    expect(r.bytes).toBeGreaterThan(100);
     expect(r.schema).toEqual([
       { name: 'zone', dtype: 'String' },
       { name: 'avg_fare', dtype: 'Float64' },
@@ -177,7 +186,11 @@ describe('the worker query engine on localcloud S3', () => {
     expect(r.profile.phases.executionMs).toBeGreaterThan(0);
     const head = pl.readIPCStream(Buffer.from(r.head ?? new Uint8Array()));
     expect(head.toRecords()).toEqual(inProcess().slice(0, 5));
+    // The head answered first; the result URLs wait for the write, which completes the record.
     const urls = await engine.resultUrls(r.queryId);
+    expect(r.bytes).toBeGreaterThan(100);
+    expect(urls?.files[0]?.bytes).toBe(r.bytes);
+    expect(r.profile.phases.resultWriteMs).toBeGreaterThan(0);
     const url = urls?.files[0]?.url ?? '';
     expect(url).toContain('X-Amz-Signature');
     const fetched = await fetch(url);
@@ -264,11 +277,10 @@ describe('the worker query engine on localcloud S3', () => {
       actorId: 'u',
       mode: 'direct',
     });
+    const pid = await runningPid(r.queryId);
     await new Promise((res) => setTimeout(res, 1500));
     expect(engine.get(r.queryId)?.error).toBeNull();
     expect(engine.get(r.queryId)?.state).toBe('Running');
-    const pid = engine.get(r.queryId)?.run?.pid ?? 0;
-    expect(pid).toBeGreaterThan(0);
     const t0 = Date.now();
     engine.cancel(r.queryId);
     const done = await engine.wait(r.queryId, 10_000);
@@ -294,8 +306,8 @@ describe('the worker query engine on localcloud S3', () => {
       actorId: 'u',
       mode: 'direct',
     });
+    const pid = await runningPid(r.queryId);
     await new Promise((res) => setTimeout(res, 1500));
-    const pid = engine.get(r.queryId)?.run?.pid ?? 0;
     // What the kernel's OOM killer does to the process using the memory.
     process.kill(pid, 'SIGKILL');
     const done = await engine.wait(r.queryId, 10_000);

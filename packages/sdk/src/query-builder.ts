@@ -35,13 +35,20 @@ type SinkFormat = 'parquet' | 'csv' | 'ipc' | 'ndjson';
 
 const checked = new WeakMap<QueryTransport, Promise<void>>();
 
-async function checkVersions(transport: QueryTransport): Promise<void> {
+/**
+ * @internal Refuses a cluster whose versions differ from the client's (this SDK's and the
+ * installed nodejs-polars, unless given), naming both and the command that fixes it.
+ */
+export async function checkVersions(
+  transport: QueryTransport,
+  client: { ferryVersion: string; polarsVersion: string } = {
+    ferryVersion: FERRY_VERSION,
+    polarsVersion: polarsVersion(),
+  },
+): Promise<void> {
   const remote = await transport.versions();
   if (remote === undefined) return;
-  const mismatch = checkEnvelopeVersions(
-    { ferryVersion: FERRY_VERSION, polarsVersion: polarsVersion() },
-    remote,
-  );
+  const mismatch = checkEnvelopeVersions(client, remote);
   if (mismatch !== null) throw new VersionMismatchError(mismatch.message);
 }
 

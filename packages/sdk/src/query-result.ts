@@ -46,8 +46,13 @@ export class QueryResult {
     return this.status.schema;
   }
 
-  /** The whole result as a DataFrame, downloaded through presigned URLs. */
+  /**
+   * The whole result as a DataFrame, downloaded through presigned URLs (waiting, if need
+   * be, until the node has finished writing it) — or the head, when it holds every row.
+   */
   async toDataFrame(): Promise<pl.DataFrame> {
+    const rows = this.status.rowCount;
+    if (rows !== null && this.head.height >= rows) return this.head.clone();
     const urls = await this.#transport.resultUrls(this.id);
     const frames: pl.DataFrame[] = [];
     for (const url of urls) {

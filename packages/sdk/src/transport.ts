@@ -14,7 +14,9 @@ import type {
 import type { ControlPlane } from './control-plane.ts';
 import { ClusterUnavailableError, FerryError } from './errors.ts';
 import type { QueryProfile, QueryStatus } from './query-types.ts';
+import type { Agent } from 'node:https';
 import {
+  workerAgent,
   workerErrorCode,
   workerJson,
   workerRequest,
@@ -63,6 +65,8 @@ export class DirectTransport implements QueryTransport {
   readonly #workspaceId: string;
   readonly #clusterId: string;
   #connection: Connection | undefined;
+  /** Kept-alive connections to the node, for the fingerprint they were checked against. */
+  #agent: { fingerprint: string; agent: Agent } | undefined;
 
   constructor(cp: ControlPlane, workspaceId: string, clusterId: string, connection?: Connection) {
     this.#cp = cp;
@@ -89,9 +93,24 @@ export class DirectTransport implements QueryTransport {
     return { address: node.address, port: node.port, tlsFingerprint: node.tlsFingerprint, token };
   }
 
+  /** One request to the node, over a kept-alive connection when there is one. */
+  async #request(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { json?: unknown; timeoutMs?: number; auth?: boolean } = {},
+  ) {
+    const endpoint = await this.#endpoint();
+    const key = `${endpoint.address}:${endpoint.port}/${endpoint.tlsFingerprint}`;
+    if (this.#agent?.fingerprint !== key) {
+      this.#agent?.agent.destroy();
+      this.#agent = { fingerprint: key, agent: workerAgent() };
+    }
+    return workerRequest(endpoint, method, path, { ...options, agent: this.#agent.agent });
+  }
+
   async versions() {
     const info = workerJson<WorkerInfo>(
-      await workerRequest(await this.#endpoint(), 'GET', '/v1/info', { auth: false }),
+      await this.#request('GET', '/v1/info', { auth: false }),
       'worker info',
     );
     return { ferryVersion: info.ferryVersion, polarsVersion: info.polarsVersion };
@@ -99,15 +118,14 @@ export class DirectTransport implements QueryTransport {
 
   async submit(envelope: Envelope): Promise<string> {
     const res = workerJson<{ queryId: string }>(
-      await workerRequest(await this.#endpoint(), 'POST', '/v1/queries', { json: { envelope } }),
+      await this.#request('POST', '/v1/queries', { json: { envelope } }),
       'submit',
     );
     return res.queryId;
   }
 
   async wait(queryId: string, waitSeconds: number): Promise<QueryStatus> {
-    const res = await workerRequest(
-      await this.#endpoint(),
+    const res = await this.#request(
       'GET',
       `/v1/queries/${encodeURIComponent(queryId)}?waitSeconds=${waitSeconds}`,
       { timeoutMs: (waitSeconds + 30) * 1000 },
@@ -116,11 +134,7 @@ export class DirectTransport implements QueryTransport {
   }
 
   async head(queryId: string): Promise<Buffer> {
-    const res = await workerRequest(
-      await this.#endpoint(),
-      'GET',
-      `/v1/queries/${encodeURIComponent(queryId)}/head`,
-    );
+    const res = await this.#request('GET', `/v1/queries/${encodeURIComponent(queryId)}/head`);
     // A query that sank its result has no head: an empty one, as in proxy mode.
     if (res.status === 404 && workerErrorCode(res) === 'no_head') return Buffer.alloc(0);
     if (res.status !== 200) workerJson(res, `head of ${queryId}`);
@@ -129,11 +143,7 @@ export class DirectTransport implements QueryTransport {
 
   async resultUrls(queryId: string): Promise<string[]> {
     const res = workerJson<ResultUrls>(
-      await workerRequest(
-        await this.#endpoint(),
-        'GET',
-        `/v1/queries/${encodeURIComponent(queryId)}/result-urls`,
-      ),
+      await this.#request('GET', `/v1/queries/${encodeURIComponent(queryId)}/result-urls`),
       `result of ${queryId}`,
     );
     return res.files.map((f) => f.url);
@@ -141,22 +151,14 @@ export class DirectTransport implements QueryTransport {
 
   async cancel(queryId: string): Promise<void> {
     workerJson(
-      await workerRequest(
-        await this.#endpoint(),
-        'POST',
-        `/v1/queries/${encodeURIComponent(queryId)}/cancel`,
-      ),
+      await this.#request('POST', `/v1/queries/${encodeURIComponent(queryId)}/cancel`),
       `cancel ${queryId}`,
     );
   }
 
   async profile(queryId: string): Promise<QueryProfile> {
     const res = workerJson<WorkerProfile>(
-      await workerRequest(
-        await this.#endpoint(),
-        'GET',
-        `/v1/queries/${encodeURIComponent(queryId)}/profile`,
-      ),
+      await this.#request('GET', `/v1/queries/${encodeURIComponent(queryId)}/profile`),
       `profile of ${queryId}`,
     );
     // The control plane adds the node's samples and the cost once the worker reported.

@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TlsPinError } from './errors.ts';
-import { workerJson, workerRequest } from './worker-client.ts';
+import { workerAgent, workerJson, workerRequest } from './worker-client.ts';
 
 let server: Server;
 let port: number;
 let fingerprint: string;
 const seen: { url: string; authorization: string | undefined }[] = [];
+let connections = 0;
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-pin-'));
@@ -50,6 +51,7 @@ beforeAll(async () => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ ok: true }));
   });
+  server.on('secureConnection', () => (connections += 1));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as { port: number }).port;
 }, 60_000);
@@ -86,4 +88,30 @@ it('refuses another certificate before sending the request or the token', async 
   expect((err as Error).message).toContain(fingerprint);
   await new Promise((r) => setTimeout(r, 200));
   expect(seen.length).toBe(before);
+});
+
+it('reuses a checked connection for the same fingerprint, and never for another', async () => {
+  const agent = workerAgent();
+  try {
+    const endpoint = { address: '127.0.0.1', port, tlsFingerprint: fingerprint, token: 't.1' };
+    const before = connections;
+    for (let i = 0; i < 3; i++)
+      expect((await workerRequest(endpoint, 'GET', `/v1/queries/k${i}`, { agent })).status).toBe(
+        200,
+      );
+    expect(connections - before).toBe(1);
+    // The same agent, a connection kept alive, but another fingerprint: refused, token unsent.
+    const sent = seen.length;
+    const err = await workerRequest(
+      { ...endpoint, tlsFingerprint: 'cd'.repeat(32), token: 'ferry_qt_other.x' },
+      'GET',
+      '/v1/queries/k9',
+      { agent },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TlsPinError);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.length).toBe(sent);
+  } finally {
+    agent.destroy();
+  }
 });

@@ -2,12 +2,14 @@
  * Direct mode: talks HTTPS to the cluster's worker, pinning its certificate. The worker's
  * key pair is generated at boot, so no CA vouches for it; the control plane does instead,
  * handing out the sha256 fingerprint of the certificate the worker registered with. Each
- * request completes the TLS handshake and checks the fingerprint before it writes anything
- * (so the token never reaches an impostor).
+ * new connection completes the TLS handshake and checks the fingerprint before it writes
+ * anything (so the token never reaches an impostor); a kept-alive connection is reused
+ * only for the fingerprint it was checked against.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { FerryError, TlsPinError } from './errors.ts';
 
@@ -20,6 +22,25 @@ export interface WorkerEndpoint {
   /** The query token (Bearer). */
   readonly token: string;
 }
+
+/**
+ * Connections kept alive to one worker (one per fingerprint): a query's submit, wait and
+ * head reuse a handshake instead of paying one each. No TLS session resumption: a resumed
+ * session may not present the certificate, and the pin needs it.
+ */
+export function workerAgent(): Agent {
+  return new Agent({
+    keepAlive: true,
+    maxSockets: 16,
+    maxFreeSockets: 4,
+    maxCachedSessions: 0,
+    // No CA signs a worker's boot-time certificate: the fingerprint check is the trust.
+    rejectUnauthorized: false,
+  });
+}
+
+/** Sockets whose certificate matched, with the fingerprint it matched. */
+const pinned = new WeakMap<Socket, string>();
 
 /** A worker's answer. */
 export interface WorkerResponse {
@@ -44,7 +65,21 @@ export function workerRequest(
   endpoint: WorkerEndpoint,
   method: 'GET' | 'POST',
   path: string,
-  options: { json?: unknown; timeoutMs?: number; auth?: boolean } = {},
+  options: { json?: unknown; timeoutMs?: number; auth?: boolean; agent?: Agent } = {},
+): Promise<WorkerResponse> {
+  return attempt(endpoint, method, path, options).catch((err: unknown) => {
+    // A kept-alive connection the worker closed as the request left: it never ran; again once.
+    if ((err as { reusedSocketReset?: boolean }).reusedSocketReset === true)
+      return attempt(endpoint, method, path, options);
+    throw err;
+  });
+}
+
+function attempt(
+  endpoint: WorkerEndpoint,
+  method: 'GET' | 'POST',
+  path: string,
+  options: { json?: unknown; timeoutMs?: number; auth?: boolean; agent?: Agent },
 ): Promise<WorkerResponse> {
   const payload =
     options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json));
@@ -64,11 +99,12 @@ export function workerRequest(
       host: endpoint.address,
       port: endpoint.port,
       headers,
-      agent: false,
+      agent: options.agent ?? false,
       // No CA signs a worker's boot-time certificate: the fingerprint check below is the trust.
       rejectUnauthorized: false,
       timeout: timeoutMs,
     });
+    const expected = normalise(endpoint.tlsFingerprint);
     req.once('timeout', () =>
       req.destroy(
         new FerryError(
@@ -79,17 +115,30 @@ export function workerRequest(
       ),
     );
     req.once('socket', (socket) => {
-      (socket as TLSSocket).once('secureConnect', () => {
-        const der = (socket as TLSSocket).getPeerCertificate(true).raw;
+      const tls = socket as TLSSocket;
+      // A kept-alive connection was checked when it was made, against this fingerprint or not.
+      if (req.reusedSocket) {
+        const checked = pinned.get(tls);
+        if (checked === expected) req.end(payload);
+        else req.destroy(pinError(endpoint, checked ?? ''));
+        return;
+      }
+      tls.once('secureConnect', () => {
+        const der = tls.getPeerCertificate(true).raw;
         const actual = der === undefined ? '' : createHash('sha256').update(der).digest('hex');
-        if (actual !== normalise(endpoint.tlsFingerprint)) {
+        if (actual !== expected) {
           req.destroy(pinError(endpoint, actual));
           return;
         }
+        pinned.set(tls, actual);
         req.end(payload);
       });
     });
     req.once('error', (err: Error) => {
+      if (req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        reject(Object.assign(err, { reusedSocketReset: true }));
+        return;
+      }
       reject(
         err instanceof FerryError
           ? err

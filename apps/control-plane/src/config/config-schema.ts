@@ -55,6 +55,8 @@ export interface Config {
     driftEveryMs: number;
     /** How often unfinished queries are swept (0: never). */
     querySweepEveryMs: number;
+    /** How long a proxy query may wait for a node of its cluster to take it before it fails. */
+    queryPickupTimeoutMs: number;
     /** How often old node logs and samples are purged (0: never). */
     telemetryPurgeEveryMs: number;
     /** How often every data connection is re-tested (0: never). */
@@ -377,6 +379,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     kind: 'int',
     schema: everyMs(3_600_000),
     default: 10_000,
+  },
+  {
+    // Nodes poll for work all the time: longer than a node's boot means none will take it.
+    path: 'jobs.queryPickupTimeoutMs',
+    env: 'FERRY_JOBS_QUERY_PICKUP_TIMEOUT_MS',
+    flag: undefined,
+    kind: 'int',
+    schema: positiveInt(86_400_000),
+    default: 600_000,
   },
   {
     path: 'jobs.telemetryPurgeEveryMs',

@@ -5,7 +5,7 @@
  * registration with the query endpoint, reports that only move a query forward (and never
  * cross clusters), the work long-poll woken by a proxy submission and by a cancel, head
  * upload kept until fetched, the cost of a query, and the sweep that ends a query whose
- * node died or whose cluster stopped. Over PostgreSQL, a second replica's submission wakes
+ * node died or whose cluster stopped, or a proxy query no node took in time. Over PostgreSQL, a second replica's submission wakes
  * a poll held by the first within a second (LISTEN/NOTIFY; the poll's own timer is 5 s).
  */
 import { newId } from '@ferry/core';
@@ -163,11 +163,26 @@ describeEachBackend('node query routes', (ctx, backend) => {
       optimizedPlan: 'SELECT [col("one")]',
       profile: { phases: { executionMs: 12, queueWaitMs: 1 }, samples: [] },
     });
-    expect((await n.call('nodes.queries.report', { params: { queryId }, body: done })).status).toBe(
-      204,
-    );
-    // A late Running report (retried after the final one) does not reopen it.
+    // The head answered first, the result's write ended later: its size completes the record.
+    const written = { ...done, bytes: 1234 };
+    expect(
+      (
+        await n.call('nodes.queries.report', {
+          params: { queryId },
+          body: { ...done, bytes: null, profile: { phases: { executionMs: 12 }, samples: [] } },
+        })
+      ).status,
+    ).toBe(204);
+    expect(
+      (await owner.call('queries.get', { params: { workspaceId, queryId } })).body.bytes,
+    ).toBeNull();
+    await n.call('nodes.queries.report', { params: { queryId }, body: written });
+    // A late Running report (retried after the final one) does not reopen it, nor a Failed one.
     await n.call('nodes.queries.report', { params: { queryId }, body: report({ ...base }) });
+    await n.call('nodes.queries.report', {
+      params: { queryId },
+      body: report({ ...base, state: 'Failed', finishedAt: '2030-01-01T02:00:00.000Z' }),
+    });
     const final = await owner.call('queries.get', { params: { workspaceId, queryId } });
     const usd = (
       await ctx().resources.db
@@ -385,6 +400,33 @@ describeEachBackend('node query routes', (ctx, backend) => {
     expect(q.body.error.message).toContain(`Node ${n.instanceId} is alive`);
     const still = await owner.call('queries.get', { params: { workspaceId, queryId: held } });
     expect(still.body.state).toBe('Running');
+  });
+
+  it('the sweep fails a proxy query no node took within the pickup timeout, and only that', async () => {
+    const { resources } = ctx();
+    // A live proxy cluster whose node registered but never polls for work.
+    const p = await node('proxy');
+    const submit = () =>
+      owner.call('queries.submit', {
+        params: { workspaceId, clusterId: p.clusterId },
+        body: { envelope: ENVELOPE },
+      });
+    const [stale, fresh] = [(await submit()).body.id as string, (await submit()).body.id as string];
+    const timeoutMs = resources.config.jobs.queryPickupTimeoutMs;
+    await resources.db
+      .updateTable('queries')
+      .set({ queued_at: new Date(Date.now() - timeoutMs - 5_000) })
+      .where('id', '=', stale)
+      .execute();
+    const swept = await sweepQueries(resources);
+    expect(swept.failed).toContainEqual({ queryId: stale, code: 'not_picked_up' });
+    expect(swept.failed.map((f) => f.queryId)).not.toContain(fresh);
+    const q = await owner.call('queries.get', { params: { workspaceId, queryId: stale } });
+    expect(q.body).toMatchObject({ state: 'Failed', error: { code: 'not_picked_up' } });
+    expect(q.body.error.message).toContain(`within ${Math.round(timeoutMs / 1000)} s`);
+    expect(q.body.finishedAt).not.toBeNull();
+    const still = await owner.call('queries.get', { params: { workspaceId, queryId: fresh } });
+    expect(still.body.state).toBe('Queued');
   });
 
   // Replicas share a database only on PostgreSQL: PGlite has one process.

@@ -127,6 +127,24 @@ export async function reportQuery(
       }
       const from = ORDER[row.state as QueryState];
       const to = ORDER[body.state];
+      if (row.state === 'Succeeded' && body.state === 'Succeeded') {
+        // The node answers with the head before the full result is written; the write's end
+        // (its size and time, or why it failed) completes the record. Nothing else changes.
+        await trx
+          .updateTable('queries')
+          .set({
+            bytes: fields.bytes,
+            profile: fields.profile,
+            optimized_plan: fields.optimized_plan,
+            error_code: fields.error_code,
+            error_message: fields.error_message,
+            updated_at: now,
+            revision: row.revision + 1,
+          })
+          .where('id', '=', queryId)
+          .execute();
+        return true;
+      }
       // Forward only: a finished query is never reopened, a report never goes back.
       if (from === 2 || to < from) return false;
       await trx

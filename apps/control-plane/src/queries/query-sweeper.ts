@@ -1,7 +1,8 @@
 /**
  * No query stays Running (or Queued) forever. A periodic sweep ends, as Failed with the
  * reason, every unfinished query whose node is gone (terminated, or silent for several
- * heartbeats — a killed worker), whose cluster is no longer live, whose proxy
+ * heartbeats — a killed worker), whose cluster is no longer live, a proxy query no node
+ * took within `jobs.queryPickupTimeoutMs` (its nodes do not poll for work), whose proxy
  * delivery was lost (taken by a node that never reported it, e.g. when a control plane
  * replica died between committing the hand-over and answering the node), or whose reports
  * stopped while its node still heartbeats (each heartbeat names the queries the node
@@ -26,6 +27,7 @@ const DELIVERY_LOST_MS = 60_000;
 export async function sweepQueries(
   resources: Pick<Resources, 'db' | 'clock' | 'config' | 'log'>,
 ): Promise<SweepReport> {
+  const pickupMs = resources.config.jobs.queryPickupTimeoutMs;
   const db = resources.db;
   const now = resources.clock.now();
   const silentMs = Math.max(
@@ -42,6 +44,7 @@ export async function sweepQueries(
       'queries.mode',
       'queries.instance_id',
       'queries.delivered_at',
+      'queries.queued_at',
       'queries.updated_at',
       'cluster_nodes.terminated_at',
       'cluster_nodes.last_heartbeat_at',
@@ -70,6 +73,16 @@ export async function sweepQueries(
       reason = {
         code: 'node_lost',
         message: `Node ${q.instance_id} stopped answering (last heartbeat ${q.last_heartbeat_at.toISOString()}) while the query was ${q.state}: its worker died or was cut off.`,
+      };
+    } else if (
+      q.mode === 'proxy' &&
+      q.state === 'Queued' &&
+      q.delivered_at === null &&
+      now.getTime() - q.queued_at.getTime() > pickupMs
+    ) {
+      reason = {
+        code: 'not_picked_up',
+        message: `No node of the cluster took the query within ${Math.round(pickupMs / 1000)} s of its submission (queued at ${q.queued_at.toISOString()}): the cluster's nodes are not polling for work. Check the cluster's nodes and their logs, or run the query on another cluster.`,
       };
     } else if (q.mode === 'proxy' && q.state === 'Queued' && q.delivered_at !== null) {
       if (now.getTime() - q.updated_at.getTime() > DELIVERY_LOST_MS) {

@@ -1,7 +1,8 @@
 /**
  * The worker's query calls to its control plane, with the node token like the heartbeat:
  * each change of a query's record is reported (`PUT /api/v1/nodes/queries/:id`; per query
- * in order, only the latest state pending, retried), a proxy query's head and result URLs
+ * in order, only the latest state pending, retried; Queued and Running a moment late, so a
+ * short query sends only its end), a proxy query's head and result URLs
  * are uploaded before its success is reported, and a long-poll
  * (`GET /api/v1/nodes/work`) brings proxy submissions and cancels.
  */
@@ -14,7 +15,12 @@ import {
   type WorkPollAnswer,
 } from '@ferry/api';
 import { NODE_TOKEN_HEADER } from '../control-plane-client.ts';
-import { QueryRefusedError, type QueryEngine, type QueryRecord } from './query-engine.ts';
+import {
+  QueryRefusedError,
+  ResultUnavailableError,
+  type QueryEngine,
+  type QueryRecord,
+} from './query-engine.ts';
 
 export interface QueryLinkOptions {
   readonly baseUrl: string;
@@ -73,7 +79,11 @@ export interface QueryReporter {
   drain(ms: number): Promise<void>;
 }
 
-export function createQueryReporter(engine: QueryEngine, options: QueryLinkOptions): QueryReporter {
+export function createQueryReporter(
+  engine: QueryEngine,
+  options: QueryLinkOptions & { readonly coalesceMs?: number },
+): QueryReporter {
+  const coalesceMs = options.coalesceMs ?? 250;
   const pending = new Map<string, QueryRecord>();
   const busy = new Set<string>();
   const headsSent = new Set<string>();
@@ -88,7 +98,13 @@ export function createQueryReporter(engine: QueryEngine, options: QueryLinkOptio
 
   const uploadHead = async (r: QueryRecord) => {
     const started = performance.now();
-    const urls = await engine.resultUrls(r.queryId);
+    // A head that is the whole result answers the client at once (it needs no download):
+    // the URLs go with it, signed now. Otherwise they wait for the result's write.
+    const whole = r.rowCount !== null && r.headRows !== null && r.rowCount <= r.headRows;
+    const urls = await engine.resultUrls(r.queryId, { whenWritten: !whole }).catch((e: unknown) => {
+      if (e instanceof ResultUnavailableError) return undefined; // its error is in the report
+      throw e;
+    });
     const body = headUploadBodySchema.parse({
       arrowIpcBase64: Buffer.from(r.head ?? new Uint8Array()).toString('base64'),
       rows: r.headRows ?? 0,
@@ -136,13 +152,35 @@ export function createQueryReporter(engine: QueryEngine, options: QueryLinkOptio
     }
   };
 
+  const delayed = new Map<string, ReturnType<typeof setTimeout>>();
   return {
     report(r) {
       pending.set(r.queryId, r);
-      if (!busy.has(r.queryId)) void flush(r.queryId);
+      if (busy.has(r.queryId)) return;
+      const finished = r.state === 'Succeeded' || r.state === 'Failed' || r.state === 'Canceled';
+      if (finished) {
+        clearTimeout(delayed.get(r.queryId));
+        delayed.delete(r.queryId);
+        void flush(r.queryId);
+      } else if (!delayed.has(r.queryId)) {
+        // Queued and Running wait a moment: a short query's end replaces them, so its client
+        // (waiting on the control plane in proxy mode) is not held behind their round trips.
+        delayed.set(
+          r.queryId,
+          setTimeout(() => {
+            delayed.delete(r.queryId);
+            if (!busy.has(r.queryId)) void flush(r.queryId);
+          }, coalesceMs),
+        );
+      }
     },
     drain: (ms) =>
       new Promise<void>((resolve) => {
+        for (const [id, timer] of delayed) {
+          clearTimeout(timer);
+          delayed.delete(id);
+          if (!busy.has(id)) void flush(id);
+        }
         if (pending.size === 0 && busy.size === 0) return resolve();
         const timer = setTimeout(resolve, ms);
         idle.push(() => {

@@ -128,7 +128,11 @@ function sinkOf(lf: pl.LazyDataFrame, job: ExecJob, uri: string, format: string)
   }
 }
 
-async function run(job: ExecJob): Promise<ExecSuccess> {
+/**
+ * Runs a job. A result to write to the results bucket is computed, its head sent with
+ * `onResult`, and only then written: the client has its answer while the write goes on.
+ */
+async function run(job: ExecJob, onResult: (r: ExecSuccess) => void): Promise<void> {
   const phases: ExecPhases = {};
   let lf: pl.LazyDataFrame | undefined;
   try {
@@ -138,7 +142,7 @@ async function run(job: ExecJob): Promise<ExecSuccess> {
       const sink = job.sink;
       const sinkLf = sinkOf(lf, job, sink.uri, sink.format);
       const used = await timeAsync(phases, 'executionMs', () => collect(sinkLf, job.engine));
-      return {
+      onResult({
         rowCount: null,
         schema: null,
         head: null,
@@ -147,16 +151,15 @@ async function run(job: ExecJob): Promise<ExecSuccess> {
         engine: used.engine,
         phases,
         location: sink.uri,
-      };
+        writing: false,
+      });
+      return;
     }
     const ran = lf;
     const { df, engine } = await timeAsync(phases, 'executionMs', () => collect(ran, job.engine));
     const head = df.head(job.headRows);
     const headBytes = head.writeIPCStream({ compression: 'zstd' });
-    await timeAsync(phases, 'resultWriteMs', () =>
-      sinkOf(df.lazy(), job, job.resultUri, 'parquet').collect(),
-    );
-    return {
+    onResult({
       rowCount: df.height,
       schema: Object.entries(df.schema as Record<string, unknown>).map(([name, d]) => ({
         name,
@@ -166,9 +169,23 @@ async function run(job: ExecJob): Promise<ExecSuccess> {
       headRows: head.height,
       optimizedPlan,
       engine,
-      phases,
+      phases: { ...phases },
       location: job.resultUri,
-    };
+      writing: true,
+    });
+    const started = performance.now();
+    try {
+      await sinkOf(df.lazy(), job, job.resultUri, 'parquet').collect();
+    } catch (e) {
+      send({
+        type: 'write-failed',
+        queryId: job.queryId,
+        message: e instanceof Error ? e.message : String(e),
+        resultWriteMs: performance.now() - started,
+      });
+      return;
+    }
+    send({ type: 'written', queryId: job.queryId, resultWriteMs: performance.now() - started });
   } catch (e) {
     const failure: ExecFailure =
       e instanceof JobError
@@ -193,8 +210,8 @@ async function run(job: ExecJob): Promise<ExecSuccess> {
 process.on('message', (message: ToExecutor) => {
   if (message.type !== 'run') return;
   const { job } = message;
-  run(job).then(
-    (result) => send({ type: 'done', queryId: job.queryId, result }),
+  run(job, (result) => send({ type: 'done', queryId: job.queryId, result })).then(
+    () => undefined,
     (e: unknown) => {
       const failure = (e as { failure?: ExecFailure }).failure ?? {
         code: 'internal',

@@ -21,8 +21,15 @@ export type ExecOutcome =
   /** Died by itself (out of memory, a crash). */
   | { readonly kind: 'died'; readonly signal: string | null; readonly exitCode: number | null };
 
+/** How the write of a result that came back `writing` ended. */
+export type WriteOutcome =
+  | { readonly ok: true; readonly resultWriteMs: number }
+  | { readonly ok: false; readonly message: string; readonly resultWriteMs?: number };
+
 export interface Run {
   readonly outcome: Promise<ExecOutcome>;
+  /** After a `done` outcome that is still `writing`: the end of the write. */
+  readonly written: Promise<WriteOutcome>;
   readonly pid: number | undefined;
   /** Stops the query at once; the outcome becomes `killed` with this reason. */
   kill(reason: string): void;
@@ -122,25 +129,49 @@ export function createExecutorPool(options: ExecutorPoolOptions): ExecutorPool {
       });
       let settle: (o: ExecOutcome) => void = () => undefined;
       const outcome = new Promise<ExecOutcome>((r) => (settle = r));
-      e.onMessage = (m) => {
-        if (m.type === 'done' && m.queryId === job.queryId)
-          settle({ kind: 'done', result: m.result });
-        if (m.type === 'failed' && m.queryId === job.queryId)
-          settle({ kind: 'failed', error: m.error });
+      let settleWrite: (o: WriteOutcome) => void = () => undefined;
+      const written = new Promise<WriteOutcome>((r) => (settleWrite = r));
+      const release = () => {
         e.onMessage = undefined;
         e.onExit = undefined;
         e.busy = false;
         handOut(e);
       };
-      e.onExit = (code, signal) =>
-        settle(
+      e.onMessage = (m) => {
+        if (m.type === 'ready' || m.queryId !== job.queryId) return;
+        if (m.type === 'done') {
+          settle({ kind: 'done', result: m.result });
+          // The executor stays this query's until the result is written.
+          if (m.result.writing) return;
+          settleWrite({ ok: true, resultWriteMs: 0 });
+        } else if (m.type === 'failed') {
+          settle({ kind: 'failed', error: m.error });
+          settleWrite({ ok: false, message: m.error.message });
+        } else if (m.type === 'written') {
+          settleWrite({ ok: true, resultWriteMs: m.resultWriteMs });
+        } else {
+          settleWrite({ ok: false, message: m.message, resultWriteMs: m.resultWriteMs });
+        }
+        release();
+      };
+      e.onExit = (code, signal) => {
+        const end: ExecOutcome =
           e.killReason !== undefined
             ? { kind: 'killed', reason: e.killReason }
-            : { kind: 'died', signal, exitCode: code },
-        );
+            : { kind: 'died', signal, exitCode: code };
+        settle(end);
+        settleWrite({
+          ok: false,
+          message:
+            end.kind === 'killed'
+              ? `the write was stopped (${end.reason})`
+              : `the executor ${signal !== null ? `was killed by ${signal}` : `exited with ${code}`}`,
+        });
+      };
       e.child.send({ type: 'run', job });
       return {
         outcome,
+        written,
         pid: e.child.pid,
         kill(reason) {
           if (e.killReason !== undefined || e.child.exitCode !== null) return;

@@ -33,6 +33,11 @@ export interface ExecSuccess {
   readonly engine: 'streaming' | 'in-memory';
   readonly phases: ExecPhases;
   readonly location: string;
+  /**
+   * The full result is still being written to `location`: `written` or `write-failed`
+   * follows. The head is sent first so the client need not wait for the write.
+   */
+  readonly writing: boolean;
 }
 
 export interface ExecFailure {
@@ -47,4 +52,11 @@ export type ToExecutor = { readonly type: 'run'; readonly job: ExecJob };
 export type FromExecutor =
   | { readonly type: 'ready'; readonly polarsVersion: string }
   | { readonly type: 'done'; readonly queryId: string; readonly result: ExecSuccess }
-  | { readonly type: 'failed'; readonly queryId: string; readonly error: ExecFailure };
+  | { readonly type: 'failed'; readonly queryId: string; readonly error: ExecFailure }
+  | { readonly type: 'written'; readonly queryId: string; readonly resultWriteMs: number }
+  | {
+      readonly type: 'write-failed';
+      readonly queryId: string;
+      readonly message: string;
+      readonly resultWriteMs: number;
+    };

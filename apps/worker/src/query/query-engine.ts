@@ -52,8 +52,18 @@ export interface QueryRecord {
   headRows: number | null;
   profile: QueryProfile;
   run?: Run;
+  /**
+   * Set once Succeeded while the full result is still being written to `location`; ends
+   * with the write (its error, when it failed). Result URLs wait for it.
+   */
+  written?: Promise<string | null>;
   timer?: ReturnType<typeof setTimeout>;
   sampler?: ReturnType<typeof setInterval>;
+}
+
+/** A succeeded query whose full result could not be written (a 409 to the client). */
+export class ResultUnavailableError extends Error {
+  readonly code = 'result_write_failed';
 }
 
 /** Why an envelope is refused before it is queued (a 400 to the client). */
@@ -100,7 +110,11 @@ export interface QueryEngine {
   /** Resolves when the query finishes or after `ms`, with its record. */
   wait(queryId: string, ms: number): Promise<QueryRecord | undefined>;
   cancel(queryId: string): QueryRecord | undefined;
-  resultUrls(queryId: string): Promise<ResultUrls | undefined>;
+  /**
+   * Presigned URLs of a succeeded query's result, once it is written (ResultUnavailableError
+   * when the write failed); `whenWritten: false` signs them without waiting.
+   */
+  resultUrls(queryId: string, options?: { whenWritten?: boolean }): Promise<ResultUrls | undefined>;
   /** Queued and running queries. */
   active(): number;
   /** The ids of the queued and running queries. */
@@ -143,12 +157,16 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
     });
   };
 
-  const changed = (r: QueryRecord) => {
+  const report = (r: QueryRecord) => {
     try {
       options.onChange?.(r);
     } catch (e) {
       log(`query ${r.queryId}: reporting failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+  };
+
+  const changed = (r: QueryRecord) => {
+    report(r);
     if (FINISHED.includes(r.state)) {
       for (const w of waiters.get(r.queryId) ?? []) w();
       waiters.delete(r.queryId);
@@ -211,7 +229,40 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
     r.sampler.unref();
   };
 
-  const onOutcome = async (r: QueryRecord, outcome: ExecOutcome) => {
+  /** The size of the object at `location`, if the role may read it. */
+  const sizeOf = async (location: string): Promise<number | null> => {
+    try {
+      const { bucket, key } = parseS3(location);
+      const head = await (await s3()).send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return head.ContentLength ?? null;
+    } catch {
+      return null; // a sink the role may write but not read: the size stays unknown
+    }
+  };
+
+  /** After the head went out: the write's end, its time and size, reported again. */
+  const awaitWrite = (r: QueryRecord, run: Run): Promise<string | null> => {
+    // The write shares the query's timeout.
+    const left = r.startedAt! + (r.envelope.timeoutSeconds ?? DEFAULT_QUERY_TIMEOUT_SECONDS) * 1000;
+    const timer = setTimeout(
+      () => run.kill('the result write ran past the query timeout'),
+      Math.max(0, left - options.now()),
+    );
+    return run.written.then(async (w) => {
+      clearTimeout(timer);
+      if (w.resultWriteMs !== undefined) r.profile.phases.resultWriteMs = w.resultWriteMs;
+      let failure: string | null = null;
+      if (w.ok) r.bytes = await sizeOf(r.location ?? '');
+      else {
+        failure = `The result could not be written to ${r.location ?? '?'}: ${w.message}`;
+        r.error = { code: 'result_write_failed', message: failure };
+      }
+      report(r);
+      return failure;
+    });
+  };
+
+  const onOutcome = async (r: QueryRecord, outcome: ExecOutcome, run: Run) => {
     r.run = undefined;
     if (outcome.kind === 'done') {
       const x = outcome.result;
@@ -223,13 +274,9 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
       r.head = x.head;
       r.headRows = x.headRows;
       r.location = x.location;
-      try {
-        const { bucket, key } = parseS3(x.location);
-        const head = await (await s3()).send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        r.bytes = head.ContentLength ?? null;
-      } catch {
-        r.bytes = null; // a sink the role may write but not read: the size stays unknown
-      }
+      // The head and row count answer the client now; the full result follows to `location`.
+      if (x.writing) r.written = awaitWrite(r, run);
+      else r.bytes = await sizeOf(x.location);
       finish(r, 'Succeeded');
     } else if (outcome.kind === 'failed') {
       Object.assign(r.profile.phases, outcome.error.phases);
@@ -313,7 +360,7 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
       () => run.kill('timeout'),
       (r.envelope.timeoutSeconds ?? DEFAULT_QUERY_TIMEOUT_SECONDS) * 1000,
     );
-    await onOutcome(r, await run.outcome);
+    await onOutcome(r, await run.outcome, run);
   };
 
   function pump() {
@@ -385,9 +432,13 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
       else finish(r, 'Canceled');
       return r;
     },
-    async resultUrls(id) {
+    async resultUrls(id, { whenWritten = true } = {}) {
       const r = records.get(id);
       if (r?.state !== 'Succeeded' || r.location === null) return undefined;
+      if (whenWritten && r.written !== undefined) {
+        const failure = await r.written;
+        if (failure !== null) throw new ResultUnavailableError(failure);
+      }
       const ttl = options.urlTtlSeconds ?? 900;
       const { bucket, key } = parseS3(r.location);
       const url = await getSignedUrl(

@@ -17,7 +17,7 @@ import {
 } from '@ferry/api';
 import { MAX_PLAN_BYTES } from '@ferry/core';
 import { verifyQueryToken, type QueryTokenClaims } from '@ferry/core/query-token';
-import { QueryRefusedError, type QueryEngine } from './query-engine.ts';
+import { QueryRefusedError, ResultUnavailableError, type QueryEngine } from './query-engine.ts';
 import type { TlsIdentity } from './self-signed-cert.ts';
 
 export interface QueryServerOptions {
@@ -184,7 +184,11 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
       }
       if (req.method === 'GET' && sub === 'result-urls' && parts.length === 4) {
         const r = record(id);
-        const urls = await engine.resultUrls(r.queryId);
+        // Waits for the result's write: the URLs must find the object.
+        const urls = await engine.resultUrls(r.queryId).catch((e: unknown) => {
+          if (e instanceof ResultUnavailableError) throw new HttpError(409, e.code, e.message);
+          throw e;
+        });
         if (urls === undefined)
           throw new HttpError(
             409,
