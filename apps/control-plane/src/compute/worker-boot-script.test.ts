@@ -108,6 +108,10 @@ function bootstrap(pinned: string): WorkerBootstrap {
   };
 }
 
+/** Console output without the boot lines' `[+1.23s]` stamps. */
+const unstamped = (text: string): string =>
+  text.replace(/^ferry-boot: \[\+\d+\.\d\ds\] /gm, 'ferry-boot: ');
+
 /** Runs the script as localcloud runs user-data: its own file, a minimal environment, HOME. */
 async function boot(script: string, home: string) {
   const file = join(home, 'user-data');
@@ -133,8 +137,11 @@ describe('the boot script, run', () => {
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
     const installed = join(home, '.ferry', 'worker', `${VERSION}-${ARCH}`);
-    expect(out.stdout.split('\n')).toEqual([
+    // Each boot line carries the seconds since the script started.
+    expect(out.stdout).toMatch(/^ferry-boot: \[\+\d+\.\d\ds\] downloading /);
+    expect(unstamped(out.stdout).split('\n')).toEqual([
       `ferry-boot: downloading ${workerBundleFile(VERSION, ARCH)}`,
+      `ferry-boot: verified ${workerBundleFile(VERSION, ARCH)} (sha256 ${sha256})`,
       `ferry-boot: installed the worker ${VERSION} (${ARCH}) in ${installed}`,
       'ferry-boot: starting the worker in the foreground',
       'worker started:  shutdown=exit cluster=cl_01jd8x9y7z6w5v4t3s2r1q0p9n knob=2',
@@ -158,7 +165,7 @@ describe('the boot script, run', () => {
     const pinned = 'f'.repeat(64);
     const out = await boot(workerUserData(bootstrap(pinned)), home);
     expect(out.status).toBe(1);
-    expect(out.stdout).toContain(
+    expect(unstamped(out.stdout)).toContain(
       `ferry-boot: refusing to start the worker: ${workerBundleFile(VERSION, ARCH)} has sha256 ${sha256}, the boot script pins ${pinned}\n`,
     );
     expect(out.stdout).not.toContain('worker started');
@@ -181,7 +188,7 @@ describe('the boot script, run', () => {
     });
     const out = await boot(script, home);
     expect(out.status).toBe(1);
-    expect(out.stdout).toMatch(
+    expect(unstamped(out.stdout)).toMatch(
       /^ferry-boot: no worker bundle for (x86_64|arm64) in this boot script: node-linux-(x64|arm64)@24\.11\.1 could not be fetched\n$/,
     );
   });
