@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workerBundleFile } from '@ferry/core';
+import { BUNDLE_CODECS, workerBundleFile } from '@ferry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createWorkerBundles,
@@ -37,22 +37,36 @@ afterAll(async () => {
 });
 
 describe('the worker bundle', () => {
-  it('is named by its version and architecture, and its recorded sha256 is the file’s', async () => {
-    expect(built.file).toBe(workerBundleFile(built.version, 'x86_64'));
+  it('is named by its version, architecture and codec, and each recorded sha256 is the file’s', async () => {
     expect(built.version).toMatch(/^0\.1\.0-[0-9a-f]{12}$/);
-    const sha = createHash('sha256')
-      .update(await readFile(built.path))
-      .digest('hex');
-    expect(built.sha256).toBe(sha);
-    // Another store over the same tree agrees on the version and finds the same file.
     const other = createWorkerBundles({ dir: CACHE });
+    for (const codec of BUNDLE_CODECS) {
+      const f = built.files[codec];
+      expect(f.file).toBe(workerBundleFile(built.version, 'x86_64', codec));
+      const sha = createHash('sha256')
+        .update(await readFile(f.path))
+        .digest('hex');
+      expect(f.sha256).toBe(sha);
+      // Another store over the same tree agrees on the version and finds the same file.
+      expect(await other.find(f.file)).toBe(f.path);
+    }
     expect(await other.version()).toBe(built.version);
-    expect(await other.find(built.file)).toBe(built.path);
     expect(await other.find('../../etc/passwd')).toBeUndefined();
+    // Both codecs hold the same tar.
+    const tars = BUNDLE_CODECS.map((codec) =>
+      createHash('sha256')
+        .update(
+          execFileSync(codec === 'zstd' ? 'zstd' : 'gzip', ['-dc', built.files[codec].path], {
+            maxBuffer: 1024 * 1024 * 1024,
+          }),
+        )
+        .digest('hex'),
+    );
+    expect(tars[0]).toBe(tars[1]);
   });
 
   it('holds only what runs: the runtime, the bundled worker, polars and its native package', () => {
-    const listing = execFileSync('tar', ['-tvzf', built.path], {
+    const listing = execFileSync('tar', ['-tvzf', built.files.gzip.path], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -87,7 +101,12 @@ describe('the worker bundle', () => {
   });
 
   it('unpacked, its launcher runs the worker with the bundled Node.js and polars loads', () => {
-    execFileSync('tar', ['-xzf', built.path, '-C', scratch]);
+    execFileSync('sh', [
+      '-c',
+      'zstd -dcq "$0" | tar -xf - -C "$1"',
+      built.files.zstd.path,
+      scratch,
+    ]);
     expect(execFileSync('cat', [join(scratch, 'BUNDLE')], { encoding: 'utf8' })).toBe(
       `${built.version} x86_64\n`,
     );
