@@ -177,7 +177,7 @@ describe('a query whose control plane or worker dies', () => {
     const inst = (await world!.fx.instances()).find((i) => i.instanceId === instanceId);
     // The instance's process is the worker (its user-data runs it in place).
     const pid = inst?.pid ?? -1;
-    expect(commandLine(pid)).toContain('apps/worker/src/main.ts');
+    expect(commandLine(pid)).toContain('app/main.js');
     const executors = descendants(pid).filter((p) => commandLine(p.pid).includes('executor-child'));
     expect(executors.length).toBeGreaterThan(0);
     process.kill(pid, 'SIGKILL');

@@ -20,7 +20,13 @@ import {
   CreateRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
-import { newId, workerBundleFile, workerUserData, type WorkerBundlePin } from '@ferry/core';
+import {
+  BUNDLE_CODECS,
+  newId,
+  workerBundleFile,
+  workerUserData,
+  type WorkerBundlePin,
+} from '@ferry/core';
 import { startLocalCloudHarness, type LocalCloudHarness } from '@ferry/localcloud/testing';
 import { startNodeRoutesServer, type NodeRoutesServer } from '@ferry/worker/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,8 +110,10 @@ beforeAll(async () => {
   pin = await store.pin();
   for (const [arch, p] of Object.entries(pin.architectures)) {
     if ('missing' in p) continue;
-    const file = workerBundleFile(pin.version, arch as keyof typeof pin.architectures);
-    bundles[file] = (await store.find(file)) ?? '';
+    for (const codec of BUNDLE_CODECS) {
+      const file = workerBundleFile(pin.version, arch as keyof typeof pin.architectures, codec);
+      bundles[file] = (await store.find(file)) ?? '';
+    }
   }
   cloud = await startLocalCloudHarness({ logLevel: 'warn' });
   const config = cloud.clientConfig(await cloud.createAccount('customer'), REGION);

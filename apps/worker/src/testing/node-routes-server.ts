@@ -122,7 +122,7 @@ export async function startNodeRoutesServer(
       fail(res, 404, 'not_found', 'No such worker bundle here.');
     } else {
       res.writeHead(200, {
-        'content-type': 'application/gzip',
+        'content-type': path.endsWith('.zst') ? 'application/zstd' : 'application/gzip',
         'content-length': statSync(path).size,
       });
       createReadStream(path).pipe(res);

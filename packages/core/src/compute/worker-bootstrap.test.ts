@@ -10,6 +10,7 @@ import {
 } from './worker-bootstrap.ts';
 
 const SHA = 'a'.repeat(64);
+const GSHA = 'b'.repeat(64);
 const base: WorkerBootstrap = {
   controlPlaneUrl: 'https://ferry.example.com/',
   clusterId: 'cl_01jd8x9y7z6w5v4t3s2r1q0p9n',
@@ -19,7 +20,10 @@ const base: WorkerBootstrap = {
   idleTimeoutMins: 60,
   bundle: {
     version: '0.1.0-0123456789ab',
-    architectures: { x86_64: { sha256: SHA }, arm64: { missing: "no arm64 'runtime'" } },
+    architectures: {
+      x86_64: { sha256: { zstd: SHA, gzip: GSHA } },
+      arm64: { missing: "no arm64 'runtime'" },
+    },
   },
 };
 
@@ -37,7 +41,7 @@ describe('the worker boot script', () => {
   it('pins each architecture by sha256 and names what is missing for one without a bundle', () => {
     const script = workerUserData(base);
     expect(script).toContain(
-      `arch=x86_64; sha=${SHA}; file='${workerBundleFile(base.bundle.version, 'x86_64')}'`,
+      `    arch=x86_64\n    zsha=${SHA}; zfile='${workerBundleFile(base.bundle.version, 'x86_64', 'zstd')}'\n    gsha=${GSHA}; gfile='${workerBundleFile(base.bundle.version, 'x86_64', 'gzip')}' ;;`,
     );
     expect(script).toContain(
       `fail ${shellQuote("no worker bundle for arm64 in this boot script: no arm64 'runtime'")}`,
@@ -51,7 +55,12 @@ describe('the worker boot script', () => {
     const script = workerUserData(base);
     const check = script.indexOf('if [ "$got" != "$sha" ]');
     expect(check).toBeGreaterThan(script.indexOf('sha256sum "$tmp"'));
-    expect(check).toBeLessThan(script.indexOf('tar -xzf'));
+    expect(check).toBeLessThan(script.indexOf('| tar -xf -'));
+    // zstd when the machine has it, else gzip; a decompressor's failure fails the unpack.
+    expect(script).toContain('if command -v zstd >/dev/null 2>&1; then');
+    expect(script).toContain('file=$zfile; sha=$zsha; unpack="zstd -dcq"');
+    expect(script).toContain('file=$gfile; sha=$gsha; unpack="gzip -dc"');
+    expect(script).toContain('|| [ -e "$tmp.bad" ]; then');
     expect(script).toContain('fail "refusing to start the worker: $file has sha256 $got');
     // The token goes in a header file, not on a command line other users could read.
     expect(script).toContain(`"${BOOTSTRAP_TOKEN_HEADER}: $FERRY_BOOTSTRAP_TOKEN" > "$tmp.header"`);
@@ -88,10 +97,13 @@ describe('the worker boot script', () => {
         ...base,
         bundle: {
           ...base.bundle,
-          architectures: { ...base.bundle.architectures, x86_64: { sha256: 'abc' } },
+          architectures: {
+            ...base.bundle.architectures,
+            x86_64: { sha256: { zstd: SHA, gzip: 'abc' } },
+          },
         },
       }),
-    ).toThrow(/sha256 for x86_64/);
+    ).toThrow(/sha256 \(gzip\) for x86_64/);
     expect(() =>
       workerUserData({ ...base, bundle: { ...base.bundle, version: '1.0; rm -rf /' } }),
     ).toThrow(/version is malformed/);
