@@ -6,12 +6,6 @@
  * the confused-deputy message; another workspace's external ID cannot assume the role; a
  * Kinesis stream is read; access keys work for S3, appear in no API answer, log line or
  * database row in plain text, and survive a secrets-key rotation.
- *
- * Not yet part of the suite (the name does not end in `.test.ts`): the first
- * `POST …/connections/test` on localcloud does not answer — every trial call reaches
- * localcloud and is allowed, then the process stops making progress (its timers do not
- * fire). Rename it to `connections.test.ts` once that is found, and drop the Connection
- * entries from DELIBERATE_EXTRAS in `least-privilege.ts`.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,6 +41,7 @@ import {
   type Account,
   type ConnectedWorkspace,
 } from './fixtures/connected-workspace.ts';
+import { findSecrets } from './fixtures/secret-scan.ts';
 
 interface Check {
   name: string;
@@ -430,13 +425,20 @@ describe('an S3 connection with access keys', () => {
     const dump = await sql<{ t: string }>`
       select coalesce(string_agg(c::text, ''), '') || coalesce((select string_agg(a::text, '') from audit_log a), '') as t
       from connections c`.execute(f.resources.db);
-    const everything = [answers.join('\n'), lines.join(''), dump.rows[0]!.t];
-    for (const where of everything) {
-      for (const k of [first, second]) {
-        expect(where).not.toContain(k.secretAccessKey);
-        expect(where).not.toContain(k.accessKeyId);
-      }
-    }
+    const places = {
+      'an API answer': answers.join('\n'),
+      'the log': lines.join(''),
+      'the database': dump.rows[0]!.t,
+    };
+    const secrets = {
+      'the first secret key': first.secretAccessKey,
+      'the first key id': first.accessKeyId,
+      'the second secret key': second.secretAccessKey,
+      'the second key id': second.accessKeyId,
+    };
+    expect(findSecrets(places, secrets)).toEqual([]);
+    // The scan finds what is there.
+    expect(findSecrets({ probe: `x${first.secretAccessKey}x` }, secrets)).toHaveLength(1);
     expect(lines.length).toBeGreaterThan(10);
 
     const deleted = await call('DELETE', `${ws()}/connections/sales-keys`);
