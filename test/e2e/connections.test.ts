@@ -5,7 +5,8 @@
  * missing statement; the owner removes the external-ID condition → the re-test fails with
  * the confused-deputy message; another workspace's external ID cannot assume the role; a
  * Kinesis stream is read; access keys work for S3, appear in no API answer, log line or
- * database row in plain text, and survive a secrets-key rotation.
+ * database row in plain text, and survive a secrets-key rotation; the SDK's connection
+ * functions take the same path from code.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ import {
   reencryptSecrets,
   retestAllConnections,
 } from '@ferry/control-plane';
+import * as sdk from '@ferry/sdk';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -444,5 +446,34 @@ describe('an S3 connection with access keys', () => {
     const deleted = await call('DELETE', `${ws()}/connections/sales-keys`);
     expect(deleted.status).toBe(204);
     expect((await call('GET', `${ws()}/connections/sales-keys`)).status).toBe(404);
+  });
+});
+
+describe('from code (the SDK, with a personal access token)', () => {
+  it('prepares, tests, creates, lists, shows, re-tests and deletes a connection', async () => {
+    const token = await f.api<{ secret: string }>('POST', '/api/v1/auth/tokens', {
+      name: 'connections',
+      scopes: ['workspace:read', 'connections:read', 'connections:manage'],
+      expiresInDays: 1,
+    });
+    expect(token.status).toBe(201);
+    const options = { url: f.controlPlane.url, token: token.body.secret, workspace: f.workspaceId };
+    const { policies } = await sdk.prepareConnection({ target, name: 'from-code' }, options);
+    const roleArn = await createRole(policies as unknown as Policies);
+    const auth = { kind: 'role', roleArn, externalId: policies.externalId! } as const;
+    const tested = await sdk.testConnection({ target, auth }, options);
+    expect(tested.ok, JSON.stringify(tested.checks)).toBe(true);
+    const created = await sdk.createConnection({ name: 'from-code', target, auth }, options);
+    expect(created).toMatchObject({ name: 'from-code', state: 'Verified', auth });
+    const names = (await sdk.listConnections(options)).map((c) => c.name);
+    expect(names).toContain('from-code');
+    expect((await sdk.getConnection('from-code', options)).policies.externalId).toBe(
+      policies.externalId,
+    );
+    expect((await sdk.retestConnection('from-code', options)).state).toBe('Verified');
+    await sdk.deleteConnection('from-code', options);
+    const gone = await sdk.getConnection('from-code', options).catch((err: unknown) => err);
+    expect(gone).toBeInstanceOf(sdk.FerryError);
+    expect((gone as InstanceType<typeof sdk.FerryError>).code).toBe('not_found');
   });
 });
