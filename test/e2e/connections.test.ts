@@ -4,7 +4,8 @@
  * passes → create; a role missing a permission fails its check with AWS's code and the
  * missing statement; the owner removes the external-ID condition → the re-test fails with
  * the confused-deputy message; another workspace's external ID cannot assume the role; a
- * Kinesis stream is read; access keys work for S3, appear in no API answer, log line or
+ * query's session (the role assumed with a read-only session policy) reads under the
+ * connection's prefix only, even when the role allows more; a Kinesis stream is read; access keys work for S3, appear in no API answer, log line or
  * database row in plain text, and survive a secrets-key rotation; the SDK's connection
  * functions take the same path from code.
  */
@@ -26,14 +27,22 @@ import {
   PutRecordCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CONNECTION_CONFUSED_DEPUTY_MESSAGE,
+  connectionScanCredentials,
   createSecretsKeyRing,
   generateSecretsKey,
   reencryptSecrets,
   retestAllConnections,
 } from '@ferry/control-plane';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import * as sdk from '@ferry/sdk';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -191,6 +200,94 @@ describe('an S3 connection through a role', () => {
     });
     const again = await f.api('POST', `${ws()}/connections`, { name: 'sales', target, auth });
     expect(again.status).toBe(409);
+  });
+
+  it('a query’s session reads under the prefix only, even when the role allows more', async () => {
+    // The owner grants far more than the connection needs.
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: policies.roleName,
+        PolicyName: 'ferry-connection',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['s3:*'],
+              Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+            },
+          ],
+        }),
+      }),
+    );
+    const actor = { kind: 'user' as const, id: f.userId };
+    const scope = { orgId: f.orgId, workspaceId: f.workspaceId, actor };
+    const read = async (
+      creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+      op: 'get' | 'list' | 'put',
+      key: string,
+    ): Promise<string> => {
+      const s3 = new S3Client({ ...f.configFor(owner), credentials: creds, forcePathStyle: true });
+      try {
+        if (op === 'get') {
+          const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          await got.Body?.transformToString();
+        } else if (op === 'list') {
+          await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+        } else {
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }));
+        }
+        return 'ok';
+      } catch (err) {
+        return (err as { name?: string }).name ?? String(err);
+      } finally {
+        s3.destroy();
+      }
+    };
+    // The role itself reads outside the prefix (what the session policy must take away).
+    const sts = new STSClient(f.configFor(f.platform));
+    try {
+      const assumed = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: 'whole-role',
+          ExternalId: policies.externalId,
+        }),
+      );
+      const c = assumed.Credentials!;
+      const whole = {
+        accessKeyId: c.AccessKeyId!,
+        secretAccessKey: c.SecretAccessKey!,
+        sessionToken: c.SessionToken!,
+      };
+      expect(await read(whole, 'get', 'private/b.json')).toBe('ok');
+    } finally {
+      sts.destroy();
+    }
+
+    const scan = await connectionScanCredentials(f.resources, {
+      ...scope,
+      name: 'sales',
+      queryId: 'qry_session_policy',
+    });
+    expect(scan).toMatchObject({ name: 'sales', bucket, prefix: 'events/', region: REGION });
+    const creds = scan.credentials;
+    expect(creds.sessionToken).toBeTruthy();
+    expect(await read(creds, 'get', 'events/2026/a.json')).toBe('ok');
+    expect(await read(creds, 'list', 'events/2026/')).toBe('ok');
+    expect(await read(creds, 'get', 'private/b.json')).toBe('AccessDenied');
+    expect(await read(creds, 'list', 'private/')).toBe('AccessDenied');
+    expect(await read(creds, 'put', 'events/new.json')).toBe('AccessDenied');
+    expect(await read(creds, 'put', 'landed/new.json')).toBe('AccessDenied');
+
+    // The owner's copied policy again, as the later checks expect.
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: policies.roleName,
+        PolicyName: 'ferry-connection',
+        PolicyDocument: JSON.stringify(policies.permissionsPolicy),
+      }),
+    );
   });
 
   it('another workspace’s external ID cannot assume the role, nor use this one', async () => {
