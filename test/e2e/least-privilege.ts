@@ -23,21 +23,7 @@ export interface DeliberateExtra {
   reason: string;
 }
 
-/** The data connections' end-to-end test is not in the suite yet (`connections.pending.ts`). */
-const CONNECTION_PENDING =
-  'exercised by test/e2e/connections.pending.ts, which is not yet part of the suite';
-
 export const DELIBERATE_EXTRAS: readonly DeliberateExtra[] = [
-  ...[
-    's3:ListBucket',
-    's3:GetObject',
-    's3:PutObject',
-    's3:DeleteObject',
-    'kinesis:DescribeStreamSummary',
-    'kinesis:ListShards',
-    'kinesis:GetShardIterator',
-    'kinesis:GetRecords',
-  ].map((action) => ({ role: 'Connection' as const, action, reason: CONNECTION_PENDING })),
   {
     role: 'Connection',
     action: 's3:AbortMultipartUpload',

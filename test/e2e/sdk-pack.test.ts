@@ -2,7 +2,7 @@
  * The SDK as users get it: built (`packages/sdk/scripts/build.ts`), packed with `npm pack`,
  * installed from the tarball into a scratch project outside the repository (where Node
  * refuses to strip types, so only the compiled JavaScript can run), type-checked against
- * its shipped `.d.ts` and run: a plan carrying credentials is refused before anything is
+ * its shipped `.d.ts` (queries and data connections) and run: a plan carrying credentials is refused before anything is
  * sent, and missing settings are named.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,12 +18,26 @@ let scratch: string;
 
 const CONSUMER_TS = `
 import pl from 'nodejs-polars';
-import { ComputeContext, remote, sql, PlanRefusedError, type QueryResult } from '@ferry/sdk';
+import {
+  ComputeContext, remote, sql, PlanRefusedError, type QueryResult,
+  prepareConnection, testConnection, createConnection, listConnections,
+  type ConnectionTarget, type ConnectionTest, type DataConnection, type DataConnectionDetail,
+} from '@ferry/sdk';
 
 export async function run(ctx: ComputeContext): Promise<number> {
   const result: QueryResult = await remote(pl.scanParquet('s3://bucket/x.parquet'), ctx).execute();
   const top = await sql(ctx, 'SELECT 1 AS one').show(5);
   return result.rowCount + top.height + (new PlanRefusedError('x', 'y').code === 'x' ? 0 : 1);
+}
+
+export async function connect(roleArn: string): Promise<string> {
+  const target: ConnectionTarget = { type: 's3', bucket: 'sales', prefix: 'events/', region: 'eu-west-1' };
+  const { policies } = await prepareConnection({ target, name: 'sales' });
+  const auth = { kind: 'role', roleArn, externalId: policies.externalId ?? '' } as const;
+  const test: ConnectionTest = await testConnection({ target, auth });
+  const saved: DataConnectionDetail = await createConnection({ name: 'sales', target, auth, skipTest: !test.ok });
+  const all: DataConnection[] = await listConnections({ workspace: 'analytics' });
+  return saved.state + all.length + test.checks.map((c) => c.outcome).join();
 }
 `;
 

@@ -35,6 +35,8 @@ export { issueSignInLink } from './identity/sign-in-links.ts';
 export type { SignInLink } from './identity/sign-in-links.ts';
 export { CONNECTION_CONFUSED_DEPUTY_MESSAGE } from './connections/connection-tester.ts';
 export { retestAllConnections } from './connections/connection-jobs.ts';
+export { connectionScanCredentials } from './connections/connection-query-credentials.ts';
+export type { ConnectionScanCredentials } from './connections/connection-query-credentials.ts';
 export { reencryptSecrets } from './secrets/reencrypt-secrets.ts';
 export type { ReencryptionReport } from './secrets/reencrypt-secrets.ts';
 export { createSecretsKeyRing, generateSecretsKey } from './config/secrets-key.ts';

@@ -13,3 +13,4 @@ export * from './parameter-check.ts';
 export * from './results-bucket.ts';
 export * from './connection-permissions.ts';
 export * from './connection-policy.ts';
+export * from './connection-session-policy.ts';

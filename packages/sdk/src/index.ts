@@ -32,4 +32,33 @@ export {
   TlsPinError,
   VersionMismatchError,
 } from './errors.ts';
+export {
+  createConnection,
+  deleteConnection,
+  getConnection,
+  listConnections,
+  prepareConnection,
+  retestConnection,
+  rotateConnectionKeys,
+  testConnection,
+  type ConnectionsOptions,
+} from './connections.ts';
+export type {
+  ConnectionAccessKeys,
+  ConnectionAuth,
+  ConnectionAuthView,
+  ConnectionCheck,
+  ConnectionPolicies,
+  ConnectionState,
+  ConnectionTarget,
+  ConnectionTargetView,
+  ConnectionTest,
+  CreateConnectionInput,
+  DataConnection,
+  DataConnectionDetail,
+  KinesisConnectionTarget,
+  PrepareConnectionInput,
+  PreparedConnection,
+  S3ConnectionTarget,
+} from './connection-types.ts';
 export { FERRY_VERSION } from './versions.ts';

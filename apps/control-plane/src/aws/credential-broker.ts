@@ -39,6 +39,8 @@ export interface AssumeRequest {
   freshRole?: boolean;
   /** Skip the cache (probes that must reach STS every time). */
   noCache?: boolean;
+  /** A session policy (JSON) that narrows the session below the role's own policy. */
+  sessionPolicy?: string;
 }
 
 /** Why an AssumeRole failed, with AWS's error code. */
@@ -153,6 +155,7 @@ export function createCredentialBroker(
           DurationSeconds: duration,
           Tags: [{ Key: TAG_WORKSPACE, Value: request.workspaceId }],
           ...(request.externalId !== null ? { ExternalId: request.externalId } : {}),
+          ...(request.sessionPolicy !== undefined ? { Policy: request.sessionPolicy } : {}),
         }),
       );
       return credentialsOf(out.Credentials);
@@ -301,7 +304,7 @@ export function createCredentialBroker(
       await refuseDisconnected(resources, request.workspaceId);
       const name = sessionNameFor(request.actor);
       if (request.noCache === true) return assumeNow(request, name);
-      const key = `${request.roleArn}\n${request.externalId ?? ''}\n${request.purpose ?? name}`;
+      const key = `${request.roleArn}\n${request.externalId ?? ''}\n${request.purpose ?? name}\n${request.sessionPolicy ?? ''}`;
       return cached(key, () => assumeNow(request, name));
     },
     platformSession() {

@@ -41,7 +41,7 @@ import {
   requestFingerprint,
 } from './idempotency.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { createRequestTransaction } from './request-transaction.ts';
+import { createRequestTransaction, resourcesOfRequest } from './request-transaction.ts';
 
 const NO_ACCESS: Access = {
   orgId: null,
@@ -236,7 +236,7 @@ async function run(
   const requestTrx = createRequestTransaction(resources.db);
   const ctx = {
     transaction: requestTrx.run,
-    resources,
+    resources: resourcesOfRequest(resources, requestTrx),
     principal,
     sessionToken: auth?.sessionToken,
     params,

@@ -5,10 +5,14 @@
  * what a handler does before, such as calling AWS, holds no connection) and commits after
  * the handler returned. Every `run` — and every transaction a function inside it opens —
  * is a savepoint, so an error the handler catches leaves the transaction usable. Runs are
- * sequential: a handler does not start two at once.
+ * sequential: a handler does not start two at once. Once it is open, the handler's
+ * `resources.db` is the transaction too (`resourcesOfRequest`): on PGlite the transaction
+ * holds the database's only connection, so a read through the pool would wait for the
+ * commit that waits for the handler — a request that never answers.
  */
 import type { ControlledTransaction, Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { Resources } from '../resources.ts';
 
 /** Work on the database inside the request's transaction. */
 export type RunInTransaction = <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
@@ -23,6 +27,8 @@ export interface RequestTransaction {
   finish(last: (trx: Kysely<Database>) => Promise<void>): Promise<boolean>;
   /** Rolls back whatever the handler did. */
   abort(): Promise<void>;
+  /** The open transaction (nestable, as `run` hands it out), or undefined. */
+  current(): Kysely<Database> | undefined;
 }
 
 interface Savepoints {
@@ -99,5 +105,21 @@ export function createRequestTransaction(db: Kysely<Database>): RequestTransacti
       trx = undefined;
       if (t !== undefined) await t.rollback().execute();
     },
+    current() {
+      return trx === undefined ? undefined : scoped;
+    },
   };
+}
+
+/**
+ * The resources a handler sees: the same object, except that `db` is the request's
+ * transaction while it is open (and the pool before and after).
+ */
+export function resourcesOfRequest(resources: Resources, request: RequestTransaction): Resources {
+  return new Proxy(resources, {
+    get(target, prop, receiver) {
+      if (prop === 'db') return request.current() ?? target.db;
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
 }

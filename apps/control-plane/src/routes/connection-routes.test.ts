@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
 import { createSecretsKeyRing, generateSecretsKey } from '../config/secrets-key.ts';
 import { reencryptSecrets } from '../secrets/reencrypt-secrets.ts';
+import { savePlatform } from '../aws/platform-init.ts';
 import { decryptKeys } from '../connections/connections.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { workspaceRoleAllows } from '@ferry/core';
@@ -207,6 +208,45 @@ describeEachBackend('connection routes', (ctx) => {
     expect(workspaceRoleAllows('member', 'connections:manage')).toBe(false);
     expect(workspaceRoleAllows('admin', 'connections:manage')).toBe(true);
   });
+
+  it('saves a role connection without a test and shows it with its policies', async () => {
+    // The detail's policies read the platform after the save opened the request's
+    // transaction: on PGlite that read once waited for the commit that waited for it.
+    const { resources } = ctx();
+    await savePlatform(resources, {
+      principalArn: 'arn:aws:iam::111111111111:user/ferry-platform',
+      accountId: '111111111111',
+      region: 'us-east-1',
+      topicArn: 'arn:aws:sns:us-east-1:111111111111:ferry-phone-home',
+      queueUrl: 'http://127.0.0.1:1/111111111111/ferry-phone-home',
+      queueArn: 'arn:aws:sqs:us-east-1:111111111111:ferry-phone-home',
+      subscriptionArn: 'arn:aws:sns:us-east-1:111111111111:ferry-phone-home:1',
+      templateBucket: 'ferry-templates-111111111111',
+    });
+    const prepared = await owner.call('connections.prepare', {
+      params: { workspaceId },
+      body: { target, name: 'by-role' },
+    });
+    expect(prepared.status, prepared.raw).toBe(201);
+    const auth = {
+      kind: 'role',
+      roleArn: 'arn:aws:iam::222222222222:role/ferry-by-role',
+      externalId: prepared.body.policies.externalId,
+    };
+    const created = await owner.call('connections.create', {
+      params: { workspaceId },
+      body: { name: 'by-role', target, auth, skipTest: true },
+    });
+    expect(created.status, created.raw).toBe(201);
+    expect(created.body).toMatchObject({
+      state: 'Unverified',
+      auth,
+      policies: {
+        principalArn: 'arn:aws:iam::111111111111:user/ferry-platform',
+        externalId: auth.externalId,
+      },
+    });
+  }, 20_000);
 
   it('deletes a connection and answers 404 afterwards', async () => {
     const deleted = await owner.call('connections.delete', {

@@ -4,14 +4,10 @@
  * passes → create; a role missing a permission fails its check with AWS's code and the
  * missing statement; the owner removes the external-ID condition → the re-test fails with
  * the confused-deputy message; another workspace's external ID cannot assume the role; a
- * Kinesis stream is read; access keys work for S3, appear in no API answer, log line or
- * database row in plain text, and survive a secrets-key rotation.
- *
- * Not yet part of the suite (the name does not end in `.test.ts`): the first
- * `POST …/connections/test` on localcloud does not answer — every trial call reaches
- * localcloud and is allowed, then the process stops making progress (its timers do not
- * fire). Rename it to `connections.test.ts` once that is found, and drop the Connection
- * entries from DELIBERATE_EXTRAS in `least-privilege.ts`.
+ * query's session (the role assumed with a read-only session policy) reads under the
+ * connection's prefix only, even when the role allows more; a Kinesis stream is read; access keys work for S3, appear in no API answer, log line or
+ * database row in plain text, and survive a secrets-key rotation; the SDK's connection
+ * functions take the same path from code.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,14 +27,23 @@ import {
   PutRecordCommand,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CONNECTION_CONFUSED_DEPUTY_MESSAGE,
+  connectionScanCredentials,
   createSecretsKeyRing,
   generateSecretsKey,
   reencryptSecrets,
   retestAllConnections,
 } from '@ferry/control-plane';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import * as sdk from '@ferry/sdk';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -47,6 +52,7 @@ import {
   type Account,
   type ConnectedWorkspace,
 } from './fixtures/connected-workspace.ts';
+import { findSecrets } from './fixtures/secret-scan.ts';
 
 interface Check {
   name: string;
@@ -194,6 +200,94 @@ describe('an S3 connection through a role', () => {
     });
     const again = await f.api('POST', `${ws()}/connections`, { name: 'sales', target, auth });
     expect(again.status).toBe(409);
+  });
+
+  it('a query’s session reads under the prefix only, even when the role allows more', async () => {
+    // The owner grants far more than the connection needs.
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: policies.roleName,
+        PolicyName: 'ferry-connection',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['s3:*'],
+              Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+            },
+          ],
+        }),
+      }),
+    );
+    const actor = { kind: 'user' as const, id: f.userId };
+    const scope = { orgId: f.orgId, workspaceId: f.workspaceId, actor };
+    const read = async (
+      creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+      op: 'get' | 'list' | 'put',
+      key: string,
+    ): Promise<string> => {
+      const s3 = new S3Client({ ...f.configFor(owner), credentials: creds, forcePathStyle: true });
+      try {
+        if (op === 'get') {
+          const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          await got.Body?.transformToString();
+        } else if (op === 'list') {
+          await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+        } else {
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'x' }));
+        }
+        return 'ok';
+      } catch (err) {
+        return (err as { name?: string }).name ?? String(err);
+      } finally {
+        s3.destroy();
+      }
+    };
+    // The role itself reads outside the prefix (what the session policy must take away).
+    const sts = new STSClient(f.configFor(f.platform));
+    try {
+      const assumed = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: 'whole-role',
+          ExternalId: policies.externalId,
+        }),
+      );
+      const c = assumed.Credentials!;
+      const whole = {
+        accessKeyId: c.AccessKeyId!,
+        secretAccessKey: c.SecretAccessKey!,
+        sessionToken: c.SessionToken!,
+      };
+      expect(await read(whole, 'get', 'private/b.json')).toBe('ok');
+    } finally {
+      sts.destroy();
+    }
+
+    const scan = await connectionScanCredentials(f.resources, {
+      ...scope,
+      name: 'sales',
+      queryId: 'qry_session_policy',
+    });
+    expect(scan).toMatchObject({ name: 'sales', bucket, prefix: 'events/', region: REGION });
+    const creds = scan.credentials;
+    expect(creds.sessionToken).toBeTruthy();
+    expect(await read(creds, 'get', 'events/2026/a.json')).toBe('ok');
+    expect(await read(creds, 'list', 'events/2026/')).toBe('ok');
+    expect(await read(creds, 'get', 'private/b.json')).toBe('AccessDenied');
+    expect(await read(creds, 'list', 'private/')).toBe('AccessDenied');
+    expect(await read(creds, 'put', 'events/new.json')).toBe('AccessDenied');
+    expect(await read(creds, 'put', 'landed/new.json')).toBe('AccessDenied');
+
+    // The owner's copied policy again, as the later checks expect.
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: policies.roleName,
+        PolicyName: 'ferry-connection',
+        PolicyDocument: JSON.stringify(policies.permissionsPolicy),
+      }),
+    );
   });
 
   it('another workspace’s external ID cannot assume the role, nor use this one', async () => {
@@ -430,17 +524,53 @@ describe('an S3 connection with access keys', () => {
     const dump = await sql<{ t: string }>`
       select coalesce(string_agg(c::text, ''), '') || coalesce((select string_agg(a::text, '') from audit_log a), '') as t
       from connections c`.execute(f.resources.db);
-    const everything = [answers.join('\n'), lines.join(''), dump.rows[0]!.t];
-    for (const where of everything) {
-      for (const k of [first, second]) {
-        expect(where).not.toContain(k.secretAccessKey);
-        expect(where).not.toContain(k.accessKeyId);
-      }
-    }
+    const places = {
+      'an API answer': answers.join('\n'),
+      'the log': lines.join(''),
+      'the database': dump.rows[0]!.t,
+    };
+    const secrets = {
+      'the first secret key': first.secretAccessKey,
+      'the first key id': first.accessKeyId,
+      'the second secret key': second.secretAccessKey,
+      'the second key id': second.accessKeyId,
+    };
+    expect(findSecrets(places, secrets)).toEqual([]);
+    // The scan finds what is there.
+    expect(findSecrets({ probe: `x${first.secretAccessKey}x` }, secrets)).toHaveLength(1);
     expect(lines.length).toBeGreaterThan(10);
 
     const deleted = await call('DELETE', `${ws()}/connections/sales-keys`);
     expect(deleted.status).toBe(204);
     expect((await call('GET', `${ws()}/connections/sales-keys`)).status).toBe(404);
+  });
+});
+
+describe('from code (the SDK, with a personal access token)', () => {
+  it('prepares, tests, creates, lists, shows, re-tests and deletes a connection', async () => {
+    const token = await f.api<{ secret: string }>('POST', '/api/v1/auth/tokens', {
+      name: 'connections',
+      scopes: ['workspace:read', 'connections:read', 'connections:manage'],
+      expiresInDays: 1,
+    });
+    expect(token.status).toBe(201);
+    const options = { url: f.controlPlane.url, token: token.body.secret, workspace: f.workspaceId };
+    const { policies } = await sdk.prepareConnection({ target, name: 'from-code' }, options);
+    const roleArn = await createRole(policies as unknown as Policies);
+    const auth = { kind: 'role', roleArn, externalId: policies.externalId! } as const;
+    const tested = await sdk.testConnection({ target, auth }, options);
+    expect(tested.ok, JSON.stringify(tested.checks)).toBe(true);
+    const created = await sdk.createConnection({ name: 'from-code', target, auth }, options);
+    expect(created).toMatchObject({ name: 'from-code', state: 'Verified', auth });
+    const names = (await sdk.listConnections(options)).map((c) => c.name);
+    expect(names).toContain('from-code');
+    expect((await sdk.getConnection('from-code', options)).policies.externalId).toBe(
+      policies.externalId,
+    );
+    expect((await sdk.retestConnection('from-code', options)).state).toBe('Verified');
+    await sdk.deleteConnection('from-code', options);
+    const gone = await sdk.getConnection('from-code', options).catch((err: unknown) => err);
+    expect(gone).toBeInstanceOf(sdk.FerryError);
+    expect((gone as InstanceType<typeof sdk.FerryError>).code).toBe('not_found');
   });
 });

@@ -1,0 +1,28 @@
+/**
+ * The session policy of a query's use of an S3 connection: when the control plane assumes
+ * the data owner's role for one query, it passes this policy with AssumeRole, so the
+ * session may only list and read under the connection's prefix — whatever more the role's
+ * own policy allows (a write prefix, other folders, other buckets). AWS intersects the two.
+ */
+import type { PolicyDocument } from '@ferry/iam';
+import { connectionPermissionsPolicy } from './connection-policy.ts';
+
+/** What a query reads through an S3 connection. */
+export interface ConnectionReadScope {
+  bucket: string;
+  /** The connection's prefix (a folder ending in `/`); the whole bucket when absent. */
+  prefix?: string | undefined;
+}
+
+/** The read-only session policy of a query: the registry's s3-read statements, under the prefix. */
+export function connectionReadSessionPolicy(
+  scope: ConnectionReadScope,
+  partition = 'aws',
+): PolicyDocument {
+  // Rendered from the same registry entries as the owner's permissions policy, without the
+  // write prefix: exactly the reads, never more than the role was asked to grant.
+  return connectionPermissionsPolicy(
+    { type: 's3', bucket: scope.bucket, prefix: scope.prefix },
+    partition,
+  );
+}
