@@ -28,6 +28,12 @@ import {
   type ConnectedWorkspace,
 } from './fixtures/connected-workspace.ts';
 import { queryToken } from './fixtures/query-helpers.ts';
+import { usePostgresServer } from '../../apps/control-plane/src/testing/backends.ts';
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  type PostgresServerInfo,
+} from '../../apps/control-plane/src/testing/postgres-server.ts';
 
 vi.setConfig({ testTimeout: 400_000, hookTimeout: 400_000 });
 
@@ -40,6 +46,8 @@ const BEFORE_SPLIT = 1500;
 const AFTER_SPLIT = 1500;
 
 let f: ConnectedWorkspace;
+let pgServer: PostgresServerInfo | undefined;
+let databaseUrl = '';
 let owner: Account;
 let kinesis: KinesisClient;
 let s3: S3Client;
@@ -130,7 +138,15 @@ async function createConnection(): Promise<void> {
 }
 
 beforeAll(async () => {
-  f = await startConnectedWorkspace();
+  // On PostgreSQL, as a production control plane (and as the crash tests need).
+  pgServer = await usePostgresServer();
+  databaseUrl = await createTestDatabase(pgServer);
+  f = await startConnectedWorkspace({
+    configure: (config) => {
+      config.database.url = databaseUrl;
+      config.secretsKey = randomBytes(32).toString('base64');
+    },
+  });
   owner = await f.dataOwnerAccount('stream-owner');
   // HTTP/1.1, as ferry's own Kinesis clients.
   kinesis = new KinesisClient({ ...f.configFor(owner), requestHandler: new NodeHttpHandler() });
@@ -180,6 +196,8 @@ afterAll(async () => {
   kinesis?.destroy();
   s3?.destroy();
   await f?.stop();
+  if (pgServer !== undefined && databaseUrl !== '')
+    await dropTestDatabase(pgServer, databaseUrl).catch(() => undefined);
 });
 
 async function waitFinished(id: string, timeoutMs: number): Promise<IngestionView> {
@@ -288,5 +306,43 @@ describe('landing a resharded stream, one-shot', () => {
       `/api/v1/orgs/${f.orgId}/audit?action=ingestions.start`,
     );
     expect(audit.body.items.map((e) => e.targetId)).toContain(start.body.id);
+  });
+});
+
+describe('landing continuously from LATEST', () => {
+  it('lands what arrives after the start, exactly once, until stopped', async () => {
+    const before = put.size;
+    const start = await f.api<IngestionView>('POST', `${ws()}/ingestions`, {
+      clusterId: ctx!.clusterId,
+      connection: 'clicks',
+      startingPosition: { type: 'LATEST' },
+      flushRecords: 250,
+      flushSeconds: 2,
+      mode: 'continuous',
+    });
+    expect(start.status, JSON.stringify(start.body)).toBe(201);
+    const fresh = new Map<string, number>();
+    const seen = new Set(put.keys());
+    await putRecords(before, before + 1200);
+    for (const [seq, n] of put) if (!seen.has(seq)) fresh.set(seq, n);
+    const landedAll = await f.until(
+      'the new records to land',
+      async () => {
+        const res = await f.api<IngestionView>('GET', `${ws()}/ingestions/${start.body.id}`);
+        expect(res.body.state).toBe('Running');
+        return res.body.records >= fresh.size ? res.body : undefined;
+      },
+      240_000,
+    );
+    expect(landedAll.records).toBe(fresh.size);
+    const stopped = await f.api<IngestionView>('POST', `${ws()}/ingestions/${start.body.id}/stop`);
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.state).toBe('Stopped');
+    const files = await landed(stopped.body.location);
+    const all = pl.concat(files.map((x) => x.df));
+    const seqs = all.getColumn('_sequence_number').toArray() as string[];
+    expect(all.height).toBe(fresh.size);
+    expect(new Set(seqs).size).toBe(fresh.size);
+    for (const s of seqs) expect(fresh.has(s), s).toBe(true);
   });
 });
