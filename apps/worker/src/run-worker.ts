@@ -8,6 +8,8 @@ import { loadWorkerConfig } from './config.ts';
 import { createActivity } from './activity.ts';
 import { createControlPlaneClient, type RegisteredNode } from './control-plane-client.ts';
 import { imdsEndpoint, readInstanceIdentity } from './imds.ts';
+import { startIngestService, type IngestService } from './ingest/ingest-service.ts';
+import { imdsRoleCredentials } from './query/role-credentials.ts';
 import { createLogBuffer } from './log-buffer.ts';
 import { startQueryService, type QueryService } from './query/query-service.ts';
 import { createSampler } from './samples.ts';
@@ -46,6 +48,23 @@ export async function runWorker(
     logs.log(`the query service did not start: ${e instanceof Error ? e.message : String(e)}`);
   }
   const service = query;
+  let ingest: IngestService | undefined;
+  let ingestStarted = false;
+  const startIngest = async () => {
+    const id = await readIdentity();
+    const source = imdsRoleCredentials({ endpoint, now });
+    ingest = startIngestService({
+      controlPlaneUrl: config.controlPlaneUrl,
+      nodeToken: () => registration?.nodeToken,
+      credentials: () => source.get(),
+      access: {
+        region: env.AWS_REGION?.trim() || id.availabilityZone.replace(/[a-z]$/, ''),
+        ...(env.AWS_ENDPOINT_URL?.trim() ? { endpoint: env.AWS_ENDPOINT_URL.trim() } : {}),
+      },
+      activity,
+      log: (m) => logs.log(m),
+    });
+  };
   const agent = startAgent({
     settings: config,
     identity: readIdentity,
@@ -56,6 +75,13 @@ export async function runWorker(
     onRegistered: (r, id) => {
       registration = r;
       query?.onRegistered(r, id);
+      // Kinesis landing: the node claims its cluster's ingestions once registered.
+      if (!ingestStarted) {
+        ingestStarted = true;
+        startIngest().catch((e: unknown) =>
+          logs.log(`ingestion did not start: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      }
     },
     client: createControlPlaneClient({ baseUrl: config.controlPlaneUrl }),
     sampler: createSampler({ dir: process.cwd(), now }),
@@ -73,6 +99,7 @@ export async function runWorker(
   process.once('SIGINT', onSignal);
 
   const stop = await agent.done;
+  await ingest?.stop();
   await query?.stop();
   let exitCode = stop.exitCode;
   await shutdownNode({

@@ -51,6 +51,7 @@ import { defineContract } from './contract.ts';
 import { awsSetupContracts } from './aws-setup.ts';
 import { computeContracts } from './compute.ts';
 import { connectionContracts } from './connections.ts';
+import { ingestionContracts } from './ingestions.ts';
 import { queryContracts } from './queries.ts';
 import { queryReportBodySchema, workerWireContracts } from './worker-wire.ts';
 import { signInLinkContracts } from './sign-in-link.ts';
@@ -420,6 +421,7 @@ export const contracts = {
   ...awsSetupContracts,
   ...computeContracts,
   ...connectionContracts,
+  ...ingestionContracts,
   ...queryContracts,
   ...workerWireContracts,
   // Like every other body, a report names any field it does not know.

@@ -6,6 +6,7 @@ export * from './audit-schemas.ts';
 export * from './aws-setup.ts';
 export * from './compute.ts';
 export * from './connections.ts';
+export * from './ingestions.ts';
 export * from './queries.ts';
 export * from './worker-wire.ts';
 export * from './sign-in-link.ts';

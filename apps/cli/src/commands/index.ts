@@ -7,6 +7,7 @@ import { auditCommand } from './audit.ts';
 import { computeCommand } from './compute.ts';
 import { connectionCommand } from './connection.ts';
 import { demoCommand } from './demo.ts';
+import { ingestCommand } from './ingest.ts';
 import { loginCommand } from './login.ts';
 import { orgCommand } from './org.ts';
 import { platformInitCommand } from './platform-init.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CliCommand[] = [
   serviceAccountCommand,
   computeCommand,
   connectionCommand,
+  ingestCommand,
   auditCommand,
   demoCommand,
   platformInitCommand,

@@ -16,6 +16,7 @@ import { apiRoutes } from './index.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { insertCluster, recordNode } from '../compute/cluster-fixture.ts';
 import { insertQuery } from '../queries/query-fixture.ts';
+import { insertIngestion } from '../ingest/ingestion-fixture.ts';
 import { EXAMPLE_BODIES, EXAMPLE_QUERIES } from './example-bodies.ts';
 import {
   bearerCaller,
@@ -65,6 +66,7 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
     });
     const instanceId = await recordNode(resources, cluster);
     const queryId = await insertQuery(resources, cluster);
+    const ingestionId = await insertIngestion(resources, cluster);
     const connection = await owner.call('connections.create', {
       params: { workspaceId: ws.body.id },
       body: { ...(EXAMPLE_BODIES['connections.create'] as object), name: 'secret-conn' },
@@ -81,6 +83,7 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       name: manifest.body.name,
       instanceId,
       queryId,
+      ingestionId,
       connectionName: connection.body.name,
       connectionId: connection.body.id,
     });
@@ -226,6 +229,10 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
         state: 'Unverified',
         auth: { kind: 'accessKeys', accessKeyIdHint: '…WALK' },
       });
+      const ingestion = await owner.call('ingestions.get', {
+        params: { workspaceId: victim.workspaceId!, ingestionId: victim.ingestionId! },
+      });
+      expect(ingestion.body).toMatchObject({ state: 'Pending', nodeId: null });
     },
   );
 

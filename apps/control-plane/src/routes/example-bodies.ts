@@ -93,6 +93,21 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
     secretAccessKey: WALK_SECRET,
     skipTest: true,
   },
+  'ingestions.start': {
+    clusterId: 'cl_00000000000000000000000000',
+    connection: 'walk-stream',
+    startingPosition: { type: 'TRIM_HORIZON' },
+    format: { type: 'json' },
+    flushRecords: 100,
+    flushSeconds: 5,
+    mode: 'one-shot',
+  },
+  'nodes.ingestions.shard': {
+    kind: 'finished',
+    shardId: 'shardId-000000000000',
+    parentShardIds: [],
+  },
+  'nodes.ingestions.outcome': { state: 'Completed', reason: null },
   'awsSetup.start': {
     region: 'us-east-1',
     network: { kind: 'new' },

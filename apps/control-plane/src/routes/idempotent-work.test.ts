@@ -25,8 +25,9 @@ const IDEMPOTENT = (Object.keys(contracts) as RouteName[]).filter(
 // platform's principal (`ferry platform init`): both are refused (409) before any work here.
 // The end-to-end compute tests start clusters with keys, the connection tests prepare on
 // localcloud. Submitting a query needs a live proxy-mode cluster, which the walk records
-// directly.
-const NEEDS_AWS = new Set<RouteName>(['compute.start', 'connections.prepare']);
+// directly. Starting an ingestion needs a connected workspace (its results bucket) and a
+// Kinesis connection: the Kinesis landing end-to-end test starts them.
+const NEEDS_AWS = new Set<RouteName>(['compute.start', 'connections.prepare', 'ingestions.start']);
 // Rows that record requests rather than their work.
 const BOOKKEEPING = new Set(['audit_log', 'idempotency_keys', 'sessions', 'kysely_migration']);
 

@@ -5,6 +5,7 @@ import { awsSetupRoutes } from './aws-setup-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import { computeRoutes } from './compute-routes.ts';
 import { connectionRoutes } from './connection-routes.ts';
+import { ingestionRoutes } from './ingestion-routes.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { orgRoutes } from './org-routes.ts';
 import { queryRoutes } from './query-routes.ts';
@@ -21,6 +22,7 @@ export const apiRoutes: readonly AnyRouteDefinition[] = [
   ...awsSetupRoutes,
   ...computeRoutes,
   ...connectionRoutes,
+  ...ingestionRoutes,
   ...nodeRoutes,
   ...queryRoutes,
 ];

@@ -17,6 +17,7 @@ import { acceptsCaller, OWN_CREDENTIAL, type AnyRouteDefinition } from '../http/
 import { OPENAPI_PATH, installedRoutes } from '../http/install.ts';
 import { insertCluster, recordNode } from '../compute/cluster-fixture.ts';
 import { insertQuery } from '../queries/query-fixture.ts';
+import { insertIngestion } from '../ingest/ingestion-fixture.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import {
   bearerCaller,
@@ -87,6 +88,7 @@ describeEachBackend('token scopes on every route', (ctx) => {
     });
     await recordNode(resources, cluster);
     const queryId = await insertQuery(resources, cluster);
+    const ingestionId = await insertIngestion(resources, cluster);
     Object.assign(ids, {
       orgId: org.body.id,
       workspaceId: ws.body.id,
@@ -97,6 +99,7 @@ describeEachBackend('token scopes on every route', (ctx) => {
       clusterId: cluster.id,
       name: 'scopes-manifest',
       queryId,
+      ingestionId,
       connectionName: 'scopes-conn',
     });
     serviceAccountWith = async (scopes) => {
