@@ -23,6 +23,9 @@ import { ClustersPage } from './pages/clusters-page.tsx';
 import { ClusterPage } from './pages/cluster-page.tsx';
 import { QueriesPage } from './pages/queries-page.tsx';
 import { QueryPage } from './pages/query-page.tsx';
+import { ConnectionsPage } from './pages/connections-page.tsx';
+import { NewConnectionPage } from './pages/new-connection-page.tsx';
+import { ConnectionPage } from './pages/connection-page.tsx';
 import { WorkspaceSettingsPage } from './pages/workspace-settings-page.tsx';
 import { WorkspaceMembersPage } from './pages/workspace-members-page.tsx';
 import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
@@ -58,6 +61,15 @@ const ROUTES: [string, Render][] = [
   [
     '/workspaces/:workspaceId/queries/:queryId',
     (p) => <QueryPage workspaceId={p.workspaceId!} queryId={p.queryId!} />,
+  ],
+  ['/workspaces/:workspaceId/connections', (p) => <ConnectionsPage workspaceId={p.workspaceId!} />],
+  [
+    '/workspaces/:workspaceId/new-connection',
+    (p) => <NewConnectionPage workspaceId={p.workspaceId!} />,
+  ],
+  [
+    '/workspaces/:workspaceId/connections/:connectionName',
+    (p) => <ConnectionPage workspaceId={p.workspaceId!} connectionName={p.connectionName!} />,
   ],
   [
     '/workspaces/:workspaceId/members',
