@@ -54,6 +54,7 @@ import { connectionContracts } from './connections.ts';
 import { queryContracts } from './queries.ts';
 import { queryReportBodySchema, workerWireContracts } from './worker-wire.ts';
 import { signInLinkContracts } from './sign-in-link.ts';
+import { deviceAuthContracts } from './device-auth.ts';
 
 const V1 = '/api/v1';
 
@@ -428,6 +429,7 @@ export const contracts = {
     body: queryReportBodySchema.strict(),
   },
   ...signInLinkContracts,
+  ...deviceAuthContracts,
 } as const;
 
 /** The name of a route. */

@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   cluster: 'cl',
   query: 'qry',
   connection: 'con',
+  device: 'dev',
 } as const;
 
 /** A kind of id. */

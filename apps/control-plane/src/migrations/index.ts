@@ -10,6 +10,7 @@ import { compute } from './0004-compute.ts';
 import { queries } from './0005-queries.ts';
 import { nodePublicIp } from './0006-node-public-ip.ts';
 import { connections } from './0007-connections.ts';
+import { deviceAuthorizations } from './0008-device-authorizations.ts';
 
 export type { Migration } from './migration.ts';
 
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   queries,
   nodePublicIp,
   connections,
+  deviceAuthorizations,
 ];

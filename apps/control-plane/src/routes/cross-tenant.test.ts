@@ -83,6 +83,8 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       queryId,
       connectionName: connection.body.name,
       connectionId: connection.body.id,
+      // No device sign-in is pending under this code: every caller gets 404.
+      userCode: 'BCDF-GHJK',
     });
     victim.email = owner.email;
 

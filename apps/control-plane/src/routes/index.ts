@@ -5,6 +5,7 @@ import { awsSetupRoutes } from './aws-setup-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import { computeRoutes } from './compute-routes.ts';
 import { connectionRoutes } from './connection-routes.ts';
+import { deviceAuthRoutes } from './device-auth-routes.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { orgRoutes } from './org-routes.ts';
 import { queryRoutes } from './query-routes.ts';
@@ -14,6 +15,7 @@ import { workspaceRoutes } from './workspace-routes.ts';
 /** All route definitions. */
 export const apiRoutes: readonly AnyRouteDefinition[] = [
   ...authRoutes,
+  ...deviceAuthRoutes,
   ...userRoutes,
   ...orgRoutes,
   ...workspaceRoutes,

@@ -98,6 +98,7 @@ describeEachBackend('token scopes on every route', (ctx) => {
       name: 'scopes-manifest',
       queryId,
       connectionName: 'scopes-conn',
+      userCode: 'BCDF-GHJK',
     });
     serviceAccountWith = async (scopes) => {
       const created = await owner.call('serviceAccounts.create', {
