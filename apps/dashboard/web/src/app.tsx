@@ -29,6 +29,7 @@ import { ConnectionPage } from './pages/connection-page.tsx';
 import { WorkspaceSettingsPage } from './pages/workspace-settings-page.tsx';
 import { WorkspaceMembersPage } from './pages/workspace-members-page.tsx';
 import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
+import { DevicePage } from './pages/device-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 
 /** A signed-in session as the server reported it. */
@@ -48,6 +49,7 @@ const PUBLIC_ROUTES: [string, Render][] = [
 /** Pages behind sign-in. */
 const ROUTES: [string, Render][] = [
   ['/', () => <HomePage />],
+  ['/device', () => <DevicePage />],
   ['/orgs/:orgId', (p) => <OrgPage orgId={p.orgId!} />],
   ['/orgs/:orgId/audit', (p) => <AuditPage orgId={p.orgId!} />],
   ['/workspaces/:workspaceId', (p) => <WorkspacePage workspaceId={p.workspaceId!} />],
@@ -157,8 +159,11 @@ export function App() {
       </main>
     );
   if (pathname === '/sign-in' || session === null) {
+    // Back to the page asked for, with its query (a device code rides in one).
     const next =
-      pathname === '/sign-in' ? new URLSearchParams(window.location.search).get('next') : pathname;
+      pathname === '/sign-in'
+        ? new URLSearchParams(window.location.search).get('next')
+        : pathname + window.location.search;
     return (
       <main id="main" className="public">
         <SignInPage

@@ -90,7 +90,7 @@ export function PoliciesToCopy(props: { policies: DataConnectionDetail['policies
             <div>
               <dt>Suggested role name</dt>
               <dd>
-                <code>{p.roleName}</code>
+                <code data-testid="connection-role-name">{p.roleName}</code>
               </dd>
             </div>
           )}
