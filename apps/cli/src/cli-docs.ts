@@ -13,12 +13,12 @@ const EXIT_MEANING: Record<keyof typeof EXIT, string> = {
   ok: 'success',
   failure: 'the control plane failed (5xx) or something unexpected happened',
   usage: 'a bad or missing flag, argument or setting: fix the command line',
-  auth: 'not signed in, a token refused, a wrong password, or not allowed (401, 403)',
+  auth: 'not signed in, a token refused, a wrong password, a sign-in denied in the browser, or not allowed (401, 403)',
   notFound: 'what was named does not exist or is not visible to you (404)',
   conflict: 'the current state does not allow it (409), or too many requests (429)',
   unreachable: 'the control plane cannot be reached',
   incomplete:
-    'the request worked but its goal was not reached: a cluster or an AWS connection Failed, or a wait timed out',
+    'the request worked but its goal was not reached: a cluster or an AWS connection Failed, a wait timed out, or a sign-in code expired',
 };
 
 function title(command: Command): string {
@@ -52,8 +52,15 @@ export function renderCliDoc(): string {
     'profile (`ferry org use`, `ferry workspace use` save the last two). Every missing setting',
     'is named at once.',
     '',
+    '`ferry login --browser` signs in through the dashboard instead (the device flow of RFC',
+    '8628, also for machines without a browser): ferry prints the dashboard’s `/device` link',
+    'and a short code such as `WDJB-MJHT`; you open the link anywhere, sign in, check that the',
+    'code matches and approve it; ferry, polling meanwhile, saves the token it then gets. The',
+    'code works once and for 10 minutes; ferry offers to open the browser only on a terminal.',
+    '',
     '```sh',
     'ferry login --url http://127.0.0.1:8080 --email you@example.com   # asks for the password',
+    'ferry login --url http://127.0.0.1:8080 --browser                 # approve a code in the dashboard',
     'ferry org create Acme && ferry org use org_…',
     'ferry workspace create analytics --use',
     'ferry workspace aws connect --region eu-west-1 --allowed-client-cidr 203.0.113.0/24',

@@ -55,6 +55,7 @@ import { ingestionContracts } from './ingestions.ts';
 import { queryContracts } from './queries.ts';
 import { queryReportBodySchema, workerWireContracts } from './worker-wire.ts';
 import { signInLinkContracts } from './sign-in-link.ts';
+import { deviceAuthContracts } from './device-auth.ts';
 
 const V1 = '/api/v1';
 
@@ -430,6 +431,7 @@ export const contracts = {
     body: queryReportBodySchema.strict(),
   },
   ...signInLinkContracts,
+  ...deviceAuthContracts,
 } as const;
 
 /** The name of a route. */

@@ -10,6 +10,7 @@ export * from './ingestions.ts';
 export * from './queries.ts';
 export * from './worker-wire.ts';
 export * from './sign-in-link.ts';
+export * from './device-auth.ts';
 export * from './contract.ts';
 export * from './contracts.ts';
 export * from './ferry-api-error.ts';

@@ -21,6 +21,7 @@ export const ID_PREFIXES = {
   query: 'qry',
   connection: 'con',
   ingestion: 'ing',
+  device: 'dev',
 } as const;
 
 /** A kind of id. */

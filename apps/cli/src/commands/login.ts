@@ -2,7 +2,8 @@
  * `ferry login`, `ferry logout`, `ferry whoami`: a profile holds a control plane's URL and a
  * personal access token. With an email and password, login signs in, mints a token for this
  * machine (all the user's permissions, still limited by their roles) and signs out again;
- * with `--token`/`--token-stdin` it checks and keeps the given token. Logout revokes a token
+ * with `--token`/`--token-stdin` it checks and keeps the given token; with `--browser` the user
+ * approves a code in the dashboard (the device flow, `device-login.ts`). Logout revokes a token
  * login minted and forgets the profile's credentials.
  */
 import { hostname } from 'node:os';
@@ -21,6 +22,7 @@ import {
 import { askOrFail, readStdinLine } from '../prompt.ts';
 import { configPath, profileName, readProfile, writeProfile, type Profile } from '../profiles.ts';
 import { withPasswordSession } from '../session-login.ts';
+import { deviceLogin } from '../device-login.ts';
 import { integerAtLeast } from './compute-flags.ts';
 
 interface LoginFlags {
@@ -29,6 +31,9 @@ interface LoginFlags {
   passwordStdin?: boolean;
   token?: string;
   tokenStdin?: boolean;
+  browser?: boolean;
+  device?: boolean;
+  open?: boolean;
   profile?: string;
   expiresInDays: number;
   json?: boolean;
@@ -46,11 +51,38 @@ async function login(context: CliContext, flags: LoginFlags): Promise<void> {
   if (flags.passwordStdin === true && flags.tokenStdin === true)
     throw new CliError('usage', '--password-stdin and --token-stdin both read stdin: give one');
 
+  const browser = flags.browser === true || flags.device === true;
+  if (browser) {
+    const other = (
+      [
+        ['--email', flags.email],
+        ['--password-stdin', flags.passwordStdin],
+        ['--token', flags.token],
+        ['--token-stdin', flags.tokenStdin],
+      ] as const
+    ).find(([, v]) => v !== undefined);
+    if (other !== undefined)
+      throw new CliError('usage', `--browser signs in through the dashboard: drop ${other[0]}`);
+  }
+
   let next: Profile;
   const given =
     flags.token ??
     (flags.tokenStdin === true ? await readStdinLine(context, '--token-stdin') : undefined);
-  if (given !== undefined) {
+  if (browser) {
+    const granted = await deviceLogin(context, url, {
+      expiresInDays: flags.expiresInDays,
+      open: flags.open,
+    });
+    const me = await createFerryClient({ baseUrl: url, token: granted.token }).call('auth.me');
+    next = {
+      ...keepDefaults(saved, url),
+      url,
+      token: granted.token,
+      tokenId: granted.tokenId,
+      email: me.kind === 'user' ? me.email : me.serviceAccountId,
+    };
+  } else if (given !== undefined) {
     const me = await createFerryClient({ baseUrl: url, token: given })
       .call('auth.me')
       .catch((error: unknown) => {
@@ -127,13 +159,19 @@ function registerLogin(program: Command, context: CliContext) {
   program
     .command('login')
     .description(
-      'Sign in to a control plane and save its URL and a personal access token in a profile (mode 0600 in your config directory). With an email and password (asked on a terminal, or --password-stdin), a token for this machine is created; or keep a token you have (--token, --token-stdin).',
+      'Sign in to a control plane and save its URL and a personal access token in a profile (mode 0600 in your config directory). With an email and password (asked on a terminal, or --password-stdin), a token for this machine is created; with --browser, you approve a short code in the dashboard (where you may sign in any way the dashboard allows) and this machine gets the token; or keep a token you have (--token, --token-stdin).',
     )
     .option('--url <url>', 'control plane URL (env FERRY_URL; default: the profile’s)')
     .option('--email <email>', 'your email (env FERRY_EMAIL; asked on a terminal)')
     .option('--password-stdin', 'read the password from the first line of stdin')
     .option('--token <token>', 'save this token instead of signing in with a password')
     .option('--token-stdin', 'read the token to save from the first line of stdin')
+    .option(
+      '--browser',
+      'sign in through the dashboard: ferry prints a link and a code to approve there, then waits',
+    )
+    .option('--device', 'the same as --browser (the device-code flow, for machines without one)')
+    .option('--no-open', 'with --browser: only print the link, do not offer to open it')
     .option(
       '--expires-in-days <days>',
       'lifetime of the token login creates',

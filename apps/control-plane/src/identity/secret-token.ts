@@ -25,6 +25,8 @@ export const SECRET_PREFIXES = {
   query: 'ferry_qt_',
   /** A one-time dashboard sign-in link. */
   signInLink: 'ferry_signin_',
+  /** A device sign-in's device code (RFC 8628), polled by the CLI. */
+  deviceCode: 'ferry_dev_',
 } as const;
 
 /** A new secret with the given prefix. */

@@ -11,6 +11,7 @@ import { queries } from './0005-queries.ts';
 import { nodePublicIp } from './0006-node-public-ip.ts';
 import { connections } from './0007-connections.ts';
 import { ingestions } from './0008-ingestions.ts';
+import { deviceAuthorizations } from './0009-device-authorizations.ts';
 
 export type { Migration } from './migration.ts';
 
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   nodePublicIp,
   connections,
   ingestions,
+  deviceAuthorizations,
 ];

@@ -76,6 +76,7 @@ describeEachBackend(
         queryId: 'qry_00000000000000000000000000',
         name: 'fuzz-manifest',
         connectionName: 'fuzz-conn',
+        userCode: 'BCDF-GHJK',
       });
     });
     afterAll(async () => {

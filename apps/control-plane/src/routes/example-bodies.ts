@@ -20,6 +20,13 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
     client_id: 'sa_00000000000000000000000000',
     client_secret: 'x',
   },
+  'auth.deviceCode': { client_id: 'ferry-cli', name: 'walk' },
+  'auth.deviceToken': {
+    grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+    device_code: 'ferry_dev_not_a_real_device_code_xxxxxxxx',
+    client_id: 'ferry-cli',
+  },
+  'auth.deviceDecide': { userCode: 'BCDF-GHJK', approve: true },
   'tokens.create': { name: 'walk', scopes: ['org:read'], expiresInDays: 1 },
   'users.create': { email: 'walk-new@example.com', name: 'Walk', password: 'long enough password' },
   'orgs.create': { name: 'Walker Org' },

@@ -6,6 +6,7 @@ import { authRoutes } from './auth-routes.ts';
 import { computeRoutes } from './compute-routes.ts';
 import { connectionRoutes } from './connection-routes.ts';
 import { ingestionRoutes } from './ingestion-routes.ts';
+import { deviceAuthRoutes } from './device-auth-routes.ts';
 import { nodeRoutes } from './node-routes.ts';
 import { orgRoutes } from './org-routes.ts';
 import { queryRoutes } from './query-routes.ts';
@@ -15,6 +16,7 @@ import { workspaceRoutes } from './workspace-routes.ts';
 /** All route definitions. */
 export const apiRoutes: readonly AnyRouteDefinition[] = [
   ...authRoutes,
+  ...deviceAuthRoutes,
   ...userRoutes,
   ...orgRoutes,
   ...workspaceRoutes,

@@ -101,6 +101,7 @@ describeEachBackend('token scopes on every route', (ctx) => {
       queryId,
       ingestionId,
       connectionName: 'scopes-conn',
+      userCode: 'BCDF-GHJK',
     });
     serviceAccountWith = async (scopes) => {
       const created = await owner.call('serviceAccounts.create', {

@@ -23,9 +23,13 @@ import { ClustersPage } from './pages/clusters-page.tsx';
 import { ClusterPage } from './pages/cluster-page.tsx';
 import { QueriesPage } from './pages/queries-page.tsx';
 import { QueryPage } from './pages/query-page.tsx';
+import { ConnectionsPage } from './pages/connections-page.tsx';
+import { NewConnectionPage } from './pages/new-connection-page.tsx';
+import { ConnectionPage } from './pages/connection-page.tsx';
 import { WorkspaceSettingsPage } from './pages/workspace-settings-page.tsx';
 import { WorkspaceMembersPage } from './pages/workspace-members-page.tsx';
 import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
+import { DevicePage } from './pages/device-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 
 /** A signed-in session as the server reported it. */
@@ -45,6 +49,7 @@ const PUBLIC_ROUTES: [string, Render][] = [
 /** Pages behind sign-in. */
 const ROUTES: [string, Render][] = [
   ['/', () => <HomePage />],
+  ['/device', () => <DevicePage />],
   ['/orgs/:orgId', (p) => <OrgPage orgId={p.orgId!} />],
   ['/orgs/:orgId/audit', (p) => <AuditPage orgId={p.orgId!} />],
   ['/workspaces/:workspaceId', (p) => <WorkspacePage workspaceId={p.workspaceId!} />],
@@ -58,6 +63,15 @@ const ROUTES: [string, Render][] = [
   [
     '/workspaces/:workspaceId/queries/:queryId',
     (p) => <QueryPage workspaceId={p.workspaceId!} queryId={p.queryId!} />,
+  ],
+  ['/workspaces/:workspaceId/connections', (p) => <ConnectionsPage workspaceId={p.workspaceId!} />],
+  [
+    '/workspaces/:workspaceId/new-connection',
+    (p) => <NewConnectionPage workspaceId={p.workspaceId!} />,
+  ],
+  [
+    '/workspaces/:workspaceId/connections/:connectionName',
+    (p) => <ConnectionPage workspaceId={p.workspaceId!} connectionName={p.connectionName!} />,
   ],
   [
     '/workspaces/:workspaceId/members',
@@ -145,8 +159,11 @@ export function App() {
       </main>
     );
   if (pathname === '/sign-in' || session === null) {
+    // Back to the page asked for, with its query (a device code rides in one).
     const next =
-      pathname === '/sign-in' ? new URLSearchParams(window.location.search).get('next') : pathname;
+      pathname === '/sign-in'
+        ? new URLSearchParams(window.location.search).get('next')
+        : pathname + window.location.search;
     return (
       <main id="main" className="public">
         <SignInPage

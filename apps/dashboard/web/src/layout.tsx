@@ -85,6 +85,7 @@ export function Layout(props: { children: ReactNode }) {
                 <NavLink to={`/workspaces/${ws.id}/connect`}>AWS connection</NavLink>
                 <NavLink to={`/workspaces/${ws.id}/clusters`}>Clusters</NavLink>
                 <NavLink to={`/workspaces/${ws.id}/queries`}>Queries</NavLink>
+                <NavLink to={`/workspaces/${ws.id}/connections`}>Connections</NavLink>
                 <NavLink to={`/workspaces/${ws.id}/members`}>Members</NavLink>
                 <NavLink to={`/workspaces/${ws.id}/service-accounts`}>Service accounts</NavLink>
                 <NavLink to={`/workspaces/${ws.id}/settings`}>Settings</NavLink>

@@ -188,6 +188,9 @@ export function CodeBlock(props: { label: string; value: string }) {
 
 const TONES: Record<string, string> = {
   Active: 'good',
+  Verified: 'good',
+  Unverified: 'warn',
+  Failing: 'bad',
   Idle: 'good',
   Busy: 'info',
   pass: 'good',

@@ -69,3 +69,26 @@ export interface ServiceAccountsTable {
   created_at: Timestamp;
   revoked_at: Timestamp | null;
 }
+
+/** States of a device sign-in: waiting, decided by a user, or its token issued. */
+export type DeviceAuthorizationStatus = 'pending' | 'approved' | 'denied' | 'spent';
+
+/** Device sign-ins (RFC 8628); the codes are stored only as hashes. */
+export interface DeviceAuthorizationsTable {
+  id: string;
+  device_code_hash: string;
+  user_code_hash: string;
+  /** The name of the token the device gets. */
+  client_name: string;
+  token_days: number;
+  status: DeviceAuthorizationStatus;
+  /** The user who approved or denied it. */
+  user_id: string | null;
+  interval_seconds: number;
+  last_polled_at: Timestamp | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  decided_at: Timestamp | null;
+  /** The personal access token issued to the device. */
+  token_id: string | null;
+}

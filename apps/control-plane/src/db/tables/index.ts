@@ -2,6 +2,7 @@
 import type { AuditLogTable, IdempotencyKeysTable } from './audit-tables.ts';
 import type {
   ApiTokensTable,
+  DeviceAuthorizationsTable,
   ServiceAccountsTable,
   SessionsTable,
   SetupTokensTable,
@@ -34,6 +35,7 @@ export interface DomainTables
   setup_tokens: SetupTokensTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  device_authorizations: DeviceAuthorizationsTable;
   service_accounts: ServiceAccountsTable;
   orgs: OrgsTable;
   org_members: OrgMembersTable;

@@ -10,6 +10,7 @@ import { isNotFound } from '../api.ts';
 import { useAction, useLoad, usePolling } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
+import { REGIONS } from '../regions.ts';
 import { PHONE_HOME_STAGES, STAGE_TEXT } from '../stages.ts';
 import {
   Badge,
@@ -26,20 +27,6 @@ import {
 
 type Started = CallOutput<'awsSetup.start'>;
 type SetupView = CallOutput<'awsSetup.get'>;
-
-const REGIONS = [
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-central-1',
-  'eu-north-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-northeast-1',
-];
 
 const list = (s: string) =>
   s
