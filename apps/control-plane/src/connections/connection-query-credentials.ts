@@ -9,7 +9,6 @@ import { ConflictError } from '@ferry/core';
 import { connectionReadSessionPolicy, partitionOf } from '@ferry/aws-template';
 import type { Resources } from '../resources.ts';
 import type { AwsCredentials } from '../aws/aws-clients.ts';
-import { awsServices } from '../aws/aws-services.ts';
 import type { BrokerActor } from '../aws/credential-broker.ts';
 import { connectionRow } from './connections.ts';
 
@@ -52,7 +51,7 @@ export async function connectionScanCredentials(
     { bucket: target.bucket, prefix: target.prefix ?? undefined },
     partitionOf(row.role_arn),
   );
-  const credentials = await awsServices(resources).broker.assume({
+  const credentials = await resources.aws.broker.assume({
     orgId: input.orgId,
     workspaceId: input.workspaceId,
     roleArn: row.role_arn,

@@ -7,7 +7,6 @@
 import { expect, it } from 'vitest';
 import { insertCluster, recordNode, workspaceRows } from '../compute/cluster-fixture.ts';
 import { hashNodeToken } from '../compute/node-intake.ts';
-import { computeDb } from '../compute/compute-db.ts';
 import { describeEachBackend } from '../testing/backends.ts';
 import { createTestClock } from '../testing/test-clock.ts';
 import { insertIngestion } from './ingestion-fixture.ts';
@@ -39,7 +38,7 @@ describeEachBackend(
         [a, 'token-a'],
         [b, 'token-b'],
       ] as const)
-        await computeDb(resources.db)
+        await resources.db
           .updateTable('cluster_nodes')
           .set({ node_token_hash: hashNodeToken(token) })
           .where('instance_id', '=', id)

@@ -13,7 +13,6 @@ import { ConflictError, NotFoundError } from '@ferry/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { StoredIngestionIntent } from '../db/tables/ingestion-tables.ts';
-import { awsServices } from '../aws/aws-services.ts';
 import type { BrokerActor } from '../aws/credential-broker.ts';
 import { nodeOfToken } from '../queries/node-queries.ts';
 import type { Resources } from '../resources.ts';
@@ -90,7 +89,7 @@ export async function claimIngestions(
     }
     let creds;
     try {
-      creds = await awsServices(resources).broker.assume({
+      creds = await resources.aws.broker.assume({
         orgId: row.org_id,
         workspaceId: row.workspace_id,
         roleArn: connection.role_arn,
