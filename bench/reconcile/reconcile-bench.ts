@@ -81,6 +81,8 @@ export interface BenchResult {
 
 /** The issue's target for 1,000 workspaces and 10,000 clusters on a 2-core machine. */
 const TARGET_CYCLE_S = 10;
+const TARGET_WORKSPACES = 1000;
+const TARGET_CLUSTERS = 10_000;
 const IMAGE_ID = 'ami-0123456789abcdef0';
 const INSTANCE_TYPE = 'm7i.large';
 const SEED_CONCURRENCY = 16;
@@ -516,12 +518,15 @@ export function formatBench(result: BenchResult): string {
   const largest = result.scenarios.at(-1);
   if (largest) {
     const seconds = largest.medianMs / 1000;
+    const atSize = largest.workspaces >= TARGET_WORKSPACES && largest.clusters >= TARGET_CLUSTERS;
     out.push(
       '',
-      `target: cycle ≤ ${TARGET_CYCLE_S} s at ${largest.workspaces} workspaces / ${largest.clusters} clusters — ${
-        seconds <= TARGET_CYCLE_S
-          ? `met (${seconds.toFixed(1)} s)`
-          : `missed by ${(seconds - TARGET_CYCLE_S).toFixed(1)} s (${seconds.toFixed(1)} s)`
+      `target: cycle ≤ ${TARGET_CYCLE_S} s at ${TARGET_WORKSPACES} workspaces / ${TARGET_CLUSTERS} clusters — ${
+        !atSize
+          ? `not measured at that size (${seconds.toFixed(1)} s at ${largest.workspaces} / ${largest.clusters})`
+          : seconds <= TARGET_CYCLE_S
+            ? `met (${seconds.toFixed(1)} s)`
+            : `missed by ${(seconds - TARGET_CYCLE_S).toFixed(1)} s (${seconds.toFixed(1)} s)`
       }`,
     );
   }
