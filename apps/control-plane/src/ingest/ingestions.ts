@@ -6,7 +6,13 @@
 import { resultsBucketName } from '@ferry/aws-template';
 import type { Ingestion } from '@ferry/api';
 import { INGESTION_RESULTS_PREFIX } from '@ferry/api';
-import { ConflictError, NotFoundError, ValidationError, newId } from '@ferry/core';
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  newId,
+  type ClusterState,
+} from '@ferry/core';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { ConnectionTables } from '../db/tables/connection-tables.ts';
@@ -39,7 +45,7 @@ export function ingestDb(db: Kysely<Database>): Kysely<IngestDatabase> {
 }
 
 /** Clusters an ingestion may start on. */
-const LIVE_CLUSTER_STATES = ['Starting', 'Running', 'Idle'];
+const LIVE_CLUSTER_STATES: readonly ClusterState[] = ['Starting', 'Idle', 'Busy'];
 /** How often a waiting request looks at the database again. */
 const WAIT_POLL_MS = 250;
 
@@ -116,7 +122,7 @@ export async function startIngestion(
         details: [{ path: 'body.clusterId', message: 'is not a cluster of this workspace' }],
       });
     }
-    if (!LIVE_CLUSTER_STATES.includes(cluster.state)) {
+    if (!LIVE_CLUSTER_STATES.includes(cluster.state as ClusterState)) {
       throw new ConflictError(
         'cluster_not_running',
         `Cluster ${cluster.id} is ${cluster.state}: start an ingestion on a running cluster.`,
