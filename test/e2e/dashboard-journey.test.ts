@@ -5,15 +5,19 @@
  * and the checks, a cluster Idle with its logs, queries run on it from the SDK followed on
  * the cluster's, the workspace's and the query's pages (a failure with polars' error), the
  * ops team's setup page without signing
- * in, settings, service accounts, the audit log, and a member invited and accepting in a
- * second browser profile. Every step is photographed (`npm run docs:screenshots` copies
+ * in, settings, service accounts, the audit log, a member invited and accepting in a
+ * second browser profile, `ferry login --browser` approved on the device page (the CLI's
+ * token then works for `whoami`), and a data connection to a data owner's bucket: prepared,
+ * its role created by the owner with the copied policies and its ARN entered. Every step is photographed (`npm run docs:screenshots` copies
  * them into docs/img/dashboard/); no page logs an error; axe-core finds nothing serious.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createBufferIo, runCli } from '@ferry/cli';
 import { ComputeContext, QueryFailedError, sql } from '@ferry/sdk';
 import type { RunningServer } from '@ferry/control-plane';
 import type { Page } from 'playwright-core';
@@ -42,6 +46,8 @@ describe('dashboard journey in Chromium', () => {
   let server: RunningServer | undefined;
   let dataDir: string;
   let customer: Account;
+  let owner: Account;
+  const ownerBucket = 'sales-data-bucket';
   let setupLink = '';
   let browser: TestBrowser;
   let base = '';
@@ -115,6 +121,19 @@ describe('dashboard journey in Chromium', () => {
     });
     await s3.send(new CreateBucketCommand({ Bucket: `data-${customer.accountId}` }));
     s3.destroy();
+    // A data owner's account with a bucket of events, for a data connection.
+    owner = await account('data-owner');
+    const ownerS3 = new S3Client({
+      endpoint: cloud.url,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: owner.accessKeyId, secretAccessKey: owner.secretAccessKey },
+    });
+    await ownerS3.send(new CreateBucketCommand({ Bucket: ownerBucket }));
+    await ownerS3.send(
+      new PutObjectCommand({ Bucket: ownerBucket, Key: 'events/2026/a.json', Body: '{"n":1}\n' }),
+    );
+    ownerS3.destroy();
     browser = await launchBrowser(SHOTS_DIR);
   }, LONG);
 
@@ -379,6 +398,94 @@ describe('dashboard journey in Chromium', () => {
     await phonePage.getByRole('link', { name: 'Sign in instead' }).waitFor();
     await step(phonePage, 'phone-invitation');
     await phone.close();
+
+    // 13. `ferry login --browser` (no terminal): the admin approves its code on the device page.
+    const cliEnv = { FERRY_CONFIG_DIR: join(dataDir, 'cli-config') };
+    const cliIo = {
+      ...createBufferIo(),
+      ask: () => Promise.reject(new Error('ferry prompted without a terminal')),
+    };
+    const cliLogin = runCli(['login', '--browser', '--url', base], cliIo, cliEnv);
+    await expect
+      .poll(() => /or open (\S+)/.exec(cliIo.err())?.[1], { timeout: 30_000 })
+      .toBeTruthy();
+    const deviceLink = /or open (\S+)/.exec(cliIo.err())![1]!;
+    const userCode = /^ {4}([A-Z]{4}-[A-Z]{4})$/m.exec(cliIo.err())![1]!;
+    expect(deviceLink).toBe(`${base}/device?code=${userCode}`);
+    await page.goto(deviceLink);
+    await page.getByRole('heading', { name: 'Device sign-in', level: 1 }).waitFor();
+    await step(page, 'device-code');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect
+      .poll(() => page.getByTestId('device-code').textContent(), { timeout: 30_000 })
+      .toBe(userCode);
+    await step(page, 'device-approve');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
+    await step(page, 'device-approved');
+    expect(await cliLogin, cliIo.err()).toBe(0);
+    const whoamiIo = createBufferIo();
+    expect(await runCli(['whoami', '--json'], whoamiIo, cliEnv), whoamiIo.err()).toBe(0);
+    expect(JSON.parse(whoamiIo.out())).toMatchObject({ kind: 'user', email: ADMIN.email });
+
+    // 14. A data connection to the data owner's bucket: prepare, the owner creates the role
+    // with the copied policies (as the owner, through the AWS SDK), its ARN entered.
+    await page.goto(`${base}/workspaces/${workspaceId}`);
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Connections' })
+      .click();
+    await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'New connection' }).click();
+    await page.getByLabel('Connection name').fill('sales');
+    await page.getByLabel('Description').fill('The sales team’s events');
+    await page.getByLabel(/^Bucket/).fill(ownerBucket);
+    await page.getByLabel('Read prefix').fill('events/');
+    await page.getByLabel('Write prefix').fill('landed/');
+    await page.getByRole('button', { name: 'Prepare', exact: true }).click();
+    await page.getByTestId('connection-external-id').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('connection-external-id').textContent()).toMatch(/^ferry-/);
+    await step(page, 'connection-prepare');
+    const copied = async (label: string) => {
+      await page
+        .locator('.code-block')
+        .filter({ has: page.getByLabel(label, { exact: true }) })
+        .getByRole('button', { name: 'Copy' })
+        .click();
+      return String(await page.evaluate('navigator.clipboard.readText()'));
+    };
+    expect(await copied('AWS CLI commands')).toContain('aws iam create-role');
+    expect(await copied('CloudFormation template')).toContain('AWS::IAM::Role');
+    const trust = await copied('Trust policy');
+    const permissions = await copied('Permissions policy');
+    const roleName = (await page.getByTestId('connection-role-name').textContent()) ?? '';
+    const iam = new IAMClient({
+      endpoint: cloud.url,
+      region: REGION,
+      credentials: { accessKeyId: owner.accessKeyId, secretAccessKey: owner.secretAccessKey },
+    });
+    const role = await iam.send(
+      new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: 'ferry-connection',
+        PolicyDocument: permissions,
+      }),
+    );
+    iam.destroy();
+    await page.getByLabel('Role ARN').fill(role.Role!.Arn!);
+    // Testing is left out until a connection test on localcloud stops wedging the process
+    // (see connections.pending.ts): the form is filled in, ready to test.
+    await expect.poll(() => page.getByLabel('Role ARN').inputValue()).toBe(role.Role!.Arn!);
+    await step(page, 'connection-role-arn');
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Connections' })
+      .click();
+    await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+    await step(page, 'connections');
 
     // Stop the cluster: the run leaves nothing running.
     await page.goto(clusterUrl);

@@ -96,13 +96,15 @@ export function PoliciesToCopy(props: { policies: DataConnectionDetail['policies
           )}
         </dl>
       )}
-      {p.trustPolicy !== null && <CodeBlock label="Trust policy" value={json(p.trustPolicy)} />}
-      <CodeBlock label="Permissions policy" value={json(p.permissionsPolicy)} />
+      {p.trustPolicy !== null && (
+        <CodeBlock label="Trust policy" value={json(p.trustPolicy)} tall />
+      )}
+      <CodeBlock label="Permissions policy" value={json(p.permissionsPolicy)} tall />
       {p.cloudFormationTemplate !== null && (
-        <CodeBlock label="CloudFormation template" value={json(p.cloudFormationTemplate)} />
+        <CodeBlock label="CloudFormation template" value={json(p.cloudFormationTemplate)} tall />
       )}
       {p.createRoleCommand !== null && (
-        <CodeBlock label="AWS CLI commands" value={p.createRoleCommand} />
+        <CodeBlock label="AWS CLI commands" value={p.createRoleCommand} tall />
       )}
     </>
   );

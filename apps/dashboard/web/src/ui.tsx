@@ -172,9 +172,9 @@ export function CopyButton(props: { value: string; label: string; className?: st
 }
 
 /** A block of text to read or copy (commands, secrets). */
-export function CodeBlock(props: { label: string; value: string }) {
+export function CodeBlock(props: { label: string; value: string; tall?: boolean }) {
   return (
-    <div className="code-block">
+    <div className={props.tall === true ? 'code-block tall' : 'code-block'}>
       <div className="code-block-header">
         <span>{props.label}</span>
         <CopyButton value={props.value} label={`Copy`} className="button small secondary" />
