@@ -8,6 +8,7 @@
  * sequential: a handler does not start two at once.
  */
 import type { ControlledTransaction, Kysely } from 'kysely';
+import { AFTER_COMMIT_HOOKS } from '../db/after-commit.ts';
 import type { Database } from '../db/database.ts';
 
 /** Work on the database inside the request's transaction. */
@@ -36,6 +37,8 @@ export function createRequestTransaction(db: Kysely<Database>): RequestTransacti
   let trx: ControlledTransaction<Database> | undefined;
   let scoped: Kysely<Database> | undefined;
   let counter = 0;
+  // What to run once the transaction commits (`db/after-commit.ts`).
+  let hooks: (() => void)[] = [];
 
   async function savepointed<T>(fn: (t: Kysely<Database>) => Promise<T>): Promise<T> {
     const sp = trx as unknown as Savepoints;
@@ -56,6 +59,7 @@ export function createRequestTransaction(db: Kysely<Database>): RequestTransacti
   function nestable(t: ControlledTransaction<Database>): Kysely<Database> {
     return new Proxy(t, {
       get(target, prop) {
+        if (prop === AFTER_COMMIT_HOOKS) return hooks;
         if (prop === 'transaction') {
           return () => {
             const builder = {
@@ -92,11 +96,15 @@ export function createRequestTransaction(db: Kysely<Database>): RequestTransacti
       }
       trx = undefined;
       await t.commit().execute();
+      const committed = hooks;
+      hooks = [];
+      for (const fn of committed) fn();
       return true;
     },
     async abort() {
       const t = trx;
       trx = undefined;
+      hooks = [];
       if (t !== undefined) await t.rollback().execute();
     },
   };
