@@ -99,7 +99,11 @@ function median(values: readonly number[]): number {
 
 export async function runLaunchBench(options: LaunchBenchOptions): Promise<LaunchBenchResult> {
   const log = options.log ?? (() => {});
-  const f = await startConnectedWorkspace({ ec2: { pendingMs: options.pendingMs } });
+  // The job queue polls at the product's default interval (1 s), as a real deployment does.
+  const f = await startConnectedWorkspace({
+    ec2: { pendingMs: options.pendingMs },
+    jobsPollIntervalMs: 1000,
+  });
   try {
     const api = clusters(f);
     const ec2 = f.customerEc2();

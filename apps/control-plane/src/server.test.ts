@@ -1,5 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkerBundles } from './compute/worker-bundle.ts';
 import { loadConfig } from './config/load-config.ts';
 import { start } from './server.ts';
 import { createTestBackend, type TestBackend } from './testing/backends.ts';
@@ -48,6 +50,33 @@ describe('server process', () => {
     await stopped;
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });
+
+  it('builds the worker bundles in the background once listening, when asked (as `ferry server` does)', async () => {
+    const capture = createLogCapture();
+    // The bundle cache the tests share: built once per change of the worker.
+    const dir = fileURLToPath(
+      new URL('../../../node_modules/.cache/ferry/worker-bundles', import.meta.url),
+    );
+    const server = await start({
+      config: configFor({ FERRY_LOG_LEVEL: 'info', FERRY_COMPUTE_WORKER_BUNDLE_DIR: dir }),
+      logDestination: capture,
+      prebuildWorkerBundles: true,
+    });
+    try {
+      const ready = async () => {
+        for (;;) {
+          const entry = capture.entries().find((e) => e.msg === 'worker bundles ready');
+          if (entry) return entry;
+          await delay(200);
+        }
+      };
+      const entry = await ready();
+      expect(entry.version).toBe(await createWorkerBundles({ dir }).version());
+      expect(entry.architectures).toMatchObject({ x86_64: 'ready' });
+    } finally {
+      await server.stop();
+    }
+  }, 300_000);
 
   it('never writes secrets to the log', async () => {
     const capture = createLogCapture();

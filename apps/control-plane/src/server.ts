@@ -9,6 +9,7 @@ import { createApp } from './app.ts';
 import type { Config } from './config/config-schema.ts';
 import { loadConfig, type ConfigFlags } from './config/load-config.ts';
 import { migrate } from './db/migrate.ts';
+import { prebuildWorkerBundles } from './compute/worker-bundle-store.ts';
 import { bootstrapAdmin } from './identity/bootstrap-admin.ts';
 import { jobCatalog } from './job-catalog.ts';
 import { registerJobs } from './jobs/job-catalog.ts';
@@ -57,6 +58,12 @@ export interface StartOptions {
   jobOwnerId?: string;
   /** The dashboard's built assets, served at `/` (without it, `/` serves nothing). */
   dashboardDir?: string;
+  /**
+   * Build the worker bundles of this version in the background once listening, so the first
+   * cluster launch does not wait for them (`ferry server` does; embedded starts and tests
+   * that launch nothing need not).
+   */
+  prebuildWorkerBundles?: boolean;
 }
 
 /** A running control plane. */
@@ -131,6 +138,7 @@ export async function start(options: StartOptions = {}): Promise<RunningServer> 
     throw err;
   }
   if (config.jobs.enabled) resources.jobs.start();
+  if (options.prebuildWorkerBundles) void prebuildWorkerBundles(resources);
   log.info(
     {
       url,

@@ -47,6 +47,8 @@ export interface ConnectDemoOptions {
   env?: Readonly<Record<string, string>>;
   /** The dashboard's built assets, served at `/` (none when absent). */
   dashboardDir?: string;
+  /** Build the worker bundles while the workspace connects (the demo launches a cluster). */
+  prebuildWorkerBundles?: boolean;
 }
 
 const REGION = 'us-east-1';
@@ -110,6 +112,7 @@ export async function runConnectDemo(
     server = await cp.start({
       config,
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
+      ...(options.prebuildWorkerBundles ? { prebuildWorkerBundles: true } : {}),
       bootstrapAdminEmail: 'admin@example.com',
       print: (line) => (setupLine += line),
       onStart: ({ resources }) => {

@@ -30,7 +30,11 @@ export const demoCommand: CliCommand = {
         let demo;
         let compute;
         try {
-          demo = await runConnectDemo(context.io, { env: demoComputeEnv(), dashboardDir });
+          demo = await runConnectDemo(context.io, {
+            env: demoComputeEnv(),
+            dashboardDir,
+            prebuildWorkerBundles: true,
+          });
           try {
             compute = await runComputeDemo(context.io, demo);
             const { runQueryDemo, uploadTrips } = await import('./demo-queries.ts');

@@ -50,6 +50,7 @@ export const serverCommand: CliCommand = {
             ? { bootstrapAdminEmail: flags.bootstrapAdmin }
             : {}),
           handleSignals: true,
+          prebuildWorkerBundles: true,
           print: (line) => context.io.stdout(`${line}\n`),
         });
         context.io.stdout(`ferry: control plane listening on ${server.url}\n`);

@@ -36,3 +36,32 @@ export async function workerBundlePin(
     throw new NoWorkerBundleError(`No worker bundle could be built: ${reasons.join(' ')}`);
   return pin;
 }
+
+/**
+ * Builds (or finds on disk) the current version's bundles now, in the background, so the
+ * first launch does not wait for them; logs the outcome. A failure is only logged: each
+ * launch asks again and fails its cluster with the reason.
+ */
+export function prebuildWorkerBundles(resources: Pick<Resources, 'config' | 'log'>): Promise<void> {
+  const started = performance.now();
+  return workerBundlePin(resources).then(
+    (pin) => {
+      resources.log.info(
+        {
+          version: pin.version,
+          architectures: Object.fromEntries(
+            Object.entries(pin.architectures).map(([arch, p]) => [
+              arch,
+              'missing' in p ? 'missing' : 'ready',
+            ]),
+          ),
+          ms: Math.round(performance.now() - started),
+        },
+        'worker bundles ready',
+      );
+    },
+    (err: unknown) => {
+      resources.log.warn({ err }, 'no worker bundle could be built; launches will say why');
+    },
+  );
+}

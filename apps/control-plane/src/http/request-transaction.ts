@@ -11,6 +11,7 @@
  * commit that waits for the handler — a request that never answers.
  */
 import type { ControlledTransaction, Kysely } from 'kysely';
+import { AFTER_COMMIT_HOOKS } from '../db/after-commit.ts';
 import type { Database } from '../db/database.ts';
 import type { Resources } from '../resources.ts';
 
@@ -42,6 +43,8 @@ export function createRequestTransaction(db: Kysely<Database>): RequestTransacti
   let trx: ControlledTransaction<Database> | undefined;
   let scoped: Kysely<Database> | undefined;
   let counter = 0;
+  // What to run once the transaction commits (`db/after-commit.ts`).
+  let hooks: (() => void)[] = [];
 
   async function savepointed<T>(fn: (t: Kysely<Database>) => Promise<T>): Promise<T> {
     const sp = trx as unknown as Savepoints;
@@ -62,6 +65,7 @@ export function createRequestTransaction(db: Kysely<Database>): RequestTransacti
   function nestable(t: ControlledTransaction<Database>): Kysely<Database> {
     return new Proxy(t, {
       get(target, prop) {
+        if (prop === AFTER_COMMIT_HOOKS) return hooks;
         if (prop === 'transaction') {
           return () => {
             const builder = {
@@ -98,11 +102,15 @@ export function createRequestTransaction(db: Kysely<Database>): RequestTransacti
       }
       trx = undefined;
       await t.commit().execute();
+      const committed = hooks;
+      hooks = [];
+      for (const fn of committed) fn();
       return true;
     },
     async abort() {
       const t = trx;
       trx = undefined;
+      hooks = [];
       if (t !== undefined) await t.rollback().execute();
     },
     current() {

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createRequestTransaction } from '../http/request-transaction.ts';
 import { createMetricsRegistry } from '../ops/metrics-registry.ts';
 import { createSystemClock } from '../ops/system-clock.ts';
 import type { Clock } from '../resources.ts';
@@ -91,6 +92,36 @@ describeEachBackend('job queue', (ctx) => {
         }),
     ).rejects.toThrow('abort');
     expect(await job(ctx()).execute()).toEqual([]);
+  });
+
+  it('runs a job enqueued here at once, not at the next poll — in a request’s transaction, once it commits', async () => {
+    // The clock never moves: the loop's one poll interval never ends by itself.
+    const clock = createTestClock();
+    const q = queue(ctx(), { clock, pollIntervalMs: 60_000 });
+    const t = defineJob({ name: `${prefix}.now`, payload: z.object({ n: z.number() }) });
+    const ran: number[] = [];
+    q.register(t, (p) => {
+      ran.push(p.n);
+      return Promise.resolve();
+    });
+    q.start();
+    const ranAll = async (want: number[]) => {
+      for (let i = 0; i < 300 && ran.length < want.length; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(ran).toEqual(want);
+    };
+    await q.enqueue(t, { n: 1 });
+    await ranAll([1]);
+
+    const request = createRequestTransaction(ctx().resources.db);
+    await request.run((trx) => q.enqueue(t, { n: 2 }, { db: trx }).then(() => undefined));
+    expect(await request.finish(() => Promise.resolve())).toBe(true);
+    await ranAll([1, 2]);
+
+    // A job due later waits for its time.
+    await q.enqueue(t, { n: 3 }, { runAt: new Date(clock.now().getTime() + 30_000) });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ran).toEqual([1, 2]);
   });
 
   it('deduplicates while a job with the same key is pending, not after', async () => {

@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { ValidationError } from '@ferry/core';
 import { sql, type Kysely, type Selectable, type UpdateObject } from 'kysely';
 import type { Logger } from 'pino';
+import { afterCommit } from '../db/after-commit.ts';
 import type { Database } from '../db/database.ts';
 import type { JobsTable } from '../db/platform-tables.ts';
 import type { MetricsRegistry } from '../ops/metrics-registry.ts';
@@ -86,6 +87,15 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   const loopAbort = new AbortController();
   let loop: Promise<void> | undefined;
   let stopping = false;
+  // A job enqueued here and due now is claimed at once, not after the rest of the poll
+  // interval (a cluster's launch waited up to a whole interval before it began): `wake` cuts
+  // the loop's sleep short, or makes it poll again when the wake came during a poll.
+  let woken = false;
+  let wakeSleep: AbortController | undefined;
+  function wake(): void {
+    woken = true;
+    wakeSleep?.abort();
+  }
 
   const m = options.metrics;
   const started = m.counter('jobs_started_total', 'Job runs started, by job name.');
@@ -138,7 +148,15 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         )
         .returning('id')
         .executeTakeFirst();
-      if (inserted) return { id: inserted.id, deduplicated: false };
+      if (inserted) {
+        // Inside the caller's transaction the row shows only once it commits; a transaction
+        // that cannot say when (one not opened by a request) leaves the job to the next poll.
+        if ((opts.runAt ?? now) <= now) {
+          if (opts.db === undefined) wake();
+          else afterCommit(opts.db, wake);
+        }
+        return { id: inserted.id, deduplicated: false };
+      }
       const existing = await target
         .selectFrom('jobs')
         .select('id')
@@ -431,15 +449,23 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
   async function pollLoop(): Promise<void> {
     while (!stopping) {
+      woken = false;
       try {
         await tick();
       } catch (err) {
         log.error({ err }, 'job poll failed');
       }
+      if (woken) continue;
+      wakeSleep = new AbortController();
       try {
-        await clock.sleep(options.pollIntervalMs, loopAbort.signal);
+        await clock.sleep(
+          options.pollIntervalMs,
+          AbortSignal.any([loopAbort.signal, wakeSleep.signal]),
+        );
       } catch {
-        return;
+        if (loopAbort.signal.aborted) return;
+      } finally {
+        wakeSleep = undefined;
       }
     }
   }

@@ -194,7 +194,9 @@ export function workerUserData(b: WorkerBootstrap): string {
     '      sleep "$n"',
     '    done',
     '    rm -f "$tmp.header"',
-    '    got=$(sha256sum "$tmp" | cut -d" " -f1)',
+    // OpenSSL hashes with the CPU's SHA instructions (~7x faster than coreutils here).
+    '    if command -v openssl >/dev/null 2>&1; then got=$(openssl dgst -sha256 -r "$tmp" | cut -d" " -f1)',
+    '    else got=$(sha256sum "$tmp" | cut -d" " -f1); fi',
     '    if [ "$got" != "$sha" ]; then',
     '      rm -f "$tmp"',
     '      fail "refusing to start the worker: $file has sha256 $got, the boot script pins $sha"',
