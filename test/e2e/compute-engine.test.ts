@@ -18,7 +18,20 @@ import {
   IAMClient,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { applyClusterEvent, chooseInstanceType, clearInstanceChoiceCache, ec2As, launchCluster, loadPlacement, loadWorkspaceAws, reap, reconcile, stopClusterInstances, tokenHash, type WorkspaceAws } from '@ferry/control-plane';
+import {
+  applyClusterEvent,
+  chooseInstanceType,
+  clearInstanceChoiceCache,
+  ec2As,
+  launchCluster,
+  loadPlacement,
+  loadWorkspaceAws,
+  reap,
+  reconcile,
+  stopClusterInstances,
+  tokenHash,
+  type WorkspaceAws,
+} from '@ferry/control-plane';
 import { newId, normalizeComputeContext, type ComputeContextInput } from '@ferry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

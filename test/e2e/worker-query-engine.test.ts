@@ -40,7 +40,7 @@ const plan = (lf: pl.LazyDataFrame) => lf.serialize('json').toString();
 
 /** The pid of the executor running a query, once it runs (never 0: kill(0) is the group). */
 async function runningPid(queryId: string): Promise<number> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const pid = engine.get(queryId)?.run?.pid;
     if (pid !== undefined && pid > 0) return pid;
     await new Promise((res) => setTimeout(res, 100));

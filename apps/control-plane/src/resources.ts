@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DestinationStream, Logger } from 'pino';
 import { createAwsServices, type AwsServices } from './aws/aws-services.ts';
-import { createInstanceChoiceCaches, type InstanceChoiceCaches } from './compute/instance-choice.ts';
+import {
+  createInstanceChoiceCaches,
+  type InstanceChoiceCaches,
+} from './compute/instance-choice.ts';
 import { createWorkerImageCache, type WorkerImageCache } from './compute/worker-image.ts';
 import type { Config } from './config/config-schema.ts';
 import { ensureSecretsKey } from './config/ensure-secrets-key.ts';
@@ -123,7 +126,10 @@ export async function createResources(
     metrics,
     secrets,
     aws,
-    caches: { instanceChoice: createInstanceChoiceCaches(), workerImages: createWorkerImageCache() },
+    caches: {
+      instanceChoice: createInstanceChoiceCaches(),
+      workerImages: createWorkerImageCache(),
+    },
     loginThrottle: createLoginThrottle(),
   };
   let closed: Promise<void> | undefined;

@@ -241,22 +241,20 @@ async function recordAttempt(
   clusterId: string,
   attempt: number,
 ): Promise<boolean> {
-  return resources.db
-    .transaction()
-    .execute(async (trx) => {
-      const row = await trx
-        .selectFrom('clusters')
-        .select(['state'])
-        .where('id', '=', clusterId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (row?.state !== 'Starting') return false;
-      await touchCluster(trx, clusterId, resources.clock.now(), {
-        launch_attempt: attempt,
-        launched_at: resources.clock.now(),
-      });
-      return true;
+  return resources.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('clusters')
+      .select(['state'])
+      .where('id', '=', clusterId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (row?.state !== 'Starting') return false;
+    await touchCluster(trx, clusterId, resources.clock.now(), {
+      launch_attempt: attempt,
+      launched_at: resources.clock.now(),
     });
+    return true;
+  });
 }
 
 async function fleetCommand(

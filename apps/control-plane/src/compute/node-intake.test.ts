@@ -314,8 +314,8 @@ describeEachBackend(
     });
 
     it('keeps heartbeats out of the audit log, registrations in', async () => {
-      const rows = await ctx().resources.db
-        .selectFrom('audit_log')
+      const rows = await ctx()
+        .resources.db.selectFrom('audit_log')
         .select('action')
         .where('action', 'in', ['nodes.register', 'nodes.heartbeat'])
         .execute();

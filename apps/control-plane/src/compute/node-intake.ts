@@ -74,101 +74,99 @@ export async function registerNode(
   const nodeToken = `ferry_node_${randomBytes(32).toString('base64url')}`;
   // Read (or made) outside the transaction: PGlite serves one connection.
   const queryTokenPublicKey = (await querySigningKey(resources)).publicKeyPem;
-  return resources.db
-    .transaction()
-    .execute(async (trx) => {
-      const now = resources.clock.now();
-      const cluster = await lockCluster(trx, body.clusterId);
-      if (cluster === undefined || !sameHash(hash, cluster.bootstrap_token_hash)) {
-        throw new NodeTokenError('bootstrap');
-      }
-      if (!isLiveClusterState(cluster.state as ClusterState)) {
-        throw new ConflictError(
-          'cluster_not_live',
-          `Cluster ${cluster.id} is ${cluster.state}: its nodes should shut down.`,
-        );
-      }
-      const node = await trx
-        .selectFrom('cluster_nodes')
-        .select(['instance_id', 'registered_at', 'private_ip', 'ec2_state'])
-        .where('instance_id', '=', body.instanceId)
-        .where('cluster_id', '=', cluster.id)
-        .executeTakeFirst();
-      if (node === undefined) {
-        throw new ConflictError(
-          'node_not_recorded',
-          `Instance ${body.instanceId} is not a recorded node of cluster ${cluster.id} yet; try again shortly.`,
-          { retryable: true },
-        );
-      }
-      if (node.registered_at !== null) {
-        throw new ConflictError(
-          'node_already_registered',
-          `Instance ${body.instanceId} already registered with cluster ${cluster.id}.`,
-        );
-      }
-      await trx
-        .updateTable('cluster_nodes')
-        .set({
-          node_token_hash: hashNodeToken(nodeToken),
-          registered_at: now,
-          last_heartbeat_at: now,
-          agent_state: 'idle',
-          // A node whose agent calls in is running, whatever the last observation said.
-          ...(node.ec2_state === 'pending' ? { ec2_state: 'running' } : {}),
-          ...(node.private_ip === null && body.privateIp !== undefined
-            ? { private_ip: body.privateIp }
-            : {}),
-          // Direct-mode clients reach the worker here and pin this certificate.
-          ...(body.query !== undefined
-            ? { query_port: body.query.port, tls_fingerprint: body.query.tlsFingerprint }
-            : {}),
-        })
-        .where('instance_id', '=', body.instanceId)
-        .execute();
-      const { registered } = await trx
-        .selectFrom('cluster_nodes')
-        .select((eb) => eb.fn.countAll<string | number>().as('registered'))
-        .where('cluster_id', '=', cluster.id)
-        .where('registered_at', 'is not', null)
-        .where('terminated_at', 'is', null)
-        .executeTakeFirstOrThrow();
-      const context = contextOf(cluster);
-      const all = Number(registered) >= context.clusterSize;
-      if (all && cluster.state === 'Starting') {
-        await applyClusterEvent(
-          resources,
-          cluster.id,
-          { type: 'ready' },
-          {
-            trx,
-            message: `all ${context.clusterSize} node(s) registered`,
-            // Every node is in: the bootstrap token has done its job.
-            set: { bootstrap_token_hash: null, last_heartbeat_at: now },
-          },
-        );
-      } else {
-        await touchCluster(trx, cluster.id, now, {
-          last_heartbeat_at: now,
-          ...(all ? { bootstrap_token_hash: null } : {}),
-        });
-      }
-      const setup = await trx
-        .selectFrom('aws_setups')
-        .select('account_id')
-        .where('workspace_id', '=', cluster.workspace_id)
-        .executeTakeFirst();
-      return {
-        nodeToken,
-        heartbeatSeconds: resources.config.compute.heartbeatSeconds,
-        idleTimeoutMins: context.idleTimeoutMins,
-        queryTokenPublicKey,
-        connectionMode: context.connectionMode,
-        ...(setup?.account_id
-          ? { resultsBucket: resultsBucketName(setup.account_id, cluster.workspace_id) }
+  return resources.db.transaction().execute(async (trx) => {
+    const now = resources.clock.now();
+    const cluster = await lockCluster(trx, body.clusterId);
+    if (cluster === undefined || !sameHash(hash, cluster.bootstrap_token_hash)) {
+      throw new NodeTokenError('bootstrap');
+    }
+    if (!isLiveClusterState(cluster.state as ClusterState)) {
+      throw new ConflictError(
+        'cluster_not_live',
+        `Cluster ${cluster.id} is ${cluster.state}: its nodes should shut down.`,
+      );
+    }
+    const node = await trx
+      .selectFrom('cluster_nodes')
+      .select(['instance_id', 'registered_at', 'private_ip', 'ec2_state'])
+      .where('instance_id', '=', body.instanceId)
+      .where('cluster_id', '=', cluster.id)
+      .executeTakeFirst();
+    if (node === undefined) {
+      throw new ConflictError(
+        'node_not_recorded',
+        `Instance ${body.instanceId} is not a recorded node of cluster ${cluster.id} yet; try again shortly.`,
+        { retryable: true },
+      );
+    }
+    if (node.registered_at !== null) {
+      throw new ConflictError(
+        'node_already_registered',
+        `Instance ${body.instanceId} already registered with cluster ${cluster.id}.`,
+      );
+    }
+    await trx
+      .updateTable('cluster_nodes')
+      .set({
+        node_token_hash: hashNodeToken(nodeToken),
+        registered_at: now,
+        last_heartbeat_at: now,
+        agent_state: 'idle',
+        // A node whose agent calls in is running, whatever the last observation said.
+        ...(node.ec2_state === 'pending' ? { ec2_state: 'running' } : {}),
+        ...(node.private_ip === null && body.privateIp !== undefined
+          ? { private_ip: body.privateIp }
           : {}),
-      };
-    });
+        // Direct-mode clients reach the worker here and pin this certificate.
+        ...(body.query !== undefined
+          ? { query_port: body.query.port, tls_fingerprint: body.query.tlsFingerprint }
+          : {}),
+      })
+      .where('instance_id', '=', body.instanceId)
+      .execute();
+    const { registered } = await trx
+      .selectFrom('cluster_nodes')
+      .select((eb) => eb.fn.countAll<string | number>().as('registered'))
+      .where('cluster_id', '=', cluster.id)
+      .where('registered_at', 'is not', null)
+      .where('terminated_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    const context = contextOf(cluster);
+    const all = Number(registered) >= context.clusterSize;
+    if (all && cluster.state === 'Starting') {
+      await applyClusterEvent(
+        resources,
+        cluster.id,
+        { type: 'ready' },
+        {
+          trx,
+          message: `all ${context.clusterSize} node(s) registered`,
+          // Every node is in: the bootstrap token has done its job.
+          set: { bootstrap_token_hash: null, last_heartbeat_at: now },
+        },
+      );
+    } else {
+      await touchCluster(trx, cluster.id, now, {
+        last_heartbeat_at: now,
+        ...(all ? { bootstrap_token_hash: null } : {}),
+      });
+    }
+    const setup = await trx
+      .selectFrom('aws_setups')
+      .select('account_id')
+      .where('workspace_id', '=', cluster.workspace_id)
+      .executeTakeFirst();
+    return {
+      nodeToken,
+      heartbeatSeconds: resources.config.compute.heartbeatSeconds,
+      idleTimeoutMins: context.idleTimeoutMins,
+      queryTokenPublicKey,
+      connectionMode: context.connectionMode,
+      ...(setup?.account_id
+        ? { resultsBucket: resultsBucketName(setup.account_id, cluster.workspace_id) }
+        : {}),
+    };
+  });
 }
 
 const CHUNK = 500;

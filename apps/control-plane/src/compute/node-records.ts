@@ -46,48 +46,46 @@ export async function recordNodes(
   if (nodes.length === 0 && fleetIds.length === 0) return 0;
   const context = row.context as { storageGiB?: number };
   const now = resources.clock.now();
-  return resources.db
-    .transaction()
-    .execute(async (trx) => {
-      let added = 0;
-      if (nodes.length > 0) {
-        const inserted = await trx
-          .insertInto('cluster_nodes')
-          .values(
-            nodes.map((n) => {
-              const facts = typeFacts(row, n.instanceType);
-              return {
-                instance_id: n.instanceId,
-                cluster_id: row.id,
-                workspace_id: row.workspace_id,
-                instance_type: n.instanceType,
-                availability_zone: n.availabilityZone ?? null,
-                private_ip: n.privateIp ?? null,
-                ec2_state: n.ec2State,
-                vcpus: facts.vcpus,
-                memory_gib: facts.memoryGiB,
-                storage_gib: context.storageGiB ?? 0,
-                usd_per_hour: facts.usdPerHour,
-                launched_at: n.launchedAt,
-              };
-            }),
-          )
-          .onConflict((oc) => oc.column('instance_id').doNothing())
-          .returning('instance_id')
-          .execute();
-        added = inserted.length;
-      }
-      let fleetsChanged = false;
-      for (const fleetId of fleetIds) {
-        const res = await trx
-          .updateTable('clusters')
-          .set({ fleet_ids: sql`fleet_ids || ${JSON.stringify([fleetId])}::jsonb` })
-          .where('id', '=', row.id)
-          .where(sql<boolean>`not (fleet_ids @> ${JSON.stringify([fleetId])}::jsonb)`)
-          .executeTakeFirst();
-        if (Number(res.numUpdatedRows) > 0) fleetsChanged = true;
-      }
-      if (added > 0 || fleetsChanged) await touchCluster(trx, row.id, now);
-      return added;
-    });
+  return resources.db.transaction().execute(async (trx) => {
+    let added = 0;
+    if (nodes.length > 0) {
+      const inserted = await trx
+        .insertInto('cluster_nodes')
+        .values(
+          nodes.map((n) => {
+            const facts = typeFacts(row, n.instanceType);
+            return {
+              instance_id: n.instanceId,
+              cluster_id: row.id,
+              workspace_id: row.workspace_id,
+              instance_type: n.instanceType,
+              availability_zone: n.availabilityZone ?? null,
+              private_ip: n.privateIp ?? null,
+              ec2_state: n.ec2State,
+              vcpus: facts.vcpus,
+              memory_gib: facts.memoryGiB,
+              storage_gib: context.storageGiB ?? 0,
+              usd_per_hour: facts.usdPerHour,
+              launched_at: n.launchedAt,
+            };
+          }),
+        )
+        .onConflict((oc) => oc.column('instance_id').doNothing())
+        .returning('instance_id')
+        .execute();
+      added = inserted.length;
+    }
+    let fleetsChanged = false;
+    for (const fleetId of fleetIds) {
+      const res = await trx
+        .updateTable('clusters')
+        .set({ fleet_ids: sql`fleet_ids || ${JSON.stringify([fleetId])}::jsonb` })
+        .where('id', '=', row.id)
+        .where(sql<boolean>`not (fleet_ids @> ${JSON.stringify([fleetId])}::jsonb)`)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) > 0) fleetsChanged = true;
+    }
+    if (added > 0 || fleetsChanged) await touchCluster(trx, row.id, now);
+    return added;
+  });
 }

@@ -94,24 +94,22 @@ async function execute(
   const done = { stopCluster: 0, terminate: 0, deleteFleet: 0, deleteLaunchTemplate: 0 };
   for (const a of plan) {
     if (a.kind !== 'stopCluster') continue;
-    const stopped = await resources.db
-      .transaction()
-      .execute(async (trx) => {
-        const applied = await applyClusterEvent(
-          resources,
-          a.clusterId,
-          { type: 'stop', reason: 'StoppedInactive' },
-          { trx, message: 'idle past its timeout: stopped by the reaper' },
-        );
-        if (!applied.applied) return false;
-        // The stop job (as the reaper) marks it Stopped once EC2 shows it terminated.
-        await resources.jobs.enqueue(
-          stopClusterJob,
-          { clusterId: a.clusterId, role: 'Unattended', actor: { kind: 'system', name: 'reaper' } },
-          { db: trx as unknown as Kysely<Database>, dedupeKey: `compute.stop:${a.clusterId}` },
-        );
-        return true;
-      });
+    const stopped = await resources.db.transaction().execute(async (trx) => {
+      const applied = await applyClusterEvent(
+        resources,
+        a.clusterId,
+        { type: 'stop', reason: 'StoppedInactive' },
+        { trx, message: 'idle past its timeout: stopped by the reaper' },
+      );
+      if (!applied.applied) return false;
+      // The stop job (as the reaper) marks it Stopped once EC2 shows it terminated.
+      await resources.jobs.enqueue(
+        stopClusterJob,
+        { clusterId: a.clusterId, role: 'Unattended', actor: { kind: 'system', name: 'reaper' } },
+        { db: trx as unknown as Kysely<Database>, dedupeKey: `compute.stop:${a.clusterId}` },
+      );
+      return true;
+    });
     if (stopped) done.stopCluster++;
   }
   const terminations = plan.flatMap((a) => (a.kind === 'terminate' ? [a.instanceId] : []));

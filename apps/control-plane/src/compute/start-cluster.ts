@@ -83,48 +83,46 @@ export async function recordStartingCluster(
   const { selection } = input;
   try {
     const cluster = await onDb(resources, input.transaction, (db) =>
-      db
-        .transaction()
-        .execute(async (trx) => {
-          const row = await trx
-            .insertInto('clusters')
-            .values({
-              id,
-              workspace_id: input.workspaceId,
-              org_id: input.orgId,
-              manifest: input.manifest,
-              region: input.region,
-              context: JSON.stringify(input.context),
-              state: 'Starting',
-              instance_type: selection.instanceType,
-              usd_per_hour: selection.usdPerHour,
-              selection: JSON.stringify(selection),
-              started_by_kind: input.actor.kind,
-              started_by_id: input.actor.id,
-              last_activity_at: input.now,
-              created_at: input.now,
-              updated_at: input.now,
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          await trx
-            .insertInto('cluster_events')
-            .values({
-              cluster_id: id,
-              at: input.now,
-              from_state: null,
-              to_state: 'Starting',
-              event: 'start',
-              message: selection.reason,
-            })
-            .execute();
-          await resources.jobs.enqueue(
-            launchClusterJob,
-            { clusterId: id },
-            { db: trx as unknown as Kysely<Database>, dedupeKey: `compute.launch:${id}` },
-          );
-          return row;
-        }),
+      db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('clusters')
+          .values({
+            id,
+            workspace_id: input.workspaceId,
+            org_id: input.orgId,
+            manifest: input.manifest,
+            region: input.region,
+            context: JSON.stringify(input.context),
+            state: 'Starting',
+            instance_type: selection.instanceType,
+            usd_per_hour: selection.usdPerHour,
+            selection: JSON.stringify(selection),
+            started_by_kind: input.actor.kind,
+            started_by_id: input.actor.id,
+            last_activity_at: input.now,
+            created_at: input.now,
+            updated_at: input.now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('cluster_events')
+          .values({
+            cluster_id: id,
+            at: input.now,
+            from_state: null,
+            to_state: 'Starting',
+            event: 'start',
+            message: selection.reason,
+          })
+          .execute();
+        await resources.jobs.enqueue(
+          launchClusterJob,
+          { clusterId: id },
+          { db: trx as unknown as Kysely<Database>, dedupeKey: `compute.launch:${id}` },
+        );
+        return row;
+      }),
     );
     return { cluster, reused: false };
   } catch (err) {

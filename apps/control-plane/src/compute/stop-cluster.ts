@@ -20,21 +20,19 @@ export async function stopCluster(
 ): Promise<Cluster> {
   // 404 for a cluster of another workspace before anything changes.
   await findClusterRow(resources, workspaceId, clusterId);
-  await resources.db
-    .transaction()
-    .execute(async (trx) => {
-      const applied = await applyClusterEvent(
-        resources,
-        clusterId,
-        { type: 'stop', reason: 'StoppedByUser' },
-        { trx, message: 'stopped by the user' },
-      );
-      if (!applied.applied) return;
-      await resources.jobs.enqueue(
-        stopClusterJob,
-        { clusterId, role: 'UserInitiated' },
-        { db: trx as unknown as Kysely<Database>, dedupeKey: `compute.stop:${clusterId}` },
-      );
-    });
+  await resources.db.transaction().execute(async (trx) => {
+    const applied = await applyClusterEvent(
+      resources,
+      clusterId,
+      { type: 'stop', reason: 'StoppedByUser' },
+      { trx, message: 'stopped by the user' },
+    );
+    if (!applied.applied) return;
+    await resources.jobs.enqueue(
+      stopClusterJob,
+      { clusterId, role: 'UserInitiated' },
+      { db: trx as unknown as Kysely<Database>, dedupeKey: `compute.stop:${clusterId}` },
+    );
+  });
   return getCluster(resources, workspaceId, clusterId);
 }

@@ -31,12 +31,12 @@ describeEachBackend('deleting a workspace with clusters', (ctx) => {
   /** An AWS setup row as a connected workspace has it. */
   const connect = async (workspaceId: string, orgId: string) => {
     const now = ctx().resources.clock.now();
-    await ctx().resources.db
-      .insertInto('aws_external_ids')
+    await ctx()
+      .resources.db.insertInto('aws_external_ids')
       .values({ external_id: `ext-${workspaceId}`, workspace_id: workspaceId, created_at: now })
       .execute();
-    await ctx().resources.db
-      .insertInto('aws_setups')
+    await ctx()
+      .resources.db.insertInto('aws_setups')
       .values({
         workspace_id: workspaceId,
         org_id: orgId,
@@ -107,8 +107,8 @@ describeEachBackend('deleting a workspace with clusters', (ctx) => {
       expect(message).toContain('stopClusters=true');
     }
     expect((await owner.call('workspaces.get', { params: { workspaceId } })).status).toBe(200);
-    const states = await ctx().resources.db
-      .selectFrom('clusters')
+    const states = await ctx()
+      .resources.db.selectFrom('clusters')
       .select(['id', 'state'])
       .where('workspace_id', '=', workspaceId)
       .execute();
@@ -141,8 +141,8 @@ describeEachBackend('deleting a workspace with clusters', (ctx) => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(204);
     expect((await owner.call('workspaces.get', { params: { workspaceId } })).status).toBe(404);
-    const events = await ctx().resources.db
-      .selectFrom('cluster_events')
+    const events = await ctx()
+      .resources.db.selectFrom('cluster_events')
       .select(['to_state', 'event', 'message'])
       .where('cluster_id', '=', live.id)
       .orderBy('id')
@@ -165,8 +165,8 @@ describeEachBackend('deleting a workspace with clusters', (ctx) => {
 
     const res = await owner.call('workspaces.delete', { params: { workspaceId } });
     expect(res.status).toBe(204);
-    const setup = await ctx().resources.db
-      .selectFrom('aws_setups')
+    const setup = await ctx()
+      .resources.db.selectFrom('aws_setups')
       .select(['status', 'reason'])
       .where('workspace_id', '=', workspaceId)
       .executeTakeFirstOrThrow();

@@ -154,8 +154,8 @@ describe('loadConfig', () => {
     // The new name wins over the former one in the same layer.
     const both = fileWith({ compute: { reapEveryMs: 1 }, jobs: { reapEveryMs: 2 } });
     expect(loadConfig({ env: { FERRY_CONFIG: both } }).jobs.reapEveryMs).toBe(2);
-    expect(
-      issuesOf(() => loadConfig({ env: { FERRY_COMPUTE_REAP_EVERY_MS: 'soon' } })),
-    ).toEqual([expect.stringMatching(/^FERRY_COMPUTE_REAP_EVERY_MS: /)]);
+    expect(issuesOf(() => loadConfig({ env: { FERRY_COMPUTE_REAP_EVERY_MS: 'soon' } }))).toEqual([
+      expect.stringMatching(/^FERRY_COMPUTE_REAP_EVERY_MS: /),
+    ]);
   });
 });

@@ -17,39 +17,37 @@ export async function cancelQuery(
   queryId: string,
 ): Promise<QueryView> {
   const now = resources.clock.now();
-  const row = await resources.db
-    .transaction()
-    .execute(async (trx) => {
-      const current = await trx
-        .selectFrom('queries')
-        .selectAll()
-        .where('id', '=', queryId)
-        .where('workspace_id', '=', workspaceId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (current === undefined) throw new NotFoundError(`Query ${queryId} was not found.`);
-      if (isFinalQueryState(current.state)) return current;
-      const undelivered = current.mode === 'proxy' && current.delivered_at === null;
-      return trx
-        .updateTable('queries')
-        .set({
-          cancel_requested_at: current.cancel_requested_at ?? now,
-          ...(undelivered
-            ? {
-                state: 'Canceled',
-                finished_at: now,
-                envelope: null,
-                error_code: 'canceled',
-                error_message: 'Canceled before a node took it.',
-              }
-            : {}),
-          updated_at: now,
-          revision: current.revision + 1,
-        })
-        .where('id', '=', queryId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    });
+  const row = await resources.db.transaction().execute(async (trx) => {
+    const current = await trx
+      .selectFrom('queries')
+      .selectAll()
+      .where('id', '=', queryId)
+      .where('workspace_id', '=', workspaceId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (current === undefined) throw new NotFoundError(`Query ${queryId} was not found.`);
+    if (isFinalQueryState(current.state)) return current;
+    const undelivered = current.mode === 'proxy' && current.delivered_at === null;
+    return trx
+      .updateTable('queries')
+      .set({
+        cancel_requested_at: current.cancel_requested_at ?? now,
+        ...(undelivered
+          ? {
+              state: 'Canceled',
+              finished_at: now,
+              envelope: null,
+              error_code: 'canceled',
+              error_message: 'Canceled before a node took it.',
+            }
+          : {}),
+        updated_at: now,
+        revision: current.revision + 1,
+      })
+      .where('id', '=', queryId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
   const bus = queryBus(resources);
   await bus.notify(`cluster:${row.cluster_id}`);
   await bus.notify(`query:${row.id}`);

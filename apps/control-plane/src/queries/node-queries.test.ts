@@ -101,8 +101,8 @@ describeEachBackend('node query routes', (ctx, backend) => {
     const n = await node('direct');
     expect(n.reg.queryTokenPublicKey).toContain('BEGIN PUBLIC KEY');
     expect(n.reg.connectionMode).toBe('direct');
-    const row = await ctx().resources.db
-      .selectFrom('cluster_nodes')
+    const row = await ctx()
+      .resources.db.selectFrom('cluster_nodes')
       .select(['query_port', 'tls_fingerprint', 'private_ip'])
       .where('instance_id', '=', n.instanceId)
       .executeTakeFirstOrThrow();
@@ -185,8 +185,8 @@ describeEachBackend('node query routes', (ctx, backend) => {
     });
     const final = await owner.call('queries.get', { params: { workspaceId, queryId } });
     const usd = (
-      await ctx().resources.db
-        .selectFrom('cluster_nodes')
+      await ctx()
+        .resources.db.selectFrom('cluster_nodes')
         .select('usd_per_hour')
         .where('instance_id', '=', n.instanceId)
         .executeTakeFirstOrThrow()

@@ -82,78 +82,76 @@ export async function reportQuery(
     usd_per_hour: node.usdPerHour,
     updated_at: now,
   };
-  const changed = await resources.db
-    .transaction()
-    .execute(async (trx) => {
-      const row = await trx
-        .selectFrom('queries')
-        .select(['cluster_id', 'state', 'revision', 'instance_id'])
-        .where('id', '=', queryId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (row === undefined) {
-        if (body.mode === 'proxy') {
-          // Proxy queries are created by their submission; a report cannot invent one.
-          throw new NotFoundError(`Query ${queryId} was not found.`);
-        }
-        const cluster = await trx
-          .selectFrom('clusters')
-          .select(['workspace_id', 'org_id'])
-          .where('id', '=', node.clusterId)
-          .executeTakeFirstOrThrow();
-        await trx
-          .insertInto('queries')
-          .values({
-            id: queryId,
-            workspace_id: cluster.workspace_id,
-            org_id: cluster.org_id,
-            cluster_id: node.clusterId,
-            actor_kind: actorKindOf(body.actorId),
-            actor_id: body.actorId,
-            mode: body.mode,
-            kind: body.kind,
-            labels: JSON.stringify(body.labels),
-            queued_at: new Date(body.queuedAt),
-            created_at: now,
-            ...fields,
-          })
-          // A concurrent first report of the same query: the next report moves it on.
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
-        return true;
-      }
-      if (row.cluster_id !== node.clusterId) {
+  const changed = await resources.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('queries')
+      .select(['cluster_id', 'state', 'revision', 'instance_id'])
+      .where('id', '=', queryId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (row === undefined) {
+      if (body.mode === 'proxy') {
+        // Proxy queries are created by their submission; a report cannot invent one.
         throw new NotFoundError(`Query ${queryId} was not found.`);
       }
-      const from = ORDER[row.state as QueryState];
-      const to = ORDER[body.state];
-      if (row.state === 'Succeeded' && body.state === 'Succeeded') {
-        // The node answers with the head before the full result is written; the write's end
-        // (its size and time, or why it failed) completes the record. Nothing else changes.
-        await trx
-          .updateTable('queries')
-          .set({
-            bytes: fields.bytes,
-            profile: fields.profile,
-            optimized_plan: fields.optimized_plan,
-            error_code: fields.error_code,
-            error_message: fields.error_message,
-            updated_at: now,
-            revision: row.revision + 1,
-          })
-          .where('id', '=', queryId)
-          .execute();
-        return true;
-      }
-      // Forward only: a finished query is never reopened, a report never goes back.
-      if (from === 2 || to < from) return false;
+      const cluster = await trx
+        .selectFrom('clusters')
+        .select(['workspace_id', 'org_id'])
+        .where('id', '=', node.clusterId)
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('queries')
+        .values({
+          id: queryId,
+          workspace_id: cluster.workspace_id,
+          org_id: cluster.org_id,
+          cluster_id: node.clusterId,
+          actor_kind: actorKindOf(body.actorId),
+          actor_id: body.actorId,
+          mode: body.mode,
+          kind: body.kind,
+          labels: JSON.stringify(body.labels),
+          queued_at: new Date(body.queuedAt),
+          created_at: now,
+          ...fields,
+        })
+        // A concurrent first report of the same query: the next report moves it on.
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      return true;
+    }
+    if (row.cluster_id !== node.clusterId) {
+      throw new NotFoundError(`Query ${queryId} was not found.`);
+    }
+    const from = ORDER[row.state as QueryState];
+    const to = ORDER[body.state];
+    if (row.state === 'Succeeded' && body.state === 'Succeeded') {
+      // The node answers with the head before the full result is written; the write's end
+      // (its size and time, or why it failed) completes the record. Nothing else changes.
       await trx
         .updateTable('queries')
-        .set({ ...fields, revision: row.revision + 1 })
+        .set({
+          bytes: fields.bytes,
+          profile: fields.profile,
+          optimized_plan: fields.optimized_plan,
+          error_code: fields.error_code,
+          error_message: fields.error_message,
+          updated_at: now,
+          revision: row.revision + 1,
+        })
         .where('id', '=', queryId)
         .execute();
       return true;
-    });
+    }
+    // Forward only: a finished query is never reopened, a report never goes back.
+    if (from === 2 || to < from) return false;
+    await trx
+      .updateTable('queries')
+      .set({ ...fields, revision: row.revision + 1 })
+      .where('id', '=', queryId)
+      .execute();
+    return true;
+  });
   if (changed) await queryBus(resources).notify(`query:${queryId}`);
 }
 
@@ -163,51 +161,49 @@ async function takeWork(
   node: CallingNode,
 ): Promise<CallOutput<'nodes.work'>> {
   const now = resources.clock.now();
-  return resources.db
-    .transaction()
-    .execute(async (trx) => {
-      // SKIP LOCKED: two nodes (or replicas) polling at once never take the same query.
-      const queued = await trx
-        .selectFrom('queries')
-        .select(['id', 'envelope', 'actor_id'])
-        .where('cluster_id', '=', node.clusterId)
-        .where('mode', '=', 'proxy')
-        .where('state', '=', 'Queued')
-        .where('delivered_at', 'is', null)
-        .orderBy('id', 'asc')
-        .limit(16)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (queued.length > 0) {
-        await trx
-          .updateTable('queries')
-          .set({ delivered_at: now, instance_id: node.instanceId, envelope: null, updated_at: now })
-          .where(
-            'id',
-            'in',
-            queued.map((q) => q.id),
-          )
-          .execute();
-      }
-      const cancels = await trx
+  return resources.db.transaction().execute(async (trx) => {
+    // SKIP LOCKED: two nodes (or replicas) polling at once never take the same query.
+    const queued = await trx
+      .selectFrom('queries')
+      .select(['id', 'envelope', 'actor_id'])
+      .where('cluster_id', '=', node.clusterId)
+      .where('mode', '=', 'proxy')
+      .where('state', '=', 'Queued')
+      .where('delivered_at', 'is', null)
+      .orderBy('id', 'asc')
+      .limit(16)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (queued.length > 0) {
+      await trx
         .updateTable('queries')
-        .set({ cancel_delivered_at: now })
-        .where('instance_id', '=', node.instanceId)
-        .where('cancel_requested_at', 'is not', null)
-        .where('cancel_delivered_at', 'is', null)
-        .where('state', 'in', ['Queued', 'Running'])
-        .returning('id')
+        .set({ delivered_at: now, instance_id: node.instanceId, envelope: null, updated_at: now })
+        .where(
+          'id',
+          'in',
+          queued.map((q) => q.id),
+        )
         .execute();
-      return {
-        queries: queued.map((q) => ({
-          queryId: q.id,
-          envelope: q.envelope as never,
-          actorId: q.actor_id,
-        })),
-        cancel: cancels.map((c) => c.id),
-      };
-    });
+    }
+    const cancels = await trx
+      .updateTable('queries')
+      .set({ cancel_delivered_at: now })
+      .where('instance_id', '=', node.instanceId)
+      .where('cancel_requested_at', 'is not', null)
+      .where('cancel_delivered_at', 'is', null)
+      .where('state', 'in', ['Queued', 'Running'])
+      .returning('id')
+      .execute();
+    return {
+      queries: queued.map((q) => ({
+        queryId: q.id,
+        envelope: q.envelope as never,
+        actorId: q.actor_id,
+      })),
+      cancel: cancels.map((c) => c.id),
+    };
+  });
 }
 
 /** The work long-poll (the `nodes.work` route): answers as soon as there is work. */

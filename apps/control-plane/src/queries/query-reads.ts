@@ -63,10 +63,7 @@ export async function listQueries(
   query: ListQueriesQuery,
 ): Promise<CallOutput<'queries.list'>> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-  let q = resources.db
-    .selectFrom('queries')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId);
+  let q = resources.db.selectFrom('queries').selectAll().where('workspace_id', '=', workspaceId);
   if (query.cursor !== undefined) q = q.where('id', '<', decodeCursor(query.cursor));
   if (query.clusterId !== undefined) q = q.where('cluster_id', '=', query.clusterId);
   if (query.state !== undefined) q = q.where('state', 'in', query.state.split(','));

@@ -236,11 +236,7 @@ export async function deleteWorkspace(
       .executeTakeFirst();
     if (row === undefined) throw new NotFoundError('No such workspace.');
     // Again under the lock: a cluster started since the caller's check must not be orphaned.
-    const clusters = await unendedClusters(
-      trx,
-      workspaceId,
-      options.clustersStopped === true,
-    );
+    const clusters = await unendedClusters(trx, workspaceId, options.clustersStopped === true);
     if (clusters.length > 0) throw new WorkspaceHasClustersError(workspaceId, clusters);
     const state = transitionWorkspace(row.state, 'Deleted');
     await trx

@@ -29,8 +29,7 @@ export type * from './query-tables.ts';
 export type * from './connection-tables.ts';
 
 /** The domain's tables by name. */
-export interface DomainTables
-  extends AwsSetupTables, ComputeTables, QueryTables, ConnectionTables {
+export interface DomainTables extends AwsSetupTables, ComputeTables, QueryTables, ConnectionTables {
   users: UsersTable;
   setup_tokens: SetupTokensTable;
   sessions: SessionsTable;
