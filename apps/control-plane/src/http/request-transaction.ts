@@ -38,6 +38,16 @@ interface Savepoints {
   rollbackToSavepoint(name: string): { execute(): Promise<unknown> };
 }
 
+const POOL = Symbol('ferry.pool');
+
+/**
+ * The database a request's transaction was opened on (the handle itself otherwise): what
+ * per-installation caches and the query bus are keyed on, whichever handle a handler holds.
+ */
+export function poolOf(db: Kysely<Database>): Kysely<Database> {
+  return (db as unknown as { [POOL]?: Kysely<Database> })[POOL] ?? db;
+}
+
 /** Creates the transaction of one request; nothing opens until the first `run`. */
 export function createRequestTransaction(db: Kysely<Database>): RequestTransaction {
   let trx: ControlledTransaction<Database> | undefined;
@@ -66,6 +76,7 @@ export function createRequestTransaction(db: Kysely<Database>): RequestTransacti
     return new Proxy(t, {
       get(target, prop) {
         if (prop === AFTER_COMMIT_HOOKS) return hooks;
+        if (prop === POOL) return db;
         if (prop === 'transaction') {
           return () => {
             const builder = {

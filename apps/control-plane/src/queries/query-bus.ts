@@ -5,6 +5,8 @@
  * (one process) it stays in process. Waiters also look at the database again on a short
  * timer, so a lost notification only costs latency, never a result.
  */
+import { afterCommit } from '../db/after-commit.ts';
+import { poolOf } from '../http/request-transaction.ts';
 import { EventEmitter } from 'node:events';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
@@ -68,7 +70,9 @@ function createBus(resources: Pick<Resources, 'db' | 'config' | 'log'>, listen: 
   return {
     async notify(key, db) {
       if (url === undefined) {
-        local.emit(key);
+        // In process, as PostgreSQL's NOTIFY does: only once the transaction has committed,
+        // so the woken reader finds what woke it.
+        if (db === undefined || !afterCommit(db, () => local.emit(key))) local.emit(key);
         return;
       }
       await sql`select pg_notify(${QUERY_CHANNEL}, ${key})`.execute(db ?? resources.db);
@@ -121,5 +125,5 @@ export function attachQueryBus(resources: Pick<Resources, 'db' | 'config' | 'log
  * app) notifications still go out, and waits fall back to their timers.
  */
 export function queryBus(resources: Pick<Resources, 'db' | 'config' | 'log'>): QueryBus {
-  return buses.get(resources.db) ?? createBus(resources, false);
+  return buses.get(poolOf(resources.db)) ?? createBus(resources, false);
 }

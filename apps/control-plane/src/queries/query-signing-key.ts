@@ -4,6 +4,8 @@
  * secrets key ring (like every other server secret); every replica then reads the same row.
  * Workers receive the public half (SPKI PEM) when they register.
  */
+import { afterCommit } from '../db/after-commit.ts';
+import { poolOf } from '../http/request-transaction.ts';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Resources } from '../resources.ts';
 
@@ -47,16 +49,18 @@ async function loadOrCreate(
   return { privateKey: createPrivateKey(pem), publicKeyPem: row.public_key_pem };
 }
 
-/** The installation's query-token signing key (generated once, cached per database handle). */
+/** The installation's query-token signing key (generated once, cached per installation's database). */
 export function querySigningKey(
   resources: Pick<Resources, 'db' | 'secrets' | 'clock'>,
 ): Promise<QuerySigningKey> {
-  let key = cache.get(resources.db);
-  if (key === undefined) {
-    key = loadOrCreate(resources);
-    // A failed load is not cached: the next call tries again.
-    key.catch(() => cache.delete(resources.db));
-    cache.set(resources.db, key);
-  }
+  const pool = poolOf(resources.db);
+  const cached = cache.get(pool);
+  if (cached !== undefined) return cached;
+  const key = loadOrCreate(resources);
+  // A key made in a request's transaction is remembered once it is committed; a failed
+  // load is not remembered: the next call tries again.
+  const remember = () => cache.set(pool, key);
+  if (!afterCommit(resources.db, remember)) remember();
+  key.catch(() => cache.delete(pool));
   return key;
 }

@@ -74,6 +74,7 @@ describeEachBackend(
         invitationId: 'inv_00000000000000000000000000',
         clusterId: 'cl_00000000000000000000000000',
         queryId: 'qry_00000000000000000000000000',
+        ingestionId: 'ing_00000000000000000000000000',
         name: 'fuzz-manifest',
         connectionName: 'fuzz-conn',
         userCode: 'BCDF-GHJK',
