@@ -61,6 +61,24 @@ const began = Date.now();
 const progress = (line: string) =>
   console.log(`remote-queries +${((Date.now() - began) / 1000).toFixed(1)}s: ${line}`);
 
+/**
+ * A query's record once it is final: in direct mode the worker reports the end to the
+ * control plane after answering the client.
+ */
+function finalRecord<T>(queryId: string) {
+  return f.until(
+    `query ${queryId} recorded as finished`,
+    async () => {
+      const r = await f.api<T & { state: string }>(
+        'GET',
+        `/api/v1/workspaces/${f.workspaceId}/queries/${queryId}/wait?waitSeconds=5`,
+      );
+      return ['Queued', 'Running'].includes(r.body.state) ? undefined : r;
+    },
+    30_000,
+  );
+}
+
 beforeAll(async () => {
   f = await startConnectedWorkspace();
   data = await writeQueryData(f);
@@ -143,10 +161,7 @@ describe.each(['direct', 'proxy'] as const)('remote queries in %s mode', (mode) 
     } finally {
       Object.assign(process.env, Object.fromEntries(saved));
     }
-    const record = await f.api<{ state: string; mode: string; labels: Record<string, string> }>(
-      'GET',
-      `/api/v1/workspaces/${f.workspaceId}/queries/${result.id}`,
-    );
+    const record = await finalRecord<{ mode: string; labels: Record<string, string> }>(result.id);
     expect(record.body).toMatchObject({ state: 'Succeeded', mode, labels: { test: mode } });
   }, 60_000);
 
@@ -194,9 +209,8 @@ describe.each(['direct', 'proxy'] as const)('remote queries in %s mode', (mode) 
       .catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(QueryFailedError);
     expect((denied as QueryFailedError).message).toMatch(/AccessDenied/);
-    const record = await f.api<{ state: string; error: { message: string } }>(
-      'GET',
-      `/api/v1/workspaces/${f.workspaceId}/queries/${(denied as QueryFailedError).queryId}`,
+    const record = await finalRecord<{ error: { message: string } }>(
+      (denied as QueryFailedError).queryId,
     );
     expect(record.body.state).toBe('Failed');
     expect(record.body.error.message).toMatch(/AccessDenied/);
