@@ -171,7 +171,8 @@ export const queryContracts = {
   'queries.wait': defineContract({
     method: 'GET',
     path: `${V1}/workspaces/:workspaceId/queries/:queryId/wait`,
-    summary: 'Long-poll: answer when the query has finished, or after waitSeconds (≤ 30)',
+    summary:
+      'Long-poll: answer when the query has finished, or after waitSeconds (≤ 30); a direct-mode query not yet reported by its worker is waited for',
     tag: 'queries',
     params: queryParamsSchema,
     query: waitQueryQuerySchema,

@@ -229,6 +229,44 @@ describeEachBackend('node query routes', (ctx, backend) => {
     );
   });
 
+  it('a wait on a direct query not reported yet answers its end once reported; an unknown id is 404 at the deadline', async () => {
+    const n = await node('direct');
+    const queryId = newId('query');
+    // The client has the id from the worker before the worker's report creates the record.
+    const waited = owner.call('queries.wait', {
+      params: { workspaceId, queryId },
+      query: { waitSeconds: 10 },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const failed = await n.call('nodes.queries.report', {
+      params: { queryId },
+      body: report({
+        clusterId: n.clusterId,
+        instanceId: n.instanceId,
+        actorId: owner.userId,
+        state: 'Failed',
+        finishedAt: '2030-01-01T00:00:01.000Z',
+        error: { code: 'polars_error', message: 'AccessDenied' },
+      }),
+    });
+    expect(failed.status, failed.raw).toBe(204);
+    const answer = await waited;
+    expect(answer.status, answer.raw).toBe(200);
+    expect(answer.body).toMatchObject({ id: queryId, state: 'Failed', mode: 'direct' });
+
+    const started = Date.now();
+    const unknown = await owner.call('queries.wait', {
+      params: { workspaceId, queryId: newId('query') },
+      query: { waitSeconds: 1 },
+    });
+    expect(unknown.status).toBe(404);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const now = await owner.call('queries.get', {
+      params: { workspaceId, queryId: newId('query') },
+    });
+    expect(now.status).toBe(404);
+  });
+
   it('proxy: the work poll wakes on a submission, hands it out once, and carries cancels', async () => {
     const n = await node('proxy');
     const started = Date.now();

@@ -22,14 +22,22 @@ export async function findQueryRow(
   workspaceId: string,
   queryId: string,
 ): Promise<QueryRow> {
-  const row = await resources.db
+  const row = await lookUpQueryRow(resources, workspaceId, queryId);
+  if (row === undefined) throw new NotFoundError(`Query ${queryId} was not found.`);
+  return row;
+}
+
+function lookUpQueryRow(
+  resources: Pick<Resources, 'db'>,
+  workspaceId: string,
+  queryId: string,
+): Promise<QueryRow | undefined> {
+  return resources.db
     .selectFrom('queries')
     .selectAll()
     .where('id', '=', queryId)
     .where('workspace_id', '=', workspaceId)
     .executeTakeFirst();
-  if (row === undefined) throw new NotFoundError(`Query ${queryId} was not found.`);
-  return row;
 }
 
 /** True once the query can no longer change. */
@@ -87,7 +95,12 @@ export async function listQueries(
   );
 }
 
-/** The query once it has finished, or as it is after `waitSeconds` (default 0). */
+/**
+ * The query once it has finished, or as it is after `waitSeconds` (default 0). A query not
+ * recorded yet is waited for too: a direct-mode query's client has its answer (and its id)
+ * from the worker a moment before the worker's report creates the record; it is 404 only
+ * if still unknown at the deadline.
+ */
 export async function waitForQuery(
   resources: Pick<Resources, 'db' | 'clock' | 'config' | 'log'>,
   workspaceId: string,
@@ -97,15 +110,18 @@ export async function waitForQuery(
 ): Promise<QueryView> {
   const bus = queryBus(resources);
   const deadline = Date.now() + (waitSeconds ?? 0) * 1000;
-  let row = await findQueryRow(resources, workspaceId, queryId);
-  while (!isFinalQueryState(row.state) && Date.now() < deadline && signal?.aborted !== true) {
+  const waiting = () => Date.now() < deadline && signal?.aborted !== true;
+  const read = () => lookUpQueryRow(resources, workspaceId, queryId);
+  let row = await read();
+  while ((row === undefined || !isFinalQueryState(row.state)) && waiting()) {
     await bus.wait(
       `query:${queryId}`,
       Math.min(WAIT_RECHECK_MS, Math.max(0, deadline - Date.now())),
       signal,
     );
-    row = await findQueryRow(resources, workspaceId, queryId);
+    row = await read();
   }
+  if (row === undefined) throw new NotFoundError(`Query ${queryId} was not found.`);
   return queryView(row, resources.clock.now());
 }
 
