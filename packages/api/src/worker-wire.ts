@@ -4,7 +4,14 @@
  * work long-poll, head uploads; authenticated like the heartbeat with the
  * `x-ferry-node-token` header), and the query fields of node registration.
  */
-import { CONNECTION_MODES, QUERY_KINDS, idPattern, queryEnvelopeSchema } from '@ferry/core';
+import {
+  CONNECTION_MODES,
+  CONNECTION_NAME_PATTERN,
+  MAX_QUERY_CONNECTIONS,
+  QUERY_KINDS,
+  idPattern,
+  queryEnvelopeSchema,
+} from '@ferry/core';
 import { z } from 'zod';
 import { idSchema, timestampSchema } from './common.ts';
 import { defineContract } from './contract.ts';
@@ -169,8 +176,43 @@ export const headUploadBodySchema = z.strictObject({
   resultUrls: resultUrlsSchema.nullable(),
 });
 
+/** `POST /api/v1/nodes/queries/:queryId/connections`: the sessions of a query's connections. */
+export const connectionGrantBodySchema = z.strictObject({
+  connections: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(CONNECTION_NAME_PATTERN, { error: 'lower-case letters, digits, - and _ only' }),
+    )
+    .min(1)
+    .max(MAX_QUERY_CONNECTIONS),
+  /** Direct mode: the client's query token (it proves the actor); absent in proxy mode. */
+  queryToken: z.string().min(1).max(8192).optional(),
+});
+
+/** One connection's session for one query: read-only under `prefix` of `bucket`. */
+export const connectionGrantSchema = z.object({
+  name: z.string(),
+  bucket: z.string(),
+  /** The prefix the session may read under (`''`: the whole bucket). */
+  prefix: z.string(),
+  region: z.string(),
+  credentials: z.object({
+    accessKeyId: z.string(),
+    secretAccessKey: z.string(),
+    sessionToken: z.string().optional(),
+    expiration: timestampSchema.optional(),
+  }),
+});
+
+export const connectionGrantAnswerSchema = z.object({
+  connections: z.array(connectionGrantSchema),
+});
+
 /**
- * The three node routes the worker calls for queries. The control plane serves them
+ * The node routes the worker calls for queries. The control plane serves them
  * (public like the heartbeat: the `x-ferry-node-token` header authenticates the node).
  */
 export const workerWireContracts = {
@@ -207,6 +249,19 @@ export const workerWireContracts = {
     errors: [401, 403, 409],
     public: true,
   }),
+  'nodes.queries.connections': defineContract({
+    method: 'POST',
+    path: `${V1}/nodes/queries/:queryId/connections`,
+    summary:
+      'A worker node gets the sessions of the data connections a query reads through (header x-ferry-node-token)',
+    tag: 'nodes',
+    params: nodeQueryParamsSchema,
+    body: connectionGrantBodySchema,
+    status: 200,
+    errors: [401, 403, 404, 409],
+    response: connectionGrantAnswerSchema,
+    public: true,
+  }),
 } as const;
 
 /** The worker's own HTTPS API paths (not part of /api/v1). */
@@ -236,3 +291,5 @@ export type QueryReportBody = z.infer<typeof queryReportBodySchema>;
 export type WorkPollAnswer = z.infer<typeof workPollAnswerSchema>;
 export type HeadUploadBody = z.infer<typeof headUploadBodySchema>;
 export type NodeQueryEndpoint = z.infer<typeof nodeQueryEndpointSchema>;
+export type ConnectionGrant = z.infer<typeof connectionGrantSchema>;
+export type ConnectionGrantAnswer = z.infer<typeof connectionGrantAnswerSchema>;

@@ -19,6 +19,7 @@ export {
 } from './compute-context.ts';
 export { RemoteQuery, remote, sql, type QueryOptions } from './query-builder.ts';
 export { QueryHandle } from './query-handle.ts';
+export { scanConnection, type ScanConnectionOptions } from './scan-connection.ts';
 export { QueryResult } from './query-result.ts';
 export type { QueryPhases, QueryProfile, QueryState, QueryStatus } from './query-types.ts';
 export type { FerryConnectionOptions } from './settings.ts';

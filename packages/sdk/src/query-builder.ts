@@ -9,12 +9,14 @@ import {
   checkLocation,
   checkPlanSafety,
   checkSqlSafety,
+  sqlConnectionCalls,
   type PlanViolation,
 } from '@ferry/core';
 import { PlanRefusedError, VersionMismatchError } from './errors.ts';
 import type { ComputeContext } from './compute-context.ts';
 import { QueryHandle } from './query-handle.ts';
 import type { QueryResult } from './query-result.ts';
+import { connectionsOfPlan } from './scan-connection.ts';
 import type { Envelope, QueryTransport } from './transport.ts';
 import { FERRY_VERSION, polarsVersion } from './versions.ts';
 
@@ -28,6 +30,12 @@ export interface QueryOptions {
   timeoutSeconds?: number;
   /** Labels recorded with the query (filterable in `ferry query list`). */
   labels?: Record<string, string>;
+  /**
+   * Data connections the query reads through, besides those found by itself (the
+   * connections of {@link scanConnection} frames and of SQL `connection('name', …)` calls):
+   * a scan of `s3://` paths in a named connection's bucket reads with its session.
+   */
+  connections?: string[];
 }
 
 type Source = { kind: 'plan'; lf: pl.LazyDataFrame } | { kind: 'sql'; text: string };
@@ -96,14 +104,24 @@ export class RemoteQuery {
   /** @internal The envelope as sent. */
   envelope(sink?: { format: SinkFormat; uri: string }, overrides: QueryOptions = {}): Envelope {
     const o = { ...this.#options, ...overrides };
+    const plan =
+      this.#source.kind === 'plan' ? this.#source.lf.serialize('json').toString('utf8') : undefined;
+    const connections = [
+      ...new Set([
+        ...(o.connections ?? []),
+        ...(plan === undefined ? [] : connectionsOfPlan(this.#ctx, plan)),
+        ...(this.#source.kind === 'sql'
+          ? sqlConnectionCalls(this.#source.text).calls.map((c) => c.name)
+          : []),
+      ]),
+    ].sort();
     const envelope: Envelope = {
       ferryVersion: FERRY_VERSION,
       polarsVersion: polarsVersion(),
       format: 'polars-json',
       kind: this.#source.kind,
-      ...(this.#source.kind === 'plan'
-        ? { plan: this.#source.lf.serialize('json').toString('utf8') }
-        : { sql: this.#source.text }),
+      ...(plan !== undefined ? { plan } : { sql: (this.#source as { text: string }).text }),
+      ...(connections.length > 0 ? { connections } : {}),
       ...(sink ? { sink } : {}),
       ...(o.engine ? { engine: o.engine } : {}),
       ...(o.headRows !== undefined ? { headRows: o.headRows } : {}),
@@ -176,7 +194,10 @@ export function remote(
   return new RemoteQuery(ctx, { kind: 'plan', lf }, options);
 }
 
-/** A SQL query (polars SQL, e.g. `read_parquet('s3://…')`) to run on the context's cluster. */
+/**
+ * A SQL query (polars SQL, e.g. `read_parquet('s3://…')`, or `connection('sales',
+ * 'events/*.parquet')` to read through a data connection) to run on the context's cluster.
+ */
 export function sql(ctx: ComputeContext, text: string, options?: QueryOptions): RemoteQuery {
   return new RemoteQuery(ctx, { kind: 'sql', text }, options);
 }

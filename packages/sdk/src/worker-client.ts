@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { FerryError, TlsPinError } from './errors.ts';
+import { FerryAuthError, FerryError, TlsPinError } from './errors.ts';
 
 /** Where the worker is and how to prove it is the right one. */
 export interface WorkerEndpoint {
@@ -177,6 +177,13 @@ export function workerJson<T>(res: WorkerResponse, what: string): T {
   }
   if (res.status >= 200 && res.status < 300) return body as T;
   const error = (body as { error?: { code?: string; message?: string } }).error;
+  // Refused credentials or a missing permission, as the control plane's own answers are.
+  if (res.status === 401 || res.status === 403)
+    throw new FerryAuthError(
+      error?.code ?? `worker_http_${res.status}`,
+      `${what}: ${error?.message ?? `the worker answered ${res.status}`}`,
+      { status: res.status },
+    );
   throw new FerryError(
     error?.code ?? `worker_http_${res.status}`,
     `${what}: ${error?.message ?? `the worker answered ${res.status}`}`,

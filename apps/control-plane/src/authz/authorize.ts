@@ -132,3 +132,19 @@ export function checkPermission(
       assertNever(scope, 'route scope');
   }
 }
+
+/** Whether the caller holds a permission on resolved access (its scopes and its role). */
+export function allows(
+  principal: Principal,
+  access: Access,
+  scope: RouteScope,
+  permission: Permission,
+): boolean {
+  try {
+    checkPermission(principal, access, scope, permission);
+    return true;
+  } catch (e) {
+    if (e instanceof ForbiddenError) return false;
+    throw e;
+  }
+}

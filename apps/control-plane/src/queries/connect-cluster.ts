@@ -13,7 +13,13 @@ import { issueQueryToken } from './query-token-issuer.ts';
 /** Connects the actor to the cluster. */
 export async function connectCluster(
   resources: Pick<Resources, 'db' | 'secrets' | 'clock'>,
-  input: { workspaceId: string; clusterId: string; actor: QueryActor },
+  input: {
+    workspaceId: string;
+    clusterId: string;
+    actor: QueryActor;
+    /** The caller's credential may use data connections (scopes and role). */
+    useConnections: boolean;
+  },
 ): Promise<Connection> {
   const cluster = await findClusterRow(resources, input.workspaceId, input.clusterId);
   const context = cluster.context as unknown as ComputeContext;
@@ -59,6 +65,7 @@ export async function connectCluster(
     actorId: input.actor.id,
     clusterId: cluster.id,
     workspaceId: cluster.workspace_id,
+    useConnections: input.useConnections,
   });
   return {
     ...base,

@@ -20,7 +20,7 @@ export interface IssuedQueryToken {
 /** Signs a token for `actorId` on the cluster. */
 export async function issueQueryToken(
   resources: Pick<Resources, 'db' | 'secrets' | 'clock'>,
-  input: { actorId: string; clusterId: string; workspaceId: string },
+  input: { actorId: string; clusterId: string; workspaceId: string; useConnections?: boolean },
 ): Promise<IssuedQueryToken> {
   const key = await querySigningKey(resources);
   const iat = Math.floor(resources.clock.now().getTime() / 1000);
@@ -34,6 +34,7 @@ export async function issueQueryToken(
     iat,
     exp,
     jti: randomUUID(),
+    ...(input.useConnections === true ? { useConnections: true as const } : {}),
   });
   return { token, expiresAt: new Date(exp * 1000) };
 }

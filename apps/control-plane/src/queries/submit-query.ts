@@ -9,6 +9,7 @@ import { ConflictError, isLiveClusterState, newId, type ClusterState } from '@fe
 import type { RunInTransaction } from '../http/request-transaction.ts';
 import type { Resources } from '../resources.ts';
 import { findClusterRow } from '../compute/cluster-queries.ts';
+import { connectionRow } from '../connections/connections.ts';
 import { queryBus } from './query-bus.ts';
 import type { QueryActor } from './query-actor.ts';
 import { queryView } from './query-view.ts';
@@ -38,6 +39,15 @@ export async function submitQuery(
         `Cluster ${cluster.id} is ${cluster.state}: start it (or another) before running queries.`,
       );
     }
+    // Each named connection must be the workspace's own (404 like a missing one) and S3.
+    for (const name of envelope.connections ?? []) {
+      const connection = await connectionRow(db, cluster.workspace_id, name);
+      if (connection.target.type !== 's3')
+        throw new ConflictError(
+          'connection_not_s3',
+          `Connection "${name}" is a Kinesis stream: queries read S3 connections.`,
+        );
+    }
     const inserted = await db
       .insertInto('queries')
       .values({
@@ -53,6 +63,8 @@ export async function submitQuery(
         labels: JSON.stringify(envelope.labels ?? {}),
         state: 'Queued',
         envelope: JSON.stringify(envelope),
+        connections:
+          envelope.connections === undefined ? null : JSON.stringify(envelope.connections),
         queued_at: now,
         usd_per_hour: cluster.usd_per_hour,
         created_at: now,

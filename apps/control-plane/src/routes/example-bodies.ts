@@ -82,6 +82,7 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
     actorId: 'usr_00000000000000000000000000',
   },
   'nodes.queries.head': { arrowIpcBase64: '', rows: 0, resultUrls: null },
+  'nodes.queries.connections': { connections: ['sales'] },
   'connections.prepare': {
     target: { type: 's3', bucket: 'walk-bucket', prefix: 'events/', region: 'us-east-1' },
   },

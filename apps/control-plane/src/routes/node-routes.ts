@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import { NO_SCOPE } from '../authz/route-scope.ts';
 import { PUBLIC, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
 import { NODE_TOKEN_HEADER, recordHeartbeat, registerNode } from '../compute/node-intake.ts';
+import { grantQueryConnections } from '../connections/query-connection-grants.ts';
 import { pollWork, reportQuery, uploadHead } from '../queries/node-queries.ts';
 
 function nodeTokenOf(request: FastifyRequest): string | undefined {
@@ -92,6 +93,18 @@ export const nodeRoutes: readonly AnyRouteDefinition[] = [
     async handle({ resources, request, params, body }) {
       await uploadHead(resources, nodeTokenOf(request), params.queryId, body);
       return undefined;
+    },
+  }),
+  defineRoute({
+    name: 'nodes.queries.connections',
+    permission: null,
+    scope: NO_SCOPE,
+    callers: PUBLIC,
+    // Each AssumeRole is audited by the broker, with the query's actor and id.
+    audited: false,
+    rateLimitKey: nodeRateKey,
+    handle({ resources, request, params, body }) {
+      return grantQueryConnections(resources, nodeTokenOf(request), params.queryId, body);
     },
   }),
 ];

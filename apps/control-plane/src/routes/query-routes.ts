@@ -1,4 +1,6 @@
 /** Routes of queries: submit (proxy), connect (direct), list, get, wait, cancel, head, profile. */
+import { ForbiddenError } from '@ferry/core';
+import { allows } from '../authz/authorize.ts';
 import { WORKSPACE_SCOPE } from '../authz/route-scope.ts';
 import { ANY_CALLER, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
 import { cancelQuery } from '../queries/cancel-query.ts';
@@ -19,7 +21,13 @@ export const queryRoutes: readonly AnyRouteDefinition[] = [
     permission: 'queries:run',
     scope: WORKSPACE_SCOPE,
     callers: ANY_CALLER,
-    async handle({ resources, transaction, principal, params, body, audit }) {
+    async handle({ resources, transaction, principal, access, params, body, audit }) {
+      // Reading through data connections needs their permission too (scopes and role).
+      if (
+        body.envelope.connections !== undefined &&
+        (principal === undefined || !allows(principal, access, WORKSPACE_SCOPE, 'connections:use'))
+      )
+        throw new ForbiddenError('Missing permission connections:use.');
       const query = await submitQuery(resources, {
         workspaceId: params.workspaceId,
         clusterId: params.clusterId,
@@ -30,7 +38,14 @@ export const queryRoutes: readonly AnyRouteDefinition[] = [
       Object.assign(audit, {
         targetType: 'query',
         targetId: query.id,
-        details: { clusterId: query.clusterId, mode: query.mode, kind: query.kind },
+        details: {
+          clusterId: query.clusterId,
+          mode: query.mode,
+          kind: query.kind,
+          ...(body.envelope.connections === undefined
+            ? {}
+            : { connections: body.envelope.connections }),
+        },
       });
       return query;
     },
@@ -41,11 +56,13 @@ export const queryRoutes: readonly AnyRouteDefinition[] = [
     scope: WORKSPACE_SCOPE,
     callers: ANY_CALLER,
     // Every direct-mode session connects: a token grant is recorded like a submission.
-    async handle({ resources, principal, params, audit }) {
+    async handle({ resources, principal, access, params, audit }) {
       const connection = await connectCluster(resources, {
         workspaceId: params.workspaceId,
         clusterId: params.clusterId,
         actor: queryActorOf(principal),
+        useConnections:
+          principal !== undefined && allows(principal, access, WORKSPACE_SCOPE, 'connections:use'),
       });
       Object.assign(audit, {
         targetType: 'cluster',

@@ -6,9 +6,22 @@
  * is loaded, then runs each `run` job and answers `done` or `failed`.
  */
 import { createRequire } from 'node:module';
-import { checkPlanSafety, checkSqlSafety, type PlanViolation } from '@ferry/core';
+import {
+  checkPlanSafety,
+  checkSqlSafety,
+  connectionLocation,
+  replaceSqlConnectionCalls,
+  sqlConnectionCalls,
+  type PlanViolation,
+} from '@ferry/core';
 import pl from 'nodejs-polars';
 import { injectCloudOptions, polarsCloudOptions, serializedCloudOptions } from './cloud-options.ts';
+import {
+  connectionS3Access,
+  injectScanCloudOptions,
+  MixedScanError,
+  type ConnectionAccess,
+} from './connection-scans.ts';
 import type {
   ExecFailure,
   ExecJob,
@@ -68,31 +81,67 @@ async function timeAsync<T>(
   }
 }
 
-/** The plan with the worker's credentials in every cloud_options, ready to run. */
-function preparePlan(job: ExecJob, phases: ExecPhases): pl.LazyDataFrame {
-  let planText: string;
-  if (job.kind === 'sql') {
-    const sql = job.sql ?? '';
-    time(phases, 'planCheckMs', () => {
-      const v = checkSqlSafety(sql);
-      if (v.length > 0) refuse(v);
+/** The polars options a connection's scans read with. */
+const connectionOptions = (job: ExecJob, c: ConnectionAccess): Record<string, string> =>
+  polarsCloudOptions(c.credentials, connectionS3Access(c, job.access));
+
+/**
+ * A SQL text planned: each `connection('name', 'path')` becomes a table registered for the
+ * planning, a Parquet scan under the connection's bucket and prefix with its session.
+ */
+function planSql(job: ExecJob, phases: ExecPhases): string {
+  const sql = job.sql ?? '';
+  time(phases, 'planCheckMs', () => {
+    const v = checkSqlSafety(sql);
+    if (v.length > 0) refuse(v);
+  });
+  const tables: Record<string, pl.LazyDataFrame> = {};
+  const { calls } = sqlConnectionCalls(sql);
+  const text = replaceSqlConnectionCalls(sql, calls, (call, i) => {
+    const connection = job.connections.find((c) => c.name === call.name);
+    if (connection === undefined)
+      throw new JobError(
+        'connection_not_named',
+        `connection('${call.name}', …): the query does not name the connection "${call.name}".`,
+      );
+    const table = `__ferry_connection_${i}`;
+    tables[table] = pl.scanParquet(connectionLocation(connection, call.path), {
+      cloudOptions: connectionOptions(job, connection),
     });
-    // SQL planning contacts read_* sources with the environment's credentials.
-    const planned = time(phases, 'executionMs', () => pl.SQLContext().execute(sql));
-    const inner = (planned as unknown as { _ldf: unknown })._ldf;
-    if (inner instanceof Error) throw new JobError('polars_error', inner.message);
-    planText = planned.serialize('json').toString();
-  } else {
-    planText = job.plan ?? '';
-  }
+    return table;
+  });
+  // SQL planning contacts read_* sources with the environment's credentials.
+  const planned = time(phases, 'executionMs', () =>
+    (calls.length > 0 ? pl.SQLContext(tables as never) : pl.SQLContext()).execute(text),
+  );
+  const inner = (planned as unknown as { _ldf: unknown })._ldf;
+  if (inner instanceof Error) throw new JobError('polars_error', inner.message);
+  return planned.serialize('json').toString();
+}
+
+/** The plan with its credentials in every cloud_options, ready to run. */
+function preparePlan(job: ExecJob, phases: ExecPhases): pl.LazyDataFrame {
+  const planText = job.kind === 'sql' ? planSql(job, phases) : (job.plan ?? '');
   const plan = time(phases, 'planCheckMs', () => {
     const parsed = JSON.parse(planText) as unknown;
+    // A planned SQL text carries only the options registered above: they are set again below.
+    if (job.kind === 'sql') injectCloudOptions(parsed, null);
     const v = checkPlanSafety(parsed, { maxInMemoryBytes: job.maxInMemoryBytes });
     if (v.length > 0) refuse(v);
     return parsed;
   });
   return time(phases, 'credentialInjectionMs', () => {
-    injectCloudOptions(plan, serializedCloudOptions(job.credentials, job.access));
+    try {
+      injectScanCloudOptions(
+        plan,
+        job.connections,
+        serializedCloudOptions(job.credentials, job.access),
+        (c) => serializedCloudOptions(c.credentials, connectionS3Access(c, job.access)),
+      );
+    } catch (e) {
+      if (e instanceof MixedScanError) throw new JobError(e.code, e.message);
+      throw e;
+    }
     return pl.LazyDataFrame.deserialize(Buffer.from(JSON.stringify(plan), 'utf8'), 'json');
   });
 }

@@ -1,6 +1,7 @@
 /** Messages between the worker and its executor child processes (Node IPC, advanced serialization). */
 import type { QueryEngine, QueryKind, SinkFormat } from '@ferry/core';
 import type { S3Access, RoleCredentials } from './cloud-options.ts';
+import type { ConnectionAccess } from './connection-scans.ts';
 
 export interface ExecJob {
   readonly queryId: string;
@@ -15,6 +16,8 @@ export interface ExecJob {
   readonly credentials: RoleCredentials;
   readonly access: S3Access;
   readonly maxInMemoryBytes: number;
+  /** The sessions of the data connections the query reads through (this query's only). */
+  readonly connections: readonly ConnectionAccess[];
 }
 
 export interface ExecPhases {

@@ -2,7 +2,8 @@
  * polars reads an S3 object with a HEAD request first, and a HEAD answer has no body: a
  * refusal reaches polars' message as a bare "403 Forbidden", without the reason AWS gave
  * (AccessDenied, an expired token, a bad signature…). For each S3 path such a message names,
- * the worker asks S3 again with the same role — a one-byte GET, or a one-key listing for a
+ * the worker asks S3 again with the same credentials (the Worker role's, or the data
+ * connection's session the scan read with) — a one-byte GET, or a one-key listing for a
  * glob — and appends the error code and message AWS answered.
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -13,7 +14,8 @@ const GLOB = /[*?[{]/;
 /** AWS's reason for each 403 in a polars error message, appended to it (or the message as is). */
 export async function explainForbidden(
   message: string,
-  s3: () => Promise<S3Client>,
+  /** A client with the credentials the scan over `paths` read with. */
+  s3: (paths: readonly string[]) => Promise<S3Client>,
 ): Promise<string> {
   if (!/\b403\b/.test(message)) return message;
   const paths = [...new Set([...message.matchAll(PATH)].map((m) => m[1] ?? ''))].slice(0, 3);
@@ -24,7 +26,7 @@ export async function explainForbidden(
     const [, bucket = '', key = ''] = m;
     const glob = GLOB.exec(key);
     try {
-      const client = await s3();
+      const client = await s3([path]);
       if (key === '' || glob !== null) {
         await client.send(
           new ListObjectsV2Command({

@@ -24,9 +24,15 @@ import {
   DEFAULT_QUERY_TIMEOUT_SECONDS,
   newId,
   queryEnvelopeSchema,
+  sqlConnectionCalls,
   type QueryEnvelope,
 } from '@ferry/core';
 import type { RoleCredentials, S3Access } from './cloud-options.ts';
+import {
+  connectionForPaths,
+  connectionS3Access,
+  type ConnectionAccess,
+} from './connection-scans.ts';
 import { explainForbidden } from './forbidden-reason.ts';
 import type { ExecOutcome, ExecutorPool, Run } from './executor-pool.ts';
 
@@ -52,6 +58,10 @@ export interface QueryRecord {
   headRows: number | null;
   profile: QueryProfile;
   run?: Run;
+  /** The sessions of its data connections while it is queued or running (never reported). */
+  connections?: readonly ConnectionAccess[];
+  /** Direct mode: the client's query token, to renew the sessions (never reported). */
+  queryToken?: string;
   /**
    * Set once Succeeded while the full result is still being written to `location`; ends
    * with the write (its error, when it failed). Result URLs wait for it.
@@ -96,15 +106,40 @@ export interface QueryEngineOptions {
   /** Presigned URLs live this long (default 15 min). */
   readonly urlTtlSeconds?: number;
   readonly log?: (message: string) => void;
+  /**
+   * The sessions of a query's data connections, from the control plane over the node's
+   * channel (its error, e.g. a 403, fails the query).
+   */
+  readonly connectionSessions?: (input: {
+    queryId: string;
+    names: readonly string[];
+    queryToken?: string;
+  }) => Promise<ConnectionAccess[]>;
+}
+
+/** Sessions are renewed at a query's start when they end sooner than this. */
+const SESSION_MARGIN_MS = 10 * 60_000;
+
+/** Whether the sessions still have long enough before they end. */
+export function sessionsFresh(connections: readonly ConnectionAccess[], now: number): boolean {
+  return connections.every(
+    (c) =>
+      c.credentials.expiration === undefined || c.credentials.expiration - now > SESSION_MARGIN_MS,
+  );
 }
 
 export interface QueryEngine {
+  /** The checked envelope, or the refusal (QueryRefusedError) it would get. */
+  check(envelope: unknown): QueryEnvelope | QueryRefusedError;
   /** Refuses a bad envelope (QueryRefusedError); otherwise queues it. */
   submit(input: {
     envelope: unknown;
     actorId: string;
     mode: QueryMode;
     queryId?: string;
+    /** Sessions of its connections already fetched (direct mode, at submission). */
+    connections?: readonly ConnectionAccess[];
+    queryToken?: string;
   }): QueryRecord;
   get(queryId: string): QueryRecord | undefined;
   /** Resolves when the query finishes or after `ms`, with its record. */
@@ -157,6 +192,28 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
     });
   };
 
+  /** A client with the credentials a scan over `paths` read with (a connection's, or the role's). */
+  const s3For = async (r: QueryRecord, paths: readonly string[]) => {
+    let connection: ConnectionAccess | undefined;
+    try {
+      connection = connectionForPaths(r.connections ?? [], paths);
+    } catch {
+      connection = undefined; // a mixed scan never ran: the role's answer is as good
+    }
+    if (connection === undefined) return s3();
+    const access = connectionS3Access(connection, options.access);
+    const c = connection.credentials;
+    return new S3Client({
+      region: access.region,
+      ...(access.endpoint === undefined ? {} : { endpoint: access.endpoint, forcePathStyle: true }),
+      credentials: {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
+      },
+    });
+  };
+
   const report = (r: QueryRecord) => {
     try {
       options.onChange?.(r);
@@ -179,6 +236,9 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
     if (FINISHED.includes(r.state)) return;
     clearTimeout(r.timer);
     clearInterval(r.sampler);
+    // A finished query keeps no credentials.
+    delete r.connections;
+    delete r.queryToken;
     r.state = state;
     r.error = error;
     r.finishedAt = options.now();
@@ -210,6 +270,22 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
         violations[0]?.code ?? 'plan_refused',
         violations.map((v) => v.message).join('; '),
         violations.map((v) => ({ path: v.path, message: v.message })),
+      );
+    if (e.kind === 'sql') {
+      const unnamed = sqlConnectionCalls(e.sql ?? '').calls.filter(
+        (c) => !(e.connections ?? []).includes(c.name),
+      );
+      if (unnamed.length > 0)
+        return new QueryRefusedError(
+          'connection_not_named',
+          `The SQL reads connection('${unnamed[0]!.name}', …) but the envelope's connections do not name it.`,
+          [{ path: 'envelope.connections', message: `must name "${unnamed[0]!.name}"` }],
+        );
+    }
+    if (e.connections !== undefined && options.connectionSessions === undefined)
+      return new QueryRefusedError(
+        'connections_unsupported',
+        'This worker cannot read through data connections.',
       );
     return e;
   };
@@ -284,7 +360,7 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
       finish(r, 'Failed', {
         code: outcome.error.code,
         // A refusal behind polars' bare "403 Forbidden" gets the reason AWS gives.
-        message: await explainForbidden(outcome.error.message, s3).catch(
+        message: await explainForbidden(outcome.error.message, (paths) => s3For(r, paths)).catch(
           () => outcome.error.message,
         ),
         ...(outcome.error.details === undefined ? {} : { details: outcome.error.details }),
@@ -337,7 +413,30 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
       });
       return;
     }
+    let connections: readonly ConnectionAccess[] = [];
+    const names = r.envelope.connections;
+    if (names !== undefined && options.connectionSessions !== undefined) {
+      try {
+        connections =
+          r.connections !== undefined && sessionsFresh(r.connections, options.now())
+            ? r.connections
+            : await options.connectionSessions({
+                queryId: r.queryId,
+                names,
+                ...(r.queryToken === undefined ? {} : { queryToken: r.queryToken }),
+              });
+      } catch (e) {
+        finish(r, 'Failed', {
+          code: (e as { code?: string }).code ?? 'connection_unavailable',
+          message: `The data connections' sessions are unavailable: ${e instanceof Error ? e.message : String(e)}`,
+        });
+        return;
+      }
+      if (FINISHED.includes(r.state)) return;
+      r.connections = connections;
+    }
     const run = await options.pool.run({
+      connections,
       queryId: r.queryId,
       kind: r.envelope.kind,
       ...(r.envelope.plan === undefined ? {} : { plan: r.envelope.plan }),
@@ -377,7 +476,8 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
   }
 
   return {
-    submit({ envelope, actorId, mode, queryId }) {
+    check: (envelope) => refusal(envelope),
+    submit({ envelope, actorId, mode, queryId, connections, queryToken }) {
       if (stopped) throw new QueryRefusedError('worker_stopping', 'The worker is stopping.');
       const checked = refusal(envelope);
       if (checked instanceof QueryRefusedError) throw checked;
@@ -399,6 +499,8 @@ export function createQueryEngine(options: QueryEngineOptions): QueryEngine {
         head: null,
         headRows: null,
         profile: { phases: {}, samples: [] },
+        ...(connections === undefined ? {} : { connections }),
+        ...(queryToken === undefined ? {} : { queryToken }),
       };
       records.set(r.queryId, r);
       queue.push(r);

@@ -15,8 +15,10 @@ import {
   queryStatusQuerySchema,
   type WorkerInfo,
 } from '@ferry/api';
-import { MAX_PLAN_BYTES } from '@ferry/core';
+import { MAX_PLAN_BYTES, newId } from '@ferry/core';
 import { verifyQueryToken, type QueryTokenClaims } from '@ferry/core/query-token';
+import type { ConnectionAccess } from './connection-scans.ts';
+import { ConnectionSessionError } from './connection-sessions.ts';
 import { QueryRefusedError, ResultUnavailableError, type QueryEngine } from './query-engine.ts';
 import type { TlsIdentity } from './self-signed-cert.ts';
 
@@ -33,6 +35,12 @@ export interface QueryServerOptions {
   /** Called for each request that carries a valid token (the node's activity). */
   readonly onClient?: () => () => void;
   readonly log?: (message: string) => void;
+  /** The sessions of a direct-mode query's connections, proven with the client's token. */
+  readonly connectionSessions?: (input: {
+    queryId: string;
+    names: readonly string[];
+    queryToken: string;
+  }) => Promise<ConnectionAccess[]>;
 }
 
 export interface QueryServer {
@@ -90,7 +98,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export async function startQueryServer(options: QueryServerOptions): Promise<QueryServer> {
   const { engine } = options;
 
-  const authenticate = (req: IncomingMessage): QueryTokenClaims => {
+  const authenticate = (req: IncomingMessage): QueryTokenClaims & { token: string } => {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (m?.[1] === undefined)
@@ -110,7 +118,7 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
       clusterId: options.clusterId,
       nowSeconds: Math.floor(options.now() / 1000),
     });
-    if (result.ok) return result.claims;
+    if (result.ok) return { ...result.claims, token: m[1] };
     if (result.refused === 'wrong_cluster')
       throw new HttpError(403, 'token_wrong_cluster', result.message);
     throw new HttpError(401, `token_${result.refused}`, result.message);
@@ -144,7 +152,33 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
             { path: 'body.envelope', message: 'is required' },
           ]);
         try {
-          const r = engine.submit({ envelope, actorId: claims.sub, mode: 'direct' });
+          const checked = engine.check(envelope);
+          if (checked instanceof QueryRefusedError) throw checked;
+          const names = checked.connections;
+          if (names === undefined) {
+            const r = engine.submit({ envelope, actorId: claims.sub, mode: 'direct' });
+            return send(res, 202, { queryId: r.queryId });
+          }
+          // The connections' sessions come before the query is accepted, so a caller who may
+          // not use them hears the control plane's 403 (or 404) now, as in proxy mode.
+          if (claims.useConnections !== true || options.connectionSessions === undefined)
+            throw new HttpError(403, 'forbidden', 'Missing permission connections:use.');
+          const queryId = newId('query');
+          const connections = await options
+            .connectionSessions({ queryId, names, queryToken: claims.token })
+            .catch((e: unknown) => {
+              if (e instanceof ConnectionSessionError && e.status >= 400 && e.status < 500)
+                throw new HttpError(e.status, e.code, e.message);
+              throw e;
+            });
+          const r = engine.submit({
+            envelope,
+            actorId: claims.sub,
+            mode: 'direct',
+            queryId,
+            connections,
+            queryToken: claims.token,
+          });
           return send(res, 202, { queryId: r.queryId });
         } catch (e) {
           if (e instanceof QueryRefusedError)

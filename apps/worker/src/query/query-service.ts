@@ -12,6 +12,7 @@ import type { InstanceIdentity } from '../imds.ts';
 import { executorAwsEnv, type RoleCredentials, type S3Access } from './cloud-options.ts';
 import { createQueryReporter, pollWork, sendReport } from './control-plane-queries.ts';
 import { createExecutorPool } from './executor-pool.ts';
+import { fetchConnectionSessions } from './connection-sessions.ts';
 import { createQueryEngine, type QueryEngine } from './query-engine.ts';
 import { startQueryServer, type QueryServer } from './query-server.ts';
 import { imdsRoleCredentials } from './role-credentials.ts';
@@ -90,6 +91,7 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
     credentials,
     access,
     resultsBucket: () => options.registration()?.resultsBucket,
+    connectionSessions: (input) => fetchConnectionSessions(link, input),
     memoryBytes: totalmem(),
     now,
     log,
@@ -107,6 +109,7 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
   const server: QueryServer = await startQueryServer({
     engine,
     tls,
+    connectionSessions: (input) => fetchConnectionSessions(link, input),
     clusterId: options.clusterId,
     publicKey: () => options.registration()?.queryTokenPublicKey,
     now,

@@ -54,6 +54,11 @@ export const sinkSchema = z.strictObject({
     }),
 });
 
+/** A data connection's name (as the workspace's connections name them). */
+export const CONNECTION_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+/** The most connections one query may name. */
+export const MAX_QUERY_CONNECTIONS = 16;
+
 /** The envelope as it travels (JSON). */
 export const queryEnvelopeSchema = z
   .strictObject({
@@ -71,6 +76,24 @@ export const queryEnvelopeSchema = z
     headRows: z.number().int().min(0).max(MAX_HEAD_ROWS).optional(),
     timeoutSeconds: z.number().int().min(1).max(MAX_QUERY_TIMEOUT_SECONDS).optional(),
     labels: labelsSchema.optional(),
+    /**
+     * The data connections the query reads through (names only): the control plane checks
+     * `connections:use` and hands the worker each one's session, never the client.
+     */
+    connections: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(CONNECTION_NAME_PATTERN, { error: 'lower-case letters, digits, - and _ only' }),
+      )
+      .min(1)
+      .max(MAX_QUERY_CONNECTIONS)
+      .refine((names) => new Set(names).size === names.length, {
+        error: 'names a connection twice',
+      })
+      .optional(),
   })
   .superRefine((e, ctx) => {
     if (e.kind === 'plan' && e.plan === undefined)

@@ -2,3 +2,4 @@
 // that imports the core never pulls Node built-ins.
 export * from './envelope.ts';
 export * from './plan-safety.ts';
+export * from './sql-connections.ts';

@@ -13,6 +13,7 @@
  * role), every location that is not `s3://` (a local path would read the worker's own
  * files), source kinds it does not know, and in-memory frames above a size limit.
  */
+import { sqlConnectionCalls } from './sql-connections.ts';
 
 export const PLAN_VIOLATION_CODES = [
   'malformed_plan',
@@ -22,6 +23,8 @@ export const PLAN_VIOLATION_CODES = [
   'unsupported_source',
   'unsupported_storage',
   'in_memory_frame_too_large',
+  'malformed_connection_call',
+  'path_outside_connection',
 ] as const;
 export type PlanViolationCode = (typeof PLAN_VIOLATION_CODES)[number];
 
@@ -290,7 +293,7 @@ export function sqlTableFunctionLocations(sql: string): readonly string[] {
 
 /** Every violation of a SQL text's table-function locations; empty when it may be planned. */
 export function checkSqlSafety(sql: string): readonly PlanViolation[] {
-  const out: PlanViolation[] = [];
+  const out: PlanViolation[] = [...sqlConnectionCalls(sql).violations];
   sqlTableFunctionLocations(sql).forEach((uri, i) => {
     const v = checkLocation(uri, `sql.location[${i}]`);
     if (v) out.push(v);

@@ -23,6 +23,11 @@ export interface QueryTokenClaims {
   readonly exp: number;
   /** A unique id (audit, revocation lists). */
   readonly jti: string;
+  /**
+   * The credential that connected may use data connections (its scopes allow
+   * `connections:use`); the control plane checks the actor's role again at each use.
+   */
+  readonly useConnections?: true;
 }
 
 export type QueryTokenRefusalReason = 'malformed' | 'bad_signature' | 'expired' | 'wrong_cluster';

@@ -23,6 +23,8 @@ export interface QueriesTable {
   state: string;
   /** Proxy mode: the envelope until a node picked it up (then cleared). */
   envelope: Json<Record<string, unknown>> | null;
+  /** Proxy mode: the data connections the submission named (null: none). */
+  connections: ColumnType<string[] | null, string | null | undefined, string | null>;
   delivered_at: Timestamp | null;
   cancel_requested_at: Timestamp | null;
   cancel_delivered_at: Timestamp | null;
