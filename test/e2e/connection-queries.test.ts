@@ -208,6 +208,21 @@ describe.each(['direct', 'proxy'] as const)('%s mode', (mode) => {
     expect(String(envelope.plan)).not.toMatch(/AccessKeyId|SecretAccessKey|ASIA|AKIA/);
     const result = await query.execute();
     expect(rowsOf(await result.toDataFrame(), 'zone')).toEqual(expected);
+    // The query's record (its optimized plan too) carries no credential.
+    const record = await f.until(
+      `query ${result.id} recorded as finished`,
+      async () => {
+        const r = await f.api<{ state: string }>(
+          'GET',
+          `/api/v1/workspaces/${f.workspaceId}/queries/${result.id}/wait?waitSeconds=5`,
+        );
+        return r.body.state === 'Succeeded' ? r : undefined;
+      },
+      30_000,
+    );
+    expect(JSON.stringify(record.body)).not.toMatch(
+      /SecretAccessKey|secret_access_key|aws_session_token|"Token"/,
+    );
   });
 
   it('SQL over connection(…) returns the same rows, joined with a Worker-role scan', async () => {
@@ -240,7 +255,26 @@ describe.each(['direct', 'proxy'] as const)('%s mode', (mode) => {
       .execute()
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(QueryFailedError);
+    // S3's AccessDenied names no principal; what tells the sessions apart: the Worker role
+    // cannot read the owner's bucket even under the prefix, so a query that does not name the
+    // connection fails there, and the one that names it reads (the test above). The scans in
+    // the connection's bucket read with its session, whose policy refuses what lies outside.
     expect((failure as Error).message).toMatch(/AccessDenied/);
+    expect((failure as Error).message).toContain(`s3://${bucket}/private/payroll.parquet`);
+    const unnamed = await ComputeContext.connect(ctx.clusterId, {
+      url: f.controlPlane.url,
+      token: userToken,
+      workspace: f.workspaceId,
+    });
+    const inside = pl.scanParquet(`s3://${bucket}/events/2026/part-0.parquet`);
+    expect(remote(inside, unnamed).envelope().connections).toBeUndefined();
+    const roleOnly = await remote(inside, unnamed)
+      .execute()
+      .catch((e: unknown) => e);
+    expect(roleOnly).toBeInstanceOf(QueryFailedError);
+    expect((roleOnly as Error).message).toMatch(/AccessDenied/);
+    const named = await remote(inside, unnamed, { connections: ['sales'] }).execute();
+    expect(named.rowCount).toBe(2500);
     // And a path that tries to climb out is refused before anything is sent.
     await expect(scanConnection(ctx, 'sales', '../private/payroll.parquet')).rejects.toMatchObject({
       code: 'path_outside_connection',

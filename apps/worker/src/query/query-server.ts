@@ -152,13 +152,14 @@ export async function startQueryServer(options: QueryServerOptions): Promise<Que
             { path: 'body.envelope', message: 'is required' },
           ]);
         try {
-          const checked = engine.check(envelope);
-          if (checked instanceof QueryRefusedError) throw checked;
-          const names = checked.connections;
-          if (names === undefined) {
+          if (typeof envelope !== 'object' || envelope === null || !('connections' in envelope)) {
             const r = engine.submit({ envelope, actorId: claims.sub, mode: 'direct' });
             return send(res, 202, { queryId: r.queryId });
           }
+          // Checked before the control plane is asked for anything.
+          const checked = engine.check(envelope);
+          if (checked instanceof QueryRefusedError) throw checked;
+          const names = checked.connections ?? [];
           // The connections' sessions come before the query is accepted, so a caller who may
           // not use them hears the control plane's 403 (or 404) now, as in proxy mode.
           if (claims.useConnections !== true || options.connectionSessions === undefined)
