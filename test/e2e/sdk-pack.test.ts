@@ -2,7 +2,7 @@
  * The SDK as users get it: built (`packages/sdk/scripts/build.ts`), packed with `npm pack`,
  * installed from the tarball into a scratch project outside the repository (where Node
  * refuses to strip types, so only the compiled JavaScript can run), type-checked against
- * its shipped `.d.ts` (queries and data connections) and run: a plan carrying credentials is refused before anything is
+ * its shipped `.d.ts` (queries, reads through data connections, and data connections) and run: a plan carrying credentials is refused before anything is
  * sent, and missing settings are named.
  */
 import { execFileSync } from 'node:child_process';
@@ -19,7 +19,7 @@ let scratch: string;
 const CONSUMER_TS = `
 import pl from 'nodejs-polars';
 import {
-  ComputeContext, remote, sql, PlanRefusedError, type QueryResult,
+  ComputeContext, remote, sql, scanConnection, PlanRefusedError, type QueryResult,
   prepareConnection, testConnection, createConnection, listConnections,
   type ConnectionTarget, type ConnectionTest, type DataConnection, type DataConnectionDetail,
 } from '@ferry/sdk';
@@ -27,6 +27,8 @@ import {
 export async function run(ctx: ComputeContext): Promise<number> {
   const result: QueryResult = await remote(pl.scanParquet('s3://bucket/x.parquet'), ctx).execute();
   const top = await sql(ctx, 'SELECT 1 AS one').show(5);
+  const events: pl.LazyDataFrame = await scanConnection(ctx, 'sales', '2026/*.parquet');
+  await remote(events.head(1), ctx, { connections: ['sales'] }).execute();
   return result.rowCount + top.height + (new PlanRefusedError('x', 'y').code === 'x' ? 0 : 1);
 }
 
