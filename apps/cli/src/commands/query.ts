@@ -62,6 +62,7 @@ interface RunFlags {
   plan?: string;
   sink?: string;
   label?: Record<string, string>;
+  connection?: string[];
   head: number;
   timeout?: number;
 }
@@ -78,6 +79,11 @@ function registerRun(query: Command, context: CliContext) {
       .option('--plan <file>', "a serialized nodejs-polars plan (lf.serialize('json'))")
       .option('--sink <uri>', 'write the result here (s3://…; .parquet, .csv, .ipc, .ndjson)')
       .option('--label <key=value>', 'a label (repeatable)', collectLabel)
+      .option(
+        '--connection <name>',
+        'a data connection the query reads through (repeatable)',
+        (name: string, all: string[] = []) => [...all, name],
+      )
       .option('--head <rows>', 'rows to print (default 10)', integer, 10)
       .option('--timeout <seconds>', 'cancel the query after this long', integer),
   ).action(
@@ -95,6 +101,7 @@ function registerRun(query: Command, context: CliContext) {
         headRows: flags.head,
         ...(flags.label !== undefined ? { labels: flags.label } : {}),
         ...(flags.timeout !== undefined ? { timeoutSeconds: flags.timeout } : {}),
+        ...(flags.connection !== undefined ? { connections: flags.connection } : {}),
       };
       let q: RemoteQuery;
       if (flags.sql !== undefined) q = sql(ctx, flags.sql, options);
