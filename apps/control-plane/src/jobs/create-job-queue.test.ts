@@ -47,6 +47,19 @@ describeEachBackend('job queue', (ctx) => {
 
   const job = (db: TestBackend) =>
     db.resources.db.selectFrom('jobs').selectAll().where('name', 'like', `${prefix}.%`);
+  /** Registers a handler that starts, then waits for `finish` whatever its signal says. */
+  const registerBlocking = (
+    q: ReturnType<typeof queue>,
+    t: Parameters<ReturnType<typeof queue>['register']>[0],
+  ) => {
+    const { promise: running, resolve: started } = Promise.withResolvers<void>();
+    const { promise: blocked, resolve: finish } = Promise.withResolvers<void>();
+    q.register(t, async () => {
+      started();
+      await blocked;
+    });
+    return { running, finish };
+  };
   /** One job's row as it is now. */
   const jobRow = (id: string) => job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
 
@@ -319,12 +332,7 @@ describeEachBackend('job queue', (ctx) => {
   it('never lets a run settle once its own process claimed the job again', async () => {
     const q = queue(ctx());
     const t = defineJob({ name: `${prefix}.reclaimed`, payload: z.object({}), leaseMs: 60_000 });
-    const { promise: running, resolve: started } = Promise.withResolvers<void>();
-    const { promise: blocked, resolve: finish } = Promise.withResolvers<void>();
-    q.register(t, async () => {
-      started();
-      await blocked;
-    });
+    const { running, finish } = registerBlocking(q, t);
     const { id } = await q.enqueue(t, {});
     const run = q.runDue();
     await running;
@@ -385,13 +393,8 @@ describeEachBackend('job queue', (ctx) => {
   it('releases the leases of unfinished jobs at shutdown', async () => {
     const q = queue(ctx(), { shutdownGraceMs: 100 });
     const t = defineJob({ name: `${prefix}.stubborn`, payload: z.object({}) });
-    const { promise: running, resolve: started } = Promise.withResolvers<void>();
-    const { promise: blocked, resolve: finish } = Promise.withResolvers<void>();
     // Ignores its abort signal, as a badly behaved handler would.
-    q.register(t, async () => {
-      started();
-      await blocked;
-    });
+    const { running, finish } = registerBlocking(q, t);
     const { id } = await q.enqueue(t, {});
     q.start();
     await running;
