@@ -4,9 +4,7 @@
  * user approves the code, and the CLI's profile gets a token (mode 0600) that works for
  * `whoami`; a denied code fails with the auth exit code and saves nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFerryClient, type FerryClient } from '@ferry/api';
 import type { RunningServer } from '@ferry/control-plane';
@@ -14,49 +12,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBufferIo } from './cli-io.ts';
 import { EXIT } from './exit-codes.ts';
 import { runCli } from './run-cli.ts';
-
-const PASSWORD = 'a long enough password';
-const EMAIL = 'admin@example.com';
+import { startTestControlPlane, type TestControlPlane } from './cli-test-kit.ts';
 
 describe('ferry login --browser (device code) without a terminal', { timeout: 180_000 }, () => {
+  let cp: TestControlPlane;
   let server: RunningServer;
   let dir: string;
   let env: Record<string, string>;
   let dashboard: FerryClient;
 
   beforeAll(async () => {
-    const { start } = await import('@ferry/control-plane');
-    dir = await mkdtemp(join(tmpdir(), 'ferry-cli-device-'));
-    let setupToken = '';
-    server = await start({
-      env: { FERRY_LOG_LEVEL: 'silent', FERRY_LISTEN_PORT: '0', FERRY_JOBS_ENABLED: 'false' },
-      flags: { dataDir: join(dir, 'data'), listenHost: '127.0.0.1' },
-      bootstrapAdminEmail: EMAIL,
-      print: (line) => (setupToken = /#token=(\S+)/.exec(line)?.[1] ?? setupToken),
-    });
-    await createFerryClient({ baseUrl: server.url }).call('auth.setup', {
-      body: { token: setupToken, name: 'Admin', password: PASSWORD },
-    });
-    // The user's dashboard session (cookie and CSRF token), as the browser holds it.
-    let cookie = '';
-    const login = await createFerryClient({
-      baseUrl: server.url,
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        cookie = res.headers.get('set-cookie')?.split(';')[0] ?? cookie;
-        return res;
-      },
-    }).call('auth.login', { body: { email: EMAIL, password: PASSWORD } });
-    dashboard = createFerryClient({
-      baseUrl: server.url,
-      headers: { cookie, 'x-csrf-token': login.csrfToken },
-    });
+    cp = await startTestControlPlane('device');
+    ({ server, dir } = cp);
+    // The user's dashboard session, as the browser holds it.
+    dashboard = await cp.signIn();
     env = { FERRY_CONFIG_DIR: join(dir, 'config') };
   }, 180_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cp?.stop();
   });
 
   /** Starts ferry with no terminal; opening a browser or prompting would fail the test. */
@@ -97,7 +71,7 @@ describe('ferry login --browser (device code) without a terminal', { timeout: 18
     await dashboard.call('auth.deviceDecide', { body: { userCode: code, approve: true } });
     expect(await run.done).toBe(0);
     const printed = JSON.parse(run.io.out()) as { email: string; tokenId: string };
-    expect(printed).toMatchObject({ profile: 'dev', url: server.url, email: EMAIL });
+    expect(printed).toMatchObject({ profile: 'dev', url: server.url, email: cp.email });
     const saved = profiles().dev!;
     expect(saved.token).toMatch(/^ferry_pat_/);
     expect(saved.tokenId).toBe(printed.tokenId);
@@ -108,7 +82,7 @@ describe('ferry login --browser (device code) without a terminal', { timeout: 18
     expect(await whoami.done).toBe(0);
     expect(JSON.parse(whoami.io.out())).toMatchObject({
       kind: 'user',
-      email: EMAIL,
+      email: cp.email,
       via: 'personal-token',
     });
 

@@ -4,44 +4,29 @@
  * workspaces, service accounts, the audit log, logout — each as text and as JSON, with no
  * terminal (so nothing may prompt), and the token never printed where it was not asked for.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFerryClient } from '@ferry/api';
 import type { RunningServer } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBufferIo } from '../cli-io.ts';
 import { EXIT } from '../exit-codes.ts';
 import { runCli } from '../run-cli.ts';
-
-const PASSWORD = 'a long enough password';
-const EMAIL = 'admin@example.com';
+import { startTestControlPlane, type TestControlPlane } from '../cli-test-kit.ts';
 
 describe('ferry account commands against a control plane', { timeout: 180_000 }, () => {
+  let cp: TestControlPlane;
   let server: RunningServer;
   let dir: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const { start } = await import('@ferry/control-plane');
-    dir = await mkdtemp(join(tmpdir(), 'ferry-cli-account-'));
-    let setupToken = '';
-    server = await start({
-      env: { FERRY_LOG_LEVEL: 'silent', FERRY_LISTEN_PORT: '0', FERRY_JOBS_ENABLED: 'false' },
-      flags: { dataDir: join(dir, 'data'), listenHost: '127.0.0.1' },
-      bootstrapAdminEmail: EMAIL,
-      print: (line) => (setupToken = /#token=(\S+)/.exec(line)?.[1] ?? setupToken),
-    });
-    await createFerryClient({ baseUrl: server.url }).call('auth.setup', {
-      body: { token: setupToken, name: 'Admin', password: PASSWORD },
-    });
+    cp = await startTestControlPlane('account');
+    ({ server, dir } = cp);
     env = { FERRY_CONFIG_DIR: join(dir, 'config') };
   }, 180_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await cp?.stop();
   });
 
   /** Runs ferry with no terminal: an attempt to prompt would fail the test. */
@@ -74,38 +59,38 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
   let workspaceId = '';
 
   it('logs in with an email and a password from stdin, into a profile only its owner can read', async () => {
-    const r = await ferry(['login', '--url', server.url, '--email', EMAIL, '--password-stdin'], {
-      stdin: `${PASSWORD}\n`,
+    const r = await ferry(['login', '--url', server.url, '--email', cp.email, '--password-stdin'], {
+      stdin: `${cp.password}\n`,
     });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toBe(
-      `signed in to ${server.url} as ${EMAIL} (profile "default", saved in ${profileFile()})\n`,
+      `signed in to ${server.url} as ${cp.email} (profile "default", saved in ${profileFile()})\n`,
     );
     expect(statSync(profileFile()).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'config')).mode & 0o777).toBe(0o700);
     const saved = profiles().default!;
-    expect(saved).toMatchObject({ url: server.url, email: EMAIL });
+    expect(saved).toMatchObject({ url: server.url, email: cp.email });
     expect(saved.token).toMatch(/^ferry_pat_/);
     expect(r.out).not.toContain(saved.token);
   });
 
   it('refuses a wrong password, naming the email, with the auth exit code', async () => {
     const r = await ferry(
-      ['login', '--url', server.url, '--email', EMAIL, '--password-stdin', '--profile', 'bad'],
+      ['login', '--url', server.url, '--email', cp.email, '--password-stdin', '--profile', 'bad'],
       {
         stdin: 'not the password\n',
       },
     );
     expect(r.code).toBe(EXIT.auth);
     expect(r.err).toBe(
-      `ferry: the control plane did not accept the email and password of ${EMAIL}\n`,
+      `ferry: the control plane did not accept the email and password of ${cp.email}\n`,
     );
     expect(profiles().bad).toBeUndefined();
   });
 
   it('without a terminal, names the flag instead of asking for the password', async () => {
-    const r = await ferry(['login', '--url', server.url, '--email', EMAIL, '--profile', 'p2']);
+    const r = await ferry(['login', '--url', server.url, '--email', cp.email, '--profile', 'p2']);
     expect(r.code).toBe(EXIT.usage);
     expect(r.err).toBe(
       'ferry: missing --password-stdin (stdin is not a terminal, so ferry does not ask for it)\n',
@@ -115,11 +100,11 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
   it('whoami says who the profile is signed in as', async () => {
     const r = await ferry(['whoami']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`^${EMAIL} \\(instance admin\\)\\n`));
+    expect(r.out).toMatch(new RegExp(`^${cp.email} \\(instance admin\\)\\n`));
     expect(r.out).toContain('via:      personal-token');
     expect(r.out).toContain(`control plane: ${server.url} (profile "default")`);
     const me = await json<{ kind: string; email: string; profile: string }>(['whoami']);
-    expect(me).toMatchObject({ kind: 'user', email: EMAIL, profile: 'default' });
+    expect(me).toMatchObject({ kind: 'user', email: cp.email, profile: 'default' });
   });
 
   it('creates, lists, shows and uses an organization; lists members; invites', async () => {
@@ -142,7 +127,7 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
       id: orgId,
       workspaces: [],
     });
-    expect((await ferry(['org', 'members'])).out).toContain(EMAIL);
+    expect((await ferry(['org', 'members'])).out).toContain(cp.email);
     expect(await json<unknown[]>(['org', 'members'])).toHaveLength(1);
     const invite = await ferry(['org', 'invite', 'bob@example.com', '--role', 'member']);
     expect(invite.code).toBe(0);
@@ -176,7 +161,7 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
     expect(await json<{ name: string }>(['workspace', 'show'])).toMatchObject({
       name: 'analytics-eu',
     });
-    expect((await ferry(['workspace', 'members'])).out).toContain(`${EMAIL}`);
+    expect((await ferry(['workspace', 'members'])).out).toContain(`${cp.email}`);
     expect(await json<unknown[]>(['workspace', 'members'])).toHaveLength(1);
     // A bad name is named by the argument, once.
     const bad = await ferry(['workspace', 'rename', ' spaced ']);
@@ -224,7 +209,7 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
             '--json',
           ],
           {
-            stdin: PASSWORD,
+            stdin: cp.password,
           },
         )
       ).out,

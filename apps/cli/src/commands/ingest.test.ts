@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createBufferIo } from '../cli-io.ts';
-import { runCli } from '../run-cli.ts';
+import { UNREACHABLE_ENV, runWithEnv } from '../cli-test-kit.ts';
 import { formatOf, ingestionText, startingPositionOf } from './ingest.ts';
 
 describe('ferry ingest without a control plane', () => {
-  async function run(argv: string[], env: Record<string, string | undefined> = {}) {
-    const saved = { ...process.env };
-    for (const k of ['FERRY_URL', 'FERRY_TOKEN', 'FERRY_WORKSPACE']) delete process.env[k];
-    Object.assign(process.env, env);
-    try {
-      const io = createBufferIo();
-      const code = await runCli(argv, io);
-      return { code, out: io.out(), err: io.err() };
-    } finally {
-      process.env = saved;
-    }
-  }
-  const env = {
-    FERRY_URL: 'http://127.0.0.1:9',
-    FERRY_TOKEN: 'ferry_pat_do_not_print_me',
-    FERRY_WORKSPACE: 'ws_00000000000000000000000000',
-  };
+  const run = runWithEnv;
+  const env = UNREACHABLE_ENV;
   const cluster = ['--cluster', 'cl_00000000000000000000000000'];
 
   it('lists every subcommand in --help, and each has its own --help with --json', async () => {

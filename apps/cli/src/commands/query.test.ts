@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createBufferIo } from '../cli-io.ts';
-import { runCli } from '../run-cli.ts';
+import { UNREACHABLE_ENV, runWithEnv } from '../cli-test-kit.ts';
 
 describe('ferry query without a control plane', () => {
-  async function run(argv: string[], env: Record<string, string | undefined> = {}) {
-    const saved = { ...process.env };
-    for (const k of ['FERRY_URL', 'FERRY_TOKEN', 'FERRY_WORKSPACE']) delete process.env[k];
-    Object.assign(process.env, env);
-    try {
-      const io = createBufferIo();
-      const code = await runCli(argv, io);
-      return { code, out: io.out(), err: io.err() };
-    } finally {
-      process.env = saved;
-    }
-  }
-  const env = {
-    FERRY_URL: 'http://127.0.0.1:9',
-    FERRY_TOKEN: 'ferry_pat_do_not_print_me',
-    FERRY_WORKSPACE: 'ws_00000000000000000000000000',
-  };
+  const run = runWithEnv;
+  const env = UNREACHABLE_ENV;
 
   it('lists every subcommand in --help', async () => {
     const r = await run(['query', '--help']);

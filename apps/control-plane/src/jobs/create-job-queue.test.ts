@@ -47,6 +47,21 @@ describeEachBackend('job queue', (ctx) => {
 
   const job = (db: TestBackend) =>
     db.resources.db.selectFrom('jobs').selectAll().where('name', 'like', `${prefix}.%`);
+  /** Registers a handler that starts, then waits for `finish` whatever its signal says. */
+  const registerBlocking = (
+    q: ReturnType<typeof queue>,
+    t: Parameters<ReturnType<typeof queue>['register']>[0],
+  ) => {
+    const { promise: running, resolve: started } = Promise.withResolvers<void>();
+    const { promise: blocked, resolve: finish } = Promise.withResolvers<void>();
+    q.register(t, async () => {
+      started();
+      await blocked;
+    });
+    return { running, finish };
+  };
+  /** One job's row as it is now. */
+  const jobRow = (id: string) => job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
 
   it('validates payloads at enqueue, naming the field', async () => {
     const q = queue(ctx());
@@ -74,7 +89,7 @@ describeEachBackend('job queue', (ctx) => {
     expect(await q.runDue()).toBe(1);
     expect(await q.runDue()).toBe(0);
     expect(seen).toEqual(['ada#1']);
-    const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await jobRow(id);
     expect(row).toMatchObject({ status: 'succeeded', attempts: 1, lease_owner: null });
     expect(row.finished_at).toBeInstanceOf(Date);
     expect(row.payload).toEqual({ who: 'ada' });
@@ -155,18 +170,18 @@ describeEachBackend('job queue', (ctx) => {
     expect(await q.runDue()).toBe(0);
     await clock.advance(10_000);
     expect(await q.runDue()).toBe(1);
-    let row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    let row = await jobRow(id);
     expect(row).toMatchObject({ status: 'queued', attempts: 1, last_error: 'Error: failure 1' });
     expect(row.run_at.toISOString()).toBe('2031-01-01T00:00:11.000Z');
     await clock.advance(999);
     expect(await q.runDue()).toBe(0);
     await clock.advance(1);
     expect(await q.runDue()).toBe(1);
-    row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    row = await jobRow(id);
     expect(row.run_at.toISOString()).toBe('2031-01-01T00:00:13.000Z');
     await clock.advance(2000);
     expect(await q.runDue()).toBe(1);
-    row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    row = await jobRow(id);
     expect(row).toMatchObject({ status: 'dead', attempts: 3, last_error: 'Error: failure 3' });
     await clock.advance(3_600_000);
     expect(await q.runDue()).toBe(0);
@@ -217,8 +232,7 @@ describeEachBackend('job queue', (ctx) => {
     const q = queue(ctx());
     const t = defineJob({ name: `${prefix}.long`, payload: z.object({}), leaseMs: 300 });
     let aborted: unknown;
-    let started!: () => void;
-    const running = new Promise<void>((r) => (started = r));
+    const { promise: running, resolve: started } = Promise.withResolvers<void>();
     q.register(t, async (_p, c) => {
       started();
       await new Promise<void>((resolve) => {
@@ -231,9 +245,9 @@ describeEachBackend('job queue', (ctx) => {
     const { id } = await q.enqueue(t, {});
     const run = q.runDue();
     await running;
-    const first = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    const first = await jobRow(id);
     await new Promise((r) => setTimeout(r, 450));
-    const renewed = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    const renewed = await jobRow(id);
     // Still ours after longer than one lease: the heartbeat extended it.
     expect(renewed.lease_owner).toBe(q.ownerId);
     expect(+(renewed.lease_expires_at ?? 0)).toBeGreaterThan(+(first.lease_expires_at ?? 0));
@@ -245,7 +259,7 @@ describeEachBackend('job queue', (ctx) => {
       .execute();
     await run;
     expect((aborted as { code?: string }).code).toBe('job_lease_lost');
-    const after = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    const after = await jobRow(id);
     // The loser never completes a job it no longer holds.
     expect(after).toMatchObject({ status: 'running', lease_owner: 'other-replica' });
   });
@@ -257,12 +271,9 @@ describeEachBackend('job queue', (ctx) => {
     const t = defineJob({ name: `${prefix}.fenced`, payload: z.object({}), leaseMs: 1000 });
     const unrefuse = await refuseRenewals(ctx().resources.db, t.name);
     const events: string[] = [];
-    let secondStarted!: () => void;
-    const second = new Promise<void>((r) => (secondStarted = r));
-    let firstReturned!: () => void;
-    const firstDone = new Promise<void>((r) => (firstReturned = r));
-    let releaseSecond!: () => void;
-    const secondMayFinish = new Promise<void>((r) => (releaseSecond = r));
+    const { promise: second, resolve: secondStarted } = Promise.withResolvers<void>();
+    const { promise: firstDone, resolve: firstReturned } = Promise.withResolvers<void>();
+    const { promise: secondMayFinish, resolve: releaseSecond } = Promise.withResolvers<void>();
     q.register(t, async (_p, c) => {
       events.push(`start#${c.attempt}`);
       if (c.attempt === 1) {
@@ -291,15 +302,15 @@ describeEachBackend('job queue', (ctx) => {
       q.start();
       await firstDone;
       // The stale run returned: the job is still the second run's.
-      const during = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+      const during = await jobRow(id);
       expect(during).toMatchObject({ status: 'running', attempts: 2, lease_owner: q.ownerId });
       releaseSecond();
       for (let i = 0; i < 200; i++) {
-        const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+        const row = await jobRow(id);
         if (row.status !== 'running') break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await jobRow(id);
       expect(row).toMatchObject({ status: 'succeeded', attempts: 2, lease_owner: null });
       expect(events).toEqual([
         'start#1',
@@ -321,14 +332,7 @@ describeEachBackend('job queue', (ctx) => {
   it('never lets a run settle once its own process claimed the job again', async () => {
     const q = queue(ctx());
     const t = defineJob({ name: `${prefix}.reclaimed`, payload: z.object({}), leaseMs: 60_000 });
-    let started!: () => void;
-    const running = new Promise<void>((r) => (started = r));
-    let finish!: () => void;
-    const blocked = new Promise<void>((r) => (finish = r));
-    q.register(t, async () => {
-      started();
-      await blocked;
-    });
+    const { running, finish } = registerBlocking(q, t);
     const { id } = await q.enqueue(t, {});
     const run = q.runDue();
     await running;
@@ -340,7 +344,7 @@ describeEachBackend('job queue', (ctx) => {
       .execute();
     finish();
     await run;
-    const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await jobRow(id);
     expect(row).toMatchObject({ status: 'running', attempts: 2, lease_owner: q.ownerId });
   });
 
@@ -389,20 +393,13 @@ describeEachBackend('job queue', (ctx) => {
   it('releases the leases of unfinished jobs at shutdown', async () => {
     const q = queue(ctx(), { shutdownGraceMs: 100 });
     const t = defineJob({ name: `${prefix}.stubborn`, payload: z.object({}) });
-    let started!: () => void;
-    const running = new Promise<void>((r) => (started = r));
-    let finish!: () => void;
-    const blocked = new Promise<void>((r) => (finish = r));
     // Ignores its abort signal, as a badly behaved handler would.
-    q.register(t, async () => {
-      started();
-      await blocked;
-    });
+    const { running, finish } = registerBlocking(q, t);
     const { id } = await q.enqueue(t, {});
     q.start();
     await running;
     await q.stop();
-    const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await jobRow(id);
     expect(row).toMatchObject({ status: 'queued', attempts: 0, lease_owner: null });
     finish();
   });
@@ -410,8 +407,7 @@ describeEachBackend('job queue', (ctx) => {
   it('hands back a job whose handler stops on the shutdown signal, without using an attempt', async () => {
     const q = queue(ctx());
     const t = defineJob({ name: `${prefix}.polite`, payload: z.object({}) });
-    let started!: () => void;
-    const running = new Promise<void>((r) => (started = r));
+    const { promise: running, resolve: started } = Promise.withResolvers<void>();
     q.register(t, async (_p, c) => {
       started();
       await new Promise<void>((_resolve, reject) =>
@@ -422,7 +418,7 @@ describeEachBackend('job queue', (ctx) => {
     q.start();
     await running;
     await q.stop();
-    const row = await job(ctx()).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await jobRow(id);
     expect(row).toMatchObject({
       status: 'queued',
       attempts: 0,

@@ -21,6 +21,7 @@ import { sessionUser, type TestCaller } from './api-test-kit.ts';
 const SECRET = 'sEcReTsEcReTsEcReTsEcReTsEcReTsEcReT0123';
 const KEY_ID = 'AKIAROUTESTESTKEY123';
 const target = { type: 's3', bucket: 'sales-data', prefix: 'events/', region: 'us-east-1' };
+const accessKeys = { kind: 'accessKeys', accessKeyId: KEY_ID, secretAccessKey: SECRET } as const;
 
 describeEachBackend('connection routes', (ctx) => {
   let app: FastifyInstance;
@@ -42,15 +43,12 @@ describeEachBackend('connection routes', (ctx) => {
   });
 
   it('stores access keys only encrypted and never returns them', async () => {
-    const created = await owner.call('connections.create', {
-      params: { workspaceId },
-      body: {
-        name: 'sales',
-        target,
-        auth: { kind: 'accessKeys', accessKeyId: KEY_ID, secretAccessKey: SECRET },
-        skipTest: true,
-      },
-    });
+    const createSales = () =>
+      owner.call('connections.create', {
+        params: { workspaceId },
+        body: { name: 'sales', target, auth: accessKeys, skipTest: true },
+      });
+    const created = await createSales();
     expect(created.status, created.raw).toBe(201);
     expect(created.body).toMatchObject({
       state: 'Unverified',
@@ -76,15 +74,7 @@ describeEachBackend('connection routes', (ctx) => {
       expect(r.t).not.toContain(SECRET);
       expect(r.t).not.toContain(KEY_ID);
     }
-    const again = await owner.call('connections.create', {
-      params: { workspaceId },
-      body: {
-        name: 'sales',
-        target,
-        auth: { kind: 'accessKeys', accessKeyId: KEY_ID, secretAccessKey: SECRET },
-        skipTest: true,
-      },
-    });
+    const again = await createSales();
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('connection_name_taken');
   });
@@ -179,7 +169,7 @@ describeEachBackend('connection routes', (ctx) => {
       body: {
         name: 'bad',
         target: { ...target, prefix: 'events' },
-        auth: { kind: 'accessKeys', accessKeyId: KEY_ID, secretAccessKey: SECRET },
+        auth: accessKeys,
       },
     });
     expect(prefix.status).toBe(400);
@@ -189,7 +179,7 @@ describeEachBackend('connection routes', (ctx) => {
       body: {
         name: 'bad',
         target: { type: 'kinesis', stream: 'clicks', region: 'us-east-1' },
-        auth: { kind: 'accessKeys', accessKeyId: KEY_ID, secretAccessKey: SECRET },
+        auth: accessKeys,
         skipTest: true,
       },
     });

@@ -3,11 +3,9 @@
  * uses a connection: `connections:use`); a cluster's nodes claim them and record each
  * shard's steps with their node token.
  */
-import type { FastifyRequest } from 'fastify';
 import { UnauthenticatedError } from '@ferry/core';
-import { NO_SCOPE, WORKSPACE_SCOPE } from '../authz/route-scope.ts';
-import { ANY_CALLER, PUBLIC, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
-import { NODE_TOKEN_HEADER } from '../compute/node-intake.ts';
+import { WORKSPACE_SCOPE } from '../authz/route-scope.ts';
+import { ANY_CALLER, defineRoute, type AnyRouteDefinition } from '../http/define-route.ts';
 import {
   getIngestion,
   listIngestions,
@@ -19,20 +17,7 @@ import {
   recordIngestionOutcome,
   recordShardStep,
 } from '../ingest/node-ingestions.ts';
-import { createHash } from 'node:crypto';
-
-function nodeTokenOf(request: FastifyRequest): string | undefined {
-  const value = request.headers[NODE_TOKEN_HEADER];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The rate-limit bucket of a node (a digest: the token never becomes a key). */
-function nodeRateKey(request: FastifyRequest): string | undefined {
-  const token = nodeTokenOf(request);
-  return token === undefined
-    ? undefined
-    : `node-token:${createHash('sha256').update(token).digest('hex').slice(0, 32)}`;
-}
+import { NODE_TOKEN_ROUTE, nodeTokenOf } from './node-caller.ts';
 
 export const ingestionRoutes: readonly AnyRouteDefinition[] = [
   defineRoute({
@@ -104,23 +89,17 @@ export const ingestionRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'nodes.ingestions.claim',
-    permission: null,
-    scope: NO_SCOPE,
-    callers: PUBLIC,
+    ...NODE_TOKEN_ROUTE,
     // Nodes renew their claims every few seconds: users' starts and stops are audited.
     audited: false,
-    rateLimitKey: nodeRateKey,
     handle({ resources, request }) {
       return claimIngestions(resources, nodeTokenOf(request));
     },
   }),
   defineRoute({
     name: 'nodes.ingestions.shard',
-    permission: null,
-    scope: NO_SCOPE,
-    callers: PUBLIC,
+    ...NODE_TOKEN_ROUTE,
     audited: false,
-    rateLimitKey: nodeRateKey,
     async handle({ resources, request, params, body }) {
       await recordShardStep(resources, nodeTokenOf(request), params.ingestionId, body);
       return undefined;
@@ -128,10 +107,7 @@ export const ingestionRoutes: readonly AnyRouteDefinition[] = [
   }),
   defineRoute({
     name: 'nodes.ingestions.outcome',
-    permission: null,
-    scope: NO_SCOPE,
-    callers: PUBLIC,
-    rateLimitKey: nodeRateKey,
+    ...NODE_TOKEN_ROUTE,
     async handle({ resources, request, params, body, audit }) {
       Object.assign(audit, {
         targetType: 'ingestion',

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../testing/index.ts';
 import { iamService } from '../services/iam/index.ts';
 import { stsService } from '../services/sts/index.ts';
 import type { Handler, ServiceDefinition } from './contract.ts';
@@ -23,17 +24,6 @@ async function admin(url: string, method: string, path: string, body?: unknown) 
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
-async function errorOf(
-  p: Promise<unknown>,
-): Promise<{ name: string; $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { name: string };
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('admin API and faults', () => {

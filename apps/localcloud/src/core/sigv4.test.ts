@@ -6,6 +6,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../testing/index.ts';
 import { iamService } from '../services/iam/index.ts';
 import { stsService } from '../services/sts/index.ts';
 import type { ServiceDefinition } from './contract.ts';
@@ -29,15 +30,6 @@ function echo(name: string): ServiceDefinition {
         }),
       }),
   };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { name: string; message: string };
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('SigV4 authentication', () => {

@@ -16,6 +16,7 @@ import {
 } from '../../testing/localcloud-harness.ts';
 
 export type { TestAccount };
+export { errorOf } from '../../testing/error-of.ts';
 
 export interface Ec2TestCloud {
   url: string;
@@ -63,18 +64,6 @@ export async function startEc2TestCloud(
     config: (c, region) => clientConfigFor(server.url, c, region),
     stop: () => server.stop(),
   };
-}
-
-/** The error a promise rejects with (fails the test when it resolves). */
-export async function errorOf(
-  p: Promise<unknown>,
-): Promise<{ name: string; message: string; $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { name: string; message: string };
-  }
-  throw new Error('expected the call to fail');
 }
 
 /** Polls until `check` returns a value (not undefined) or the timeout passes. */

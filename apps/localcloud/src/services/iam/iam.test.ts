@@ -33,7 +33,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloudHarness, TestAccount } from '../../testing/index.ts';
-import { startLocalCloudHarness } from '../../testing/index.ts';
+import { errorOf, startLocalCloudHarness } from '../../testing/index.ts';
 
 const allow = (action: string | string[], resource = '*') =>
   JSON.stringify({
@@ -46,15 +46,6 @@ const ec2Trust = JSON.stringify({
     { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
   ],
 });
-
-async function errorOf(p: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { name: string; message: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('IAM through the AWS SDK v3', () => {
   let lc: LocalCloudHarness;

@@ -14,7 +14,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud } from '../s3/test-support.ts';
+import { errorOf } from '../../testing/index.ts';
+import { startTwoAccountCloud } from '../s3/test-support.ts';
 import type { TestAccount, TestCloud } from '../s3/test-support.ts';
 
 let cloud: TestCloud;
@@ -31,16 +32,6 @@ function kinesis(account: TestAccount, region = 'us-east-1'): KinesisClient {
   });
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<KinesisServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KinesisServiceException) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 async function createActive(client: KinesisClient, name: string, shards = 1): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
   await waitUntilStreamExists(
@@ -50,9 +41,7 @@ async function createActive(client: KinesisClient, name: string, shards = 1): Pr
 }
 
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  alice = await cloud.account('alice');
-  bob = await cloud.account('bob');
+  ({ cloud, alice, bob } = await startTwoAccountCloud());
 });
 
 afterAll(async () => {
@@ -125,6 +114,7 @@ describe('Kinesis through localcloud', () => {
 
     const missing = await errorOf(
       b.send(new DescribeStreamSummaryCommand({ StreamName: 'events' })),
+      KinesisServiceException,
     );
     expect(missing.name).toBe('ResourceNotFoundException');
     expect(missing.message).toContain(bob.accountId);
@@ -143,6 +133,7 @@ describe('Kinesis through localcloud', () => {
     const arn = `arn:aws:kinesis:us-east-1:${alice.accountId}:stream/events`;
     const put = await errorOf(
       b.send(new PutRecordCommand({ StreamARN: arn, PartitionKey: 'x', Data: Buffer.from('x') })),
+      KinesisServiceException,
     );
     expect(put.name).toBe('AccessDeniedException');
     expect(put.$metadata.httpStatusCode).toBe(400);
@@ -156,17 +147,23 @@ describe('Kinesis through localcloud', () => {
         ShardIteratorType: 'LATEST',
       }),
     );
-    const read = await errorOf(b.send(new GetRecordsCommand({ ShardIterator })));
+    const read = await errorOf(
+      b.send(new GetRecordsCommand({ ShardIterator })),
+      KinesisServiceException,
+    );
     expect(read.name).toBe('AccessDeniedException');
 
-    const bogus = await errorOf(b.send(new GetRecordsCommand({ ShardIterator: 'AAAA' })));
+    const bogus = await errorOf(
+      b.send(new GetRecordsCommand({ ShardIterator: 'AAAA' })),
+      KinesisServiceException,
+    );
     expect(bogus.name).toBe('InvalidArgumentException');
   });
 
   it('rejects a bad signature', async () => {
     const wrong = kinesis({ ...alice, secretAccessKey: 'wrong' });
-    expect((await errorOf(wrong.send(new ListStreamsCommand({})))).name).toBe(
-      'InvalidSignatureException',
-    );
+    expect(
+      (await errorOf(wrong.send(new ListStreamsCommand({})), KinesisServiceException)).name,
+    ).toBe('InvalidSignatureException');
   });
 });

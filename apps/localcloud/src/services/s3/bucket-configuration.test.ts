@@ -18,13 +18,13 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SdkCredentials } from '../../testing/index.ts';
+import { errorOf, type SdkCredentials } from '../../testing/index.ts';
 import { startMotoServer, type MotoServer } from '../../testing/moto-server.ts';
 import { compareRuns, type Outcome } from '../../testing/shape-diff.ts';
 import { shapeOf } from '../../testing/shape-of.ts';
 import { createAwsCli, type AwsCli } from './aws-cli.ts';
 import { expiryTime } from './lifecycle-expiry.ts';
-import { startTestCloud, type TestAccount, type TestCloud } from './test-support.ts';
+import { startTwoAccountCloud, type TestAccount, type TestCloud } from './test-support.ts';
 
 let cloud: TestCloud;
 let alice: TestAccount;
@@ -39,20 +39,8 @@ const client = (url: string, c: SdkCredentials) =>
     credentials: c,
   });
 
-async function failure(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
-
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  alice = await cloud.account('alice');
-  bob = await cloud.account('bob');
+  ({ cloud, alice, bob } = await startTwoAccountCloud());
 });
 afterAll(async () => {
   await cloud?.stop();
@@ -75,8 +63,9 @@ describe('bucket configurations', () => {
     });
     const own = await s3.send(new GetBucketOwnershipControlsCommand({ Bucket: 'defaults' }));
     expect(own.OwnershipControls?.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
-    const none = await failure(
+    const none = await errorOf(
       s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'defaults' })),
+      S3ServiceException,
     );
     expect([none.name, none.$metadata.httpStatusCode]).toEqual([
       'NoSuchLifecycleConfiguration',
@@ -143,9 +132,10 @@ describe('bucket configurations', () => {
       RestrictPublicBuckets: true,
     });
     await s3.send(new DeletePublicAccessBlockCommand({ Bucket }));
-    expect((await failure(s3.send(new GetPublicAccessBlockCommand({ Bucket })))).name).toBe(
-      'NoSuchPublicAccessBlockConfiguration',
-    );
+    expect(
+      (await errorOf(s3.send(new GetPublicAccessBlockCommand({ Bucket })), S3ServiceException))
+        .name,
+    ).toBe('NoSuchPublicAccessBlockConfiguration');
 
     await s3.send(
       new PutBucketOwnershipControlsCommand({
@@ -157,9 +147,14 @@ describe('bucket configurations', () => {
       (await s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))).OwnershipControls,
     ).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
     await s3.send(new DeleteBucketOwnershipControlsCommand({ Bucket }));
-    expect((await failure(s3.send(new GetBucketOwnershipControlsCommand({ Bucket })))).name).toBe(
-      'OwnershipControlsNotFoundError',
-    );
+    expect(
+      (
+        await errorOf(
+          s3.send(new GetBucketOwnershipControlsCommand({ Bucket })),
+          S3ServiceException,
+        )
+      ).name,
+    ).toBe('OwnershipControlsNotFoundError');
 
     const rules = [
       {
@@ -187,7 +182,12 @@ describe('bucket configurations', () => {
     );
     await s3.send(new DeleteBucketLifecycleCommand({ Bucket }));
     expect(
-      (await failure(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })))).name,
+      (
+        await errorOf(
+          s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })),
+          S3ServiceException,
+        )
+      ).name,
     ).toBe('NoSuchLifecycleConfiguration');
     s3.destroy();
   });
@@ -196,7 +196,7 @@ describe('bucket configurations', () => {
     const s3 = client(cloud.url, alice);
     const Bucket = 'invalid-configs';
     await s3.send(new CreateBucketCommand({ Bucket }));
-    const zeroDays = await failure(
+    const zeroDays = await errorOf(
       s3.send(
         new PutBucketLifecycleConfigurationCommand({
           Bucket,
@@ -205,21 +205,23 @@ describe('bucket configurations', () => {
           },
         }),
       ),
+      S3ServiceException,
     );
     expect([zeroDays.name, zeroDays.message]).toEqual([
       'InvalidArgument',
       "'Days' for Expiration action must be a positive integer",
     ]);
-    const noAction = await failure(
+    const noAction = await errorOf(
       s3.send(
         new PutBucketLifecycleConfigurationCommand({
           Bucket,
           LifecycleConfiguration: { Rules: [{ ID: 'x', Status: 'Enabled', Filter: {} }] },
         }),
       ),
+      S3ServiceException,
     );
     expect(noAction.message).toMatch(/At least one action/);
-    const sameId = await failure(
+    const sameId = await errorOf(
       s3.send(
         new PutBucketLifecycleConfigurationCommand({
           Bucket,
@@ -231,9 +233,10 @@ describe('bucket configurations', () => {
           },
         }),
       ),
+      S3ServiceException,
     );
     expect(sameId.message).toMatch(/Rule ID must be unique/);
-    const keyWithAes = await failure(
+    const keyWithAes = await errorOf(
       s3.send(
         new PutBucketEncryptionCommand({
           Bucket,
@@ -249,6 +252,7 @@ describe('bucket configurations', () => {
           },
         }),
       ),
+      S3ServiceException,
     );
     expect(keyWithAes.name).toBe('InvalidArgument');
     s3.destroy();
@@ -270,7 +274,7 @@ describe('bucket configurations', () => {
       () => theirs.send(new DeleteBucketLifecycleCommand({ Bucket: 'alices-results' })),
       () => theirs.send(new DeleteBucketOwnershipControlsCommand({ Bucket: 'alices-results' })),
     ]) {
-      expect((await failure(call())).name).toBe('AccessDenied');
+      expect((await errorOf(call(), S3ServiceException)).name).toBe('AccessDenied');
     }
     mine.destroy();
     theirs.destroy();

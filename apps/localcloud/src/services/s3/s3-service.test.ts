@@ -28,7 +28,8 @@ import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/cli
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud } from './test-support.ts';
+import { errorOf } from '../../testing/index.ts';
+import { startTwoAccountCloud } from './test-support.ts';
 import type { TestAccount, TestCloud } from './test-support.ts';
 
 let cloud: TestCloud;
@@ -44,20 +45,8 @@ function s3(account: Pick<TestAccount, 'accessKeyId' | 'secretAccessKey'>): S3Cl
   });
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof S3ServiceException) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 beforeAll(async () => {
-  cloud = await startTestCloud();
-  alice = await cloud.account('alice');
-  bob = await cloud.account('bob');
+  ({ cloud, alice, bob } = await startTwoAccountCloud());
 });
 
 afterAll(async () => {
@@ -88,23 +77,30 @@ describe('S3 through localcloud', () => {
       (await a.send(new GetBucketLocationCommand({ Bucket: 'alice-crud' }))).LocationConstraint,
     ).toBeUndefined();
 
-    expect((await errorOf(a.send(new CreateBucketCommand({ Bucket: 'alice-crud' })))).name).toBe(
-      'BucketAlreadyOwnedByYou',
-    );
-    expect((await errorOf(b.send(new CreateBucketCommand({ Bucket: 'alice-crud' })))).name).toBe(
-      'BucketAlreadyExists',
-    );
-    expect((await errorOf(a.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).name).toBe(
-      'InvalidBucketName',
-    );
+    expect(
+      (await errorOf(a.send(new CreateBucketCommand({ Bucket: 'alice-crud' })), S3ServiceException))
+        .name,
+    ).toBe('BucketAlreadyOwnedByYou');
+    expect(
+      (await errorOf(b.send(new CreateBucketCommand({ Bucket: 'alice-crud' })), S3ServiceException))
+        .name,
+    ).toBe('BucketAlreadyExists');
+    expect(
+      (await errorOf(a.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })), S3ServiceException))
+        .name,
+    ).toBe('InvalidBucketName');
 
     await a.send(new PutObjectCommand({ Bucket: 'alice-crud', Key: 'x', Body: 'x' }));
-    expect((await errorOf(a.send(new DeleteBucketCommand({ Bucket: 'alice-crud' })))).name).toBe(
-      'BucketNotEmpty',
-    );
+    expect(
+      (await errorOf(a.send(new DeleteBucketCommand({ Bucket: 'alice-crud' })), S3ServiceException))
+        .name,
+    ).toBe('BucketNotEmpty');
     await a.send(new DeleteObjectCommand({ Bucket: 'alice-crud', Key: 'x' }));
     await a.send(new DeleteBucketCommand({ Bucket: 'alice-crud' }));
-    const missing = await errorOf(a.send(new HeadBucketCommand({ Bucket: 'alice-crud' })));
+    const missing = await errorOf(
+      a.send(new HeadBucketCommand({ Bucket: 'alice-crud' })),
+      S3ServiceException,
+    );
     expect(missing.$metadata.httpStatusCode).toBe(404);
     // The name is free again, for anyone.
     await b.send(new CreateBucketCommand({ Bucket: 'alice-crud' }));
@@ -185,6 +181,7 @@ describe('S3 through localcloud', () => {
     expect(deleted.Deleted?.map((d) => d.Key).sort()).toEqual(['copy/top.csv', 'data/2025/c.csv']);
     const missing = await errorOf(
       a.send(new GetObjectCommand({ Bucket: 'alice-data', Key: 'copy/top.csv' })),
+      S3ServiceException,
     );
     expect(missing.name).toBe('NoSuchKey');
   });
@@ -232,6 +229,7 @@ describe('S3 through localcloud', () => {
           MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"0000"' }] },
         }),
       ),
+      S3ServiceException,
     );
     expect(wrongEtag.name).toBe('InvalidPart');
     await a.send(
@@ -267,6 +265,7 @@ describe('S3 through localcloud', () => {
     );
     const aborted = await errorOf(
       a.send(new ListPartsCommand({ Bucket: bucket, Key: 'gone', UploadId: second.UploadId })),
+      S3ServiceException,
     );
     expect(aborted.name).toBe('NoSuchUpload');
   });
@@ -308,11 +307,11 @@ describe('S3 through localcloud', () => {
 
   it('rejects a bad signature and an unknown key', async () => {
     const wrongSecret = s3({ accessKeyId: alice.accessKeyId, secretAccessKey: 'not-the-secret' });
-    expect((await errorOf(wrongSecret.send(new ListBucketsCommand({})))).name).toBe(
-      'SignatureDoesNotMatch',
-    );
+    expect(
+      (await errorOf(wrongSecret.send(new ListBucketsCommand({})), S3ServiceException)).name,
+    ).toBe('SignatureDoesNotMatch');
     const unknown = s3({ accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x' });
-    expect((await errorOf(unknown.send(new ListBucketsCommand({})))).name).toBe(
+    expect((await errorOf(unknown.send(new ListBucketsCommand({})), S3ServiceException)).name).toBe(
       'InvalidAccessKeyId',
     );
   });
@@ -336,6 +335,7 @@ describe('S3 through localcloud', () => {
           ExpectedBucketOwner: bob.accountId,
         }),
       ),
+      S3ServiceException,
     );
     expect(denied.name).toBe('AccessDenied');
     expect(denied.$metadata.httpStatusCode).toBe(403);
@@ -349,14 +349,21 @@ describe('S3 through localcloud', () => {
 
     const before = await errorOf(
       b.send(new GetObjectCommand({ Bucket: 'alice-shared', Key: 'in/report.csv' })),
+      S3ServiceException,
     );
     expect(before.name).toBe('AccessDenied');
-    expect((await errorOf(b.send(new ListObjectsV2Command({ Bucket: 'alice-shared' })))).name).toBe(
-      'AccessDenied',
-    );
+    expect(
+      (
+        await errorOf(
+          b.send(new ListObjectsV2Command({ Bucket: 'alice-shared' })),
+          S3ServiceException,
+        )
+      ).name,
+    ).toBe('AccessDenied');
 
     const malformed = await errorOf(
       a.send(new PutBucketPolicyCommand({ Bucket: 'alice-shared', Policy: '{"Statement": []}' })),
+      S3ServiceException,
     );
     expect(malformed.name).toBe('MalformedPolicy');
     const otherBucket = await errorOf(
@@ -376,6 +383,7 @@ describe('S3 through localcloud', () => {
           }),
         }),
       ),
+      S3ServiceException,
     );
     expect(otherBucket.name).toBe('MalformedPolicy');
 
@@ -413,19 +421,29 @@ describe('S3 through localcloud', () => {
     );
     expect(listed.Contents?.map((o) => o.Key)).toEqual(['in/report.csv']);
     expect(
-      (await errorOf(b.send(new ListObjectsV2Command({ Bucket: 'alice-shared', Prefix: 'out/' }))))
-        .name,
+      (
+        await errorOf(
+          b.send(new ListObjectsV2Command({ Bucket: 'alice-shared', Prefix: 'out/' })),
+          S3ServiceException,
+        )
+      ).name,
     ).toBe('AccessDenied');
     // The policy grants reads only: writes and policy changes stay the owner's.
     expect(
       (
         await errorOf(
           b.send(new PutObjectCommand({ Bucket: 'alice-shared', Key: 'in/x', Body: 'x' })),
+          S3ServiceException,
         )
       ).name,
     ).toBe('AccessDenied');
     expect(
-      (await errorOf(b.send(new DeleteBucketPolicyCommand({ Bucket: 'alice-shared' })))).name,
+      (
+        await errorOf(
+          b.send(new DeleteBucketPolicyCommand({ Bucket: 'alice-shared' })),
+          S3ServiceException,
+        )
+      ).name,
     ).toBe('AccessDenied');
     // A partly refused DeleteObjects reports the refused key.
     const partial = await b.send(
@@ -443,11 +461,17 @@ describe('S3 through localcloud', () => {
       (
         await errorOf(
           b.send(new GetObjectCommand({ Bucket: 'alice-shared', Key: 'in/report.csv' })),
+          S3ServiceException,
         )
       ).name,
     ).toBe('AccessDenied');
     expect(
-      (await errorOf(a.send(new GetBucketPolicyCommand({ Bucket: 'alice-shared' })))).name,
+      (
+        await errorOf(
+          a.send(new GetBucketPolicyCommand({ Bucket: 'alice-shared' })),
+          S3ServiceException,
+        )
+      ).name,
     ).toBe('NoSuchBucketPolicy');
   });
 
@@ -455,7 +479,12 @@ describe('S3 through localcloud', () => {
     const a = s3(alice);
     await a.send(new CreateBucketCommand({ Bucket: 'alice-tags' }));
     expect(
-      (await errorOf(a.send(new GetBucketTaggingCommand({ Bucket: 'alice-tags' })))).name,
+      (
+        await errorOf(
+          a.send(new GetBucketTaggingCommand({ Bucket: 'alice-tags' })),
+          S3ServiceException,
+        )
+      ).name,
     ).toBe('NoSuchTagSet');
     await a.send(
       new PutBucketTaggingCommand({
@@ -522,23 +551,37 @@ describe('S3 through localcloud', () => {
     const listed = await role.send(new ListObjectsV2Command({ Bucket: 'alice-role-ok' }));
     expect(listed.KeyCount).toBe(1);
     expect(
-      (await errorOf(role.send(new GetObjectCommand({ Bucket: 'alice-role-no', Key: 'k' })))).name,
+      (
+        await errorOf(
+          role.send(new GetObjectCommand({ Bucket: 'alice-role-no', Key: 'k' })),
+          S3ServiceException,
+        )
+      ).name,
     ).toBe('AccessDenied');
     expect(
       (
         await errorOf(
           role.send(new PutObjectCommand({ Bucket: 'alice-role-ok', Key: 'w', Body: 'w' })),
+          S3ServiceException,
         )
       ).name,
     ).toBe('AccessDenied');
     // Without s3:ListBucket a missing key is AccessDenied, with it NoSuchKey, as in S3.
     expect(
-      (await errorOf(role.send(new GetObjectCommand({ Bucket: 'alice-role-ok', Key: 'nope' }))))
-        .name,
+      (
+        await errorOf(
+          role.send(new GetObjectCommand({ Bucket: 'alice-role-ok', Key: 'nope' })),
+          S3ServiceException,
+        )
+      ).name,
     ).toBe('NoSuchKey');
     expect(
-      (await errorOf(role.send(new GetObjectCommand({ Bucket: 'alice-role-no', Key: 'nope' }))))
-        .name,
+      (
+        await errorOf(
+          role.send(new GetObjectCommand({ Bucket: 'alice-role-no', Key: 'nope' })),
+          S3ServiceException,
+        )
+      ).name,
     ).toBe('AccessDenied');
   });
 
@@ -555,6 +598,7 @@ describe('S3 through localcloud', () => {
     expect(added.status).toBe(201);
     const failed = await errorOf(
       a.send(new GetObjectCommand({ Bucket: 'alice-faults', Key: 'k' })),
+      S3ServiceException,
     );
     expect(failed.name).toBe('SlowDown');
     const got = await a.send(new GetObjectCommand({ Bucket: 'alice-faults', Key: 'k' }));
@@ -583,6 +627,7 @@ describe('S3 through localcloud', () => {
     );
     const denied = await errorOf(
       a.send(new PutObjectCommand({ Bucket: 'alice-locked', Key: 'plain', Body: 'x' })),
+      S3ServiceException,
     );
     expect(denied.name).toBe('AccessDenied');
     await a.send(

@@ -1,6 +1,6 @@
 /**
- * The whole localcloud (core harness) for this folder's tests, with accounts made through
- * the admin API.
+ * The whole localcloud (core harness) for S3, Kinesis and CloudFormation tests, with
+ * accounts made through the admin API.
  */
 import { startLocalCloudHarness } from '../../testing/index.ts';
 import type { LocalCloudHarness, TestAccount } from '../../testing/index.ts';
@@ -22,4 +22,14 @@ export async function startTestCloud(options: { stateDir?: string } = {}): Promi
     account: (name) => harness.createAccount(name),
     stop: () => harness.stop(),
   };
+}
+
+/** A test cloud with the accounts alice and bob, the two sides of most isolation tests. */
+export async function startTwoAccountCloud(): Promise<{
+  cloud: TestCloud;
+  alice: TestAccount;
+  bob: TestAccount;
+}> {
+  const cloud = await startTestCloud();
+  return { cloud, alice: await cloud.account('alice'), bob: await cloud.account('bob') };
 }

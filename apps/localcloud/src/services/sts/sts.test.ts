@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCloudHarness, SdkCredentials, TestAccount } from '../../testing/index.ts';
-import { startLocalCloudHarness } from '../../testing/index.ts';
+import { errorOf, startLocalCloudHarness } from '../../testing/index.ts';
 
 const trustWithExternalId = (principal: string, externalId: string) =>
   JSON.stringify({
@@ -43,15 +43,6 @@ const allow = (action: string | string[], resource = '*') =>
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: action, Resource: resource }],
   });
-
-async function errorOf(p: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { name: string; message: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('STS through the AWS SDK v3', () => {
   let lc: LocalCloudHarness;
