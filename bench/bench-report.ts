@@ -3,7 +3,7 @@
  * stamped with the machine it ran on, so benches can run alone or all together.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, loadavg, totalmem, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,11 +19,17 @@ figure is compared with a baseline measured in the same run on the same machine;
 and what the figures mean are in each bench's README under \`bench/\`.
 `;
 
-/** One line describing the machine a bench ran on. */
+/**
+ * One line describing the machine a bench ran on, with its load average when the figures
+ * were written: on a shared machine the load says how much of it the bench had.
+ */
 export function machineDescription(): string {
   const cpu = cpus();
   const model = cpu[0]?.model.trim() ?? 'unknown CPU';
-  return `${cpu.length} × ${model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}`;
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ');
+  return `${cpu.length} × ${model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}, load average ${load} (1, 5, 15 min)`;
 }
 
 /** Replaces (or appends) the section `name` of docs/benchmarks.md. */

@@ -12,8 +12,14 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'database-url': { type: 'string' },
     'settle-ms': { type: 'string', default: '2000' },
+    // As `ferry server` does: build (or find on disk) the worker bundles in the background.
+    prebuild: { type: 'boolean', default: false },
+    'bundle-dir': { type: 'string' },
   },
 });
+const begun = performance.now();
+let peakRss = 0;
+const peak = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
 const server = await start({
   flags: {
     listen: '127.0.0.1:0',
@@ -21,9 +27,14 @@ const server = await start({
     ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
     logLevel: 'warn',
   },
-  env: { FERRY_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') },
+  env: {
+    FERRY_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+    ...(values['bundle-dir'] ? { FERRY_COMPUTE_WORKER_BUNDLE_DIR: values['bundle-dir'] } : {}),
+  },
+  ...(values.prebuild ? { prebuildWorkerBundles: true } : {}),
   print: () => {},
 });
+const startMs = Math.round(performance.now() - begun);
 try {
   for (let i = 0; i < 20; i++) {
     for (const path of ['/healthz', '/readyz', '/api/v1/auth/me', '/api/v1/openapi.json']) {
@@ -39,8 +50,11 @@ try {
       rssMiB: Math.round((mem.rss / 2 ** 20) * 10) / 10,
       heapMiB: Math.round((mem.heapUsed / 2 ** 20) * 10) / 10,
       ec2SdkLoaded: loaded.some((k) => k.includes('/@aws-sdk/client-ec2/')),
+      startMs,
+      peakRssMiB: Math.round((Math.max(peakRss, mem.rss) / 2 ** 20) * 10) / 10,
     }),
   );
 } finally {
+  clearInterval(peak);
   await server.stop();
 }

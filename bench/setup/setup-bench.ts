@@ -19,12 +19,18 @@ export interface SetupRun {
   readonly stackCompleteMs: number;
   /** From the last resource's CREATE_COMPLETE to the workspace seen Active. */
   readonly activeMs: number;
+  /** From the last resource to the phone-home's Connected stored (the stack's notification). */
+  readonly connectedMs: number;
+  /** From the last resource to the verification's checks starting (the job picked up). */
+  readonly checksStartedMs: number;
 }
 
 export interface SetupBenchResult {
   readonly runs: readonly SetupRun[];
   readonly medianActiveMs: number;
   readonly medianStackCompleteMs: number;
+  readonly medianConnectedMs: number;
+  readonly medianChecksStartedMs: number;
 }
 
 /** The issue's target: ≤ 5 s from the stack's last resource to Active. */
@@ -114,13 +120,29 @@ export async function runSetupBench(options: {
       if (!Number.isFinite(lastResource) || !Number.isFinite(stackDone)) {
         throw new Error(`setup ${n}: the stack's events show no completion`);
       }
-      runs.push({ stackCompleteMs: stackDone - lastResource, activeMs: activeAt - lastResource });
-      log(`setup ${n}: Active ${activeAt - lastResource} ms after the last resource`);
+      const row = await fx.resources.db
+        .selectFrom('aws_setups')
+        .select(['connected_at', 'verified_at'])
+        .where('workspace_id', '=', id)
+        .executeTakeFirstOrThrow();
+      const at = (d: Date | string | null) => (d === null ? NaN : new Date(d).getTime());
+      const run: SetupRun = {
+        stackCompleteMs: stackDone - lastResource,
+        activeMs: activeAt - lastResource,
+        connectedMs: at(row.connected_at) - lastResource,
+        checksStartedMs: at(row.verified_at) - lastResource,
+      };
+      runs.push(run);
+      log(
+        `setup ${n}: Connected +${run.connectedMs} ms, checks started +${run.checksStartedMs} ms, Active +${run.activeMs} ms after the last resource`,
+      );
     }
     return {
       runs,
       medianActiveMs: median(runs.map((r) => r.activeMs)),
       medianStackCompleteMs: median(runs.map((r) => r.stackCompleteMs)),
+      medianConnectedMs: median(runs.map((r) => r.connectedMs)),
+      medianChecksStartedMs: median(runs.map((r) => r.checksStartedMs)),
     };
   } finally {
     cfn.destroy();
@@ -137,6 +159,7 @@ export function formatSetupBench(r: SetupBenchResult): string {
     `  stack CREATE_COMPLETE (CloudFormation's own, baseline): ${s(r.medianStackCompleteMs)}`,
     `  workspace Active:                                        ${s(r.medianActiveMs)}`,
     `  ferry's share (Active − stack complete):                 ${s(ferry)}`,
+    `    of which: phone-home Connected at ${s(r.medianConnectedMs)}, verification's checks started at ${s(r.medianChecksStartedMs)}, checks and activation ${s(r.medianActiveMs - r.medianChecksStartedMs)}`,
     `  per run: ${r.runs.map((x) => s(x.activeMs)).join(', ')}`,
     `target: Active ≤ ${s(TARGET_MS)} after the last resource — ${
       r.medianActiveMs <= TARGET_MS ? 'met' : `missed by ${s(r.medianActiveMs - TARGET_MS)}`

@@ -14,6 +14,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
   CUSTOMER_ROLES,
@@ -131,87 +132,125 @@ function trustHint(role: CustomerRole, values: ScopeValues): string {
   return `Restore the ExternalId condition in the trust policy of ferry-${values.WorkspaceId ?? ''}-${role}: ${JSON.stringify(statement ?? trust)}`;
 }
 
-/** Runs every check once (no state change). */
+/** Probes in flight per role: a handful of calls at once, far under EC2's per-account limits. */
+export const PROBE_CONCURRENCY = 6;
+
+/** Runs `tasks` at most `limit` at a time; the results keep the tasks' order. */
+async function inOrder<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const out = new Array<T>(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        out[i] = await tasks[i]!();
+      }
+    }),
+  );
+  return out;
+}
+
+type CheckInput = Omit<AwsSetupCheckRecord, 'awsErrorCode' | 'fixHint'> &
+  Partial<AwsSetupCheckRecord>;
+const check = (c: CheckInput): AwsSetupCheckRecord => ({ awsErrorCode: null, fixHint: null, ...c });
+
+/**
+ * Runs every check once (no state change). The three roles are checked side by side and,
+ * once a role is assumed, its probes run a few at a time (each probe is one independent
+ * dry run or read; the S3 marker's four steps stay in order); the checks come back in the
+ * same order as one after another, so the stored result does not depend on timing.
+ */
 export async function runChecks(
   resources: Resources,
   setup: SetupForVerify,
   options: { actor: BrokerActor; freshRoles: boolean; platformPrincipal: string },
 ): Promise<AwsSetupCheckRecord[]> {
-  const { broker, clients } = resources.aws;
   const values = scopeValues(setup, options.platformPrincipal);
-  const checks: AwsSetupCheckRecord[] = [];
-  const add = (
-    c: Omit<AwsSetupCheckRecord, 'awsErrorCode' | 'fixHint'> & Partial<AwsSetupCheckRecord>,
-  ) => checks.push({ awsErrorCode: null, fixHint: null, ...c });
   const target: ProbeTarget = {
     workspaceId: setup.workspaceId,
     subnetIds: list(setup.outputs.SubnetIds),
     directSecurityGroupId: str(setup.outputs.DirectSecurityGroupId),
     workerInstanceProfileArn: str(setup.outputs.WorkerInstanceProfileArn),
   };
-  for (const role of CUSTOMER_ROLES) {
-    const roleArn = str(setup.outputs[ROLE_OUTPUT[role]]);
-    const base = {
-      orgId: setup.orgId,
-      workspaceId: setup.workspaceId,
-      roleArn,
-      actor: options.actor,
-    };
-    let creds: AwsCredentials;
-    try {
-      creds = await broker.assume({
-        ...base,
-        externalId: setup.externalId,
-        freshRole: options.freshRoles,
-        purpose: `verify:${options.actor.kind === 'system' ? options.actor.name : 'user'}`,
-      });
-      add({
-        name: `${role}: AssumeRole with the external ID`,
-        role,
-        outcome: 'pass',
-        message: roleArn,
-      });
-    } catch (err) {
-      const code = err instanceof AssumeRoleError ? err.awsCode : awsErrorCode(err);
-      add({
+  const perRole = await Promise.all(
+    CUSTOMER_ROLES.map((role) => roleChecks(resources, setup, options, values, target, role)),
+  );
+  return perRole.flat();
+}
+
+async function roleChecks(
+  resources: Resources,
+  setup: SetupForVerify,
+  options: { actor: BrokerActor; freshRoles: boolean; platformPrincipal: string },
+  values: ScopeValues,
+  target: ProbeTarget,
+  role: CustomerRole,
+): Promise<AwsSetupCheckRecord[]> {
+  const { broker, clients } = resources.aws;
+  const roleArn = str(setup.outputs[ROLE_OUTPUT[role]]);
+  const base = {
+    orgId: setup.orgId,
+    workspaceId: setup.workspaceId,
+    roleArn,
+    actor: options.actor,
+  };
+  let creds: AwsCredentials;
+  try {
+    creds = await broker.assume({
+      ...base,
+      externalId: setup.externalId,
+      freshRole: options.freshRoles,
+      purpose: `verify:${options.actor.kind === 'system' ? options.actor.name : 'user'}`,
+    });
+  } catch (err) {
+    const code = err instanceof AssumeRoleError ? err.awsCode : awsErrorCode(err);
+    return [
+      check({
         name: `${role}: AssumeRole with the external ID`,
         role,
         outcome: 'fail',
         awsErrorCode: code,
         message: `ferry cannot assume ${roleArn}`,
         fixHint: `Check that the stack's role exists and trusts ${options.platformPrincipal} with the workspace's external ID.`,
+      }),
+    ];
+  }
+  const assumed = check({
+    name: `${role}: AssumeRole with the external ID`,
+    role,
+    outcome: 'pass',
+    message: roleArn,
+  });
+  const refusal = async (
+    label: string,
+    externalId: string | null,
+  ): Promise<AwsSetupCheckRecord> => {
+    const name = `${role}: AssumeRole ${label} is refused`;
+    try {
+      await broker.assume({ ...base, externalId, noCache: true });
+      return check({
+        name,
+        role,
+        outcome: 'fail',
+        message: `${CONFUSED_DEPUTY_MESSAGE}: ${roleArn} can be assumed ${label}`,
+        fixHint: trustHint(role, values),
       });
-      continue;
+    } catch (err) {
+      const code = err instanceof AssumeRoleError ? err.awsCode : awsErrorCode(err);
+      return check({
+        name,
+        role,
+        outcome: code === 'AccessDenied' ? 'pass' : 'fail',
+        awsErrorCode: code,
+        message: 'refused',
+      });
     }
-    for (const [label, externalId] of [
-      ['without the external ID', null],
-      ['with a wrong external ID', `ferry-wrong-${randomBytes(12).toString('base64url')}`],
-    ] as const) {
-      const name = `${role}: AssumeRole ${label} is refused`;
-      try {
-        await broker.assume({ ...base, externalId, noCache: true });
-        add({
-          name,
-          role,
-          outcome: 'fail',
-          message: `${CONFUSED_DEPUTY_MESSAGE}: ${roleArn} can be assumed ${label}`,
-          fixHint: trustHint(role, values),
-        });
-      } catch (err) {
-        const code = err instanceof AssumeRoleError ? err.awsCode : awsErrorCode(err);
-        add({
-          name,
-          role,
-          outcome: code === 'AccessDenied' ? 'pass' : 'fail',
-          awsErrorCode: code,
-          message: 'refused',
-        });
-      }
-    }
+  };
+  const identity = async (): Promise<AwsSetupCheckRecord> => {
     const sts = clients.sts(creds, setup.region);
     try {
       const who = await sts.send(new GetCallerIdentityCommand({}));
-      add({
+      return check({
         name: `${role}: GetCallerIdentity`,
         role,
         outcome: who.Account === setup.accountId ? 'pass' : 'fail',
@@ -221,7 +260,7 @@ export async function runChecks(
           : { fixHint: 'The role belongs to another account than the one that ran the stack.' }),
       });
     } catch (err) {
-      add({
+      return check({
         name: `${role}: GetCallerIdentity`,
         role,
         outcome: 'fail',
@@ -231,17 +270,34 @@ export async function runChecks(
     } finally {
       sts.destroy();
     }
-    const ec2 = await clients.ec2(creds, setup.region);
-    const s3 = clients.s3(creds, setup.region);
+  };
+  const ec2 = await clients.ec2(creds, setup.region);
+  const s3 = clients.s3(creds, setup.region);
+  const tail: AwsSetupCheckRecord[] = [];
+  try {
     // The role that launches gets a real, ferry-tagged launch template for the probes that
-    // need one (CreateFleet, template writes); it is deleted below.
-    const probeTemplate =
-      role === 'UserInitiated' ? await createProbeTemplate(ec2, target) : undefined;
+    // need one (CreateFleet, template writes); it is deleted below, after every probe.
+    const [head, probeTemplate] = await Promise.all([
+      inOrder(
+        [
+          () => refusal('without the external ID', null),
+          () =>
+            refusal(
+              'with a wrong external ID',
+              `ferry-wrong-${randomBytes(12).toString('base64url')}`,
+            ),
+          identity,
+        ],
+        3,
+      ),
+      role === 'UserInitiated' ? createProbeTemplate(ec2, target) : undefined,
+    ]);
     const roleTarget: ProbeTarget =
       probeTemplate !== undefined && 'id' in probeTemplate
         ? { ...target, launchTemplateId: probeTemplate.id }
         : target;
     try {
+      const tasks: (() => Promise<AwsSetupCheckRecord[]>)[] = [];
       let markerDone = false;
       for (const entry of entriesForRole(role)) {
         const name = `${role}: ${entry.action}`;
@@ -250,37 +306,37 @@ export async function runChecks(
         if (entry.probe.kind === 'dry-run' && (entry.probe.note === undefined || probe)) {
           const command = probe;
           if (command === undefined) {
-            add({
-              name,
-              role,
-              outcome: 'skipped',
-              message:
-                probeTemplate !== undefined && 'error' in probeTemplate
-                  ? `no dry run without a ferry launch template (creating one failed: ${probeTemplate.error})`
-                  : 'no dry run without existing resources',
-            });
+            const message =
+              probeTemplate !== undefined && 'error' in probeTemplate
+                ? `no dry run without a ferry launch template (creating one failed: ${probeTemplate.error})`
+                : 'no dry run without existing resources';
+            tasks.push(() => Promise.resolve([check({ name, role, outcome: 'skipped', message })]));
             continue;
           }
-          const r = await dryRun(ec2, command);
-          add({
-            name,
-            role,
-            outcome: r.verdict === 'allowed' ? 'pass' : 'fail',
-            awsErrorCode: r.awsErrorCode,
-            message:
-              r.verdict === 'allowed'
-                ? 'allowed (dry run)'
-                : `not allowed (${r.awsErrorCode ?? 'no error'})`,
-            ...(r.verdict === 'allowed'
-              ? {}
-              : {
-                  fixHint: `Restore this statement in the role's policy: ${statementFor(role, entry.action, values)}`,
-                }),
+          tasks.push(async () => {
+            const r = await dryRun(ec2, command);
+            return [
+              check({
+                name,
+                role,
+                outcome: r.verdict === 'allowed' ? 'pass' : 'fail',
+                awsErrorCode: r.awsErrorCode,
+                message:
+                  r.verdict === 'allowed'
+                    ? 'allowed (dry run)'
+                    : `not allowed (${r.awsErrorCode ?? 'no error'})`,
+                ...(r.verdict === 'allowed'
+                  ? {}
+                  : {
+                      fixHint: `Restore this statement in the role's policy: ${statementFor(role, entry.action, values)}`,
+                    }),
+              }),
+            ];
           });
         } else if (entry.probe.kind === 's3-marker') {
           if (markerDone) continue;
           markerDone = true;
-          checks.push(...(await markerChecks(s3, role, setup, values)));
+          tasks.push(() => markerChecks(s3, role, setup, values));
         } else {
           const reason =
             entry.probe.kind === 'none'
@@ -288,86 +344,103 @@ export async function runChecks(
               : entry.probe.kind === 'dry-run'
                 ? (entry.probe.note ?? 'no cheap probe')
                 : 'no cheap probe';
-          add({ name, role, outcome: 'skipped', message: reason });
+          tasks.push(() =>
+            Promise.resolve([check({ name, role, outcome: 'skipped', message: reason })]),
+          );
         }
       }
       for (const sample of deniedSamplesForRole(role)) {
-        const name = `${role}: must not ${sample.action} (${sample.why})`;
-        if (sample.action.startsWith('s3:')) {
-          const arn = resolvePattern(sample.resource, values);
-          const [bucket, ...rest] = arn.replace(/^arn:[^:]+:s3:::/, '').split('/');
-          try {
-            await s3MustDenyProbe(s3, sample.action, bucket ?? '', rest.join('/'));
-            add({
-              name,
-              role,
-              outcome: 'fail',
-              message: 'allowed',
-              fixHint: `Remove ${sample.action} from the role's policy.`,
-            });
-          } catch (err) {
-            const code = awsErrorCode(err);
-            add({
-              name,
-              role,
-              outcome: code === 'AccessDenied' ? 'pass' : 'skipped',
-              awsErrorCode: code,
-              message: code === 'AccessDenied' ? 'denied' : `inconclusive: AWS answered ${code}`,
-            });
-          }
-          continue;
-        }
-        const context = Object.fromEntries(
-          Object.entries(sample.context).map(([k, v]) => [
-            k,
-            Array.isArray(v) ? v.map((x) => resolvePattern(x, values)) : resolvePattern(v, values),
-          ]),
-        );
-        const command = deniedProbeFor(sample.action, context, target);
-        if (command === undefined) {
-          add({
-            name,
-            role,
-            outcome: 'skipped',
-            message: 'no dry run for this request; covered by the policy tests',
-          });
-          continue;
-        }
-        const r = await dryRun(ec2, command);
-        add({
-          name,
-          role,
-          outcome: r.verdict === 'denied' ? 'pass' : r.verdict === 'allowed' ? 'fail' : 'skipped',
-          awsErrorCode: r.awsErrorCode,
-          message:
-            r.verdict === 'denied'
-              ? 'denied'
-              : r.verdict === 'allowed'
-                ? 'ALLOWED'
-                : `inconclusive: AWS answered ${r.awsErrorCode ?? 'without an error'} before authorizing`,
-          ...(r.verdict === 'allowed'
-            ? {
-                fixHint: `The role allows ${sample.action} beyond ferry's template: remove the extra statement.`,
-              }
-            : {}),
-        });
+        tasks.push(() => mustDenyCheck(role, sample, values, target, ec2, s3).then((c) => [c]));
       }
+      const probed = await inOrder(tasks, PROBE_CONCURRENCY);
+      tail.push(...head, ...probed.flat());
     } finally {
       if (roleTarget.launchTemplateId !== undefined) {
         const code = await deleteProbeTemplate(ec2, roleTarget.launchTemplateId);
-        add({
-          name: `${role}: ec2:DeleteLaunchTemplate (the probe template)`,
-          role,
-          outcome: code === null ? 'pass' : 'fail',
-          awsErrorCode: code,
-          message: code === null ? 'deleted' : `could not delete ${roleTarget.launchTemplateId}`,
-        });
+        tail.push(
+          check({
+            name: `${role}: ec2:DeleteLaunchTemplate (the probe template)`,
+            role,
+            outcome: code === null ? 'pass' : 'fail',
+            awsErrorCode: code,
+            message: code === null ? 'deleted' : `could not delete ${roleTarget.launchTemplateId}`,
+          }),
+        );
       }
-      ec2.destroy();
-      s3.destroy();
+    }
+  } finally {
+    ec2.destroy();
+    s3.destroy();
+  }
+  return [assumed, ...tail];
+}
+
+/** One must-deny sample: the request it stands for, expected to be refused. */
+async function mustDenyCheck(
+  role: CustomerRole,
+  sample: ReturnType<typeof deniedSamplesForRole>[number],
+  values: ScopeValues,
+  target: ProbeTarget,
+  ec2: EC2Client,
+  s3: S3Client,
+): Promise<AwsSetupCheckRecord> {
+  const name = `${role}: must not ${sample.action} (${sample.why})`;
+  if (sample.action.startsWith('s3:')) {
+    const arn = resolvePattern(sample.resource, values);
+    const [bucket, ...rest] = arn.replace(/^arn:[^:]+:s3:::/, '').split('/');
+    try {
+      await s3MustDenyProbe(s3, sample.action, bucket ?? '', rest.join('/'));
+      return check({
+        name,
+        role,
+        outcome: 'fail',
+        message: 'allowed',
+        fixHint: `Remove ${sample.action} from the role's policy.`,
+      });
+    } catch (err) {
+      const code = awsErrorCode(err);
+      return check({
+        name,
+        role,
+        outcome: code === 'AccessDenied' ? 'pass' : 'skipped',
+        awsErrorCode: code,
+        message: code === 'AccessDenied' ? 'denied' : `inconclusive: AWS answered ${code}`,
+      });
     }
   }
-  return checks;
+  const context = Object.fromEntries(
+    Object.entries(sample.context).map(([k, v]) => [
+      k,
+      Array.isArray(v) ? v.map((x) => resolvePattern(x, values)) : resolvePattern(v, values),
+    ]),
+  );
+  const command = deniedProbeFor(sample.action, context, target);
+  if (command === undefined) {
+    return check({
+      name,
+      role,
+      outcome: 'skipped',
+      message: 'no dry run for this request; covered by the policy tests',
+    });
+  }
+  const r = await dryRun(ec2, command);
+  return check({
+    name,
+    role,
+    outcome: r.verdict === 'denied' ? 'pass' : r.verdict === 'allowed' ? 'fail' : 'skipped',
+    awsErrorCode: r.awsErrorCode,
+    message:
+      r.verdict === 'denied'
+        ? 'denied'
+        : r.verdict === 'allowed'
+          ? 'ALLOWED'
+          : `inconclusive: AWS answered ${r.awsErrorCode ?? 'without an error'} before authorizing`,
+    ...(r.verdict === 'allowed'
+      ? {
+          fixHint: `The role allows ${sample.action} beyond ferry's template: remove the extra statement.`,
+        }
+      : {}),
+  });
 }
 
 /**

@@ -15,6 +15,13 @@ import type { Resources } from '../resources.ts';
 import { NodeTokenError } from './node-intake.ts';
 import { workerBundlesOf } from './worker-bundle-store.ts';
 
+/**
+ * Read size of the bundle's stream: 1 MiB instead of the default 64 KiB sends ~70 MB in
+ * ~70 turns of the event loop instead of ~1,100, so a busy control plane (API requests,
+ * heartbeats) delays a node's download far less.
+ */
+const SEND_CHUNK_BYTES = 1 << 20;
+
 /** Registers the route on `app`. */
 export function registerWorkerBundleRoute(app: FastifyInstance, resources: Resources): void {
   app.get<{ Params: { file: string } }>(`${WORKER_BUNDLE_ROUTE}/:file`, async (request, reply) => {
@@ -38,6 +45,6 @@ export function registerWorkerBundleRoute(app: FastifyInstance, resources: Resou
       .header('content-type', path.endsWith('.zst') ? 'application/zstd' : 'application/gzip')
       .header('content-length', size)
       .header('cache-control', 'no-store')
-      .send(createReadStream(path));
+      .send(createReadStream(path, { highWaterMark: SEND_CHUNK_BYTES }));
   });
 }

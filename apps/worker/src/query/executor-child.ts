@@ -5,7 +5,6 @@
  * memory takes down only its executor. Started by the pool, it says `ready` once polars
  * is loaded, then runs each `run` job and answers `done` or `failed`.
  */
-import { createRequire } from 'node:module';
 import {
   checkPlanSafety,
   checkSqlSafety,
@@ -30,10 +29,9 @@ import type {
   FromExecutor,
   ToExecutor,
 } from './executor-protocol.ts';
+import { installedPolarsVersion } from './polars-version.ts';
 
-const polarsVersion = (
-  createRequire(import.meta.url)('nodejs-polars/package.json') as { version: string }
-).version;
+const polarsVersion = installedPolarsVersion();
 
 function send(message: FromExecutor): void {
   process.send?.(message);

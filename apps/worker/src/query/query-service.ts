@@ -15,6 +15,7 @@ import { createExecutorPool } from './executor-pool.ts';
 import { fetchConnectionSessions } from './connection-sessions.ts';
 import { createQueryEngine, type QueryEngine } from './query-engine.ts';
 import { startQueryServer, type QueryServer } from './query-server.ts';
+import { installedPolarsVersion } from './polars-version.ts';
 import { imdsRoleCredentials } from './role-credentials.ts';
 import { createTlsIdentity } from './self-signed-cert.ts';
 
@@ -74,7 +75,10 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
     }),
     log,
   });
-  const polarsVersion = await pool.polarsVersion;
+  // Not `await pool.polarsVersion`: the executors take a few hundred milliseconds to load
+  // polars, and the node registers (its cluster turns Idle) meanwhile; a query that comes
+  // first waits in the pool for an executor.
+  const polarsVersion = installedPolarsVersion();
   const running = new Map<string, () => void>();
   let reporter: ReturnType<typeof createQueryReporter> | undefined;
   const link = {
@@ -129,6 +133,10 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
   });
   log(
     `query API on port ${server.port}, certificate sha256 ${tls.fingerprint}, ${size} executors, polars ${polarsVersion}`,
+  );
+  pool.polarsVersion.then(
+    (loaded) => log(`executors ready (polars ${loaded})`),
+    () => undefined,
   );
   const aborter = new AbortController();
   let polling: Promise<void> | undefined;
