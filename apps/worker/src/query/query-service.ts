@@ -104,6 +104,7 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
       reporter?.report(r);
     },
   });
+  // A start that fails here leaves no executor behind (the caller may try again).
   const server: QueryServer = await startQueryServer({
     engine,
     tls,
@@ -123,6 +124,9 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
       vcpus: cpus().length,
       memoryMiB: Math.round(totalmem() / 1024 / 1024),
     }),
+  }).catch(async (e: unknown) => {
+    await pool.stop();
+    throw e;
   });
   log(
     `query API on port ${server.port}, certificate sha256 ${tls.fingerprint}, ${size} executors, polars ${polarsVersion}`,
