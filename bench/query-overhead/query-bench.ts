@@ -7,6 +7,7 @@
  * aggregation. Overhead = median through ferry − median in process; ratio = in-process
  * time / ferry time (the share of in-process throughput ferry keeps).
  */
+import { loadavg } from 'node:os';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ComputeContext, remote } from '@ferry/sdk';
 import pl from 'nodejs-polars';
@@ -36,6 +37,8 @@ export interface QueryFigures {
 
 export interface QueryBenchResult {
   readonly runs: number;
+  /** The machine's 1-minute load average at the start and the end of the timed runs. */
+  readonly load: readonly [number, number];
   readonly queries: readonly QueryFigures[];
 }
 
@@ -141,6 +144,7 @@ export async function runQueryBench(options: QueryBenchOptions): Promise<QueryBe
       return { ms: performance.now() - t0, rows };
     };
     const out: QueryFigures[] = [];
+    const loadAtStart = loadavg()[0]!;
     for (const q of queries) {
       const times: Record<Way, number[]> = { 'in-process': [], direct: [], proxy: [] };
       let rows = 0;
@@ -161,7 +165,7 @@ export async function runQueryBench(options: QueryBenchOptions): Promise<QueryBe
       log(`${q.name}: ${JSON.stringify(medianMs)}`);
       out.push({ name: q.name, medianMs, rows });
     }
-    return { runs: options.runs, queries: out };
+    return { runs: options.runs, load: [loadAtStart, loadavg()[0]!], queries: out };
   } finally {
     for (const ctx of ctxs) await ctx.stop().catch(() => undefined);
     // Stopped before the fixture ends, which refuses to leave instances running.
@@ -182,7 +186,7 @@ export async function runQueryBench(options: QueryBenchOptions): Promise<QueryBe
 export function formatQueryBench(r: QueryBenchResult): string {
   const fmt = (n: number) => n.toFixed(1);
   return [
-    `${r.runs} timed runs per query and way (after one warm-up), interleaved; medians. One warm cluster per mode (2 vCPUs, 4 GiB on localcloud, i.e. this machine), the in-process baseline in the bench's own process against the same localcloud S3.`,
+    `${r.runs} timed runs per query and way (after one warm-up), interleaved; medians. One warm cluster per mode (2 vCPUs, 4 GiB on localcloud, i.e. this machine), the in-process baseline in the bench's own process against the same localcloud S3. Load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end.`,
     '',
     '| query | rows | in process ms | direct ms | direct overhead ms | direct ratio | proxy ms | proxy overhead ms | proxy ratio |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',

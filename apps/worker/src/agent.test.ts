@@ -40,6 +40,7 @@ interface Setup {
   minuteMs?: number;
   bootstrapToken?: string;
   identity?: () => Promise<InstanceIdentity>;
+  query?: () => Promise<{ port: number; tlsFingerprint: string }>;
 }
 
 async function run(s: Setup = {}) {
@@ -70,6 +71,7 @@ async function run(s: Setup = {}) {
     now: Date.now,
     agentVersion: '0.1.0-test',
     registerGiveUpAfterMs: 5000,
+    ...(s.query === undefined ? {} : { query: s.query }),
   });
   return { server, agent, echoed };
 }
@@ -250,5 +252,30 @@ describe('the agent', () => {
       exitCode: 1,
     });
     expect(server.registers).toHaveLength(0);
+  });
+
+  it('registers only once its query service is up, with its port and certificate', async () => {
+    let up: (e: { port: number; tlsFingerprint: string }) => void = () => undefined;
+    const { server } = await run({ query: () => new Promise((r) => (up = r)) });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.registers).toEqual([]);
+    up({ port: 5051, tlsFingerprint: 'ab'.repeat(32) });
+    await until('registration', () => server.registers.length === 1);
+    expect(server.registers[0]?.body).toMatchObject({
+      query: { port: 5051, tlsFingerprint: 'ab'.repeat(32) },
+    });
+  });
+
+  it('fails without registering when its query service cannot start', async () => {
+    const { server, agent } = await run({
+      query: () => Promise.reject(new Error('instance metadata timed out')),
+    });
+    const stop = await agent.done;
+    expect(stop).toEqual({
+      kind: 'failed',
+      reason: 'the query service did not start: Error: instance metadata timed out',
+      exitCode: 1,
+    });
+    expect(server.registers).toEqual([]);
   });
 });

@@ -54,8 +54,12 @@ export interface AgentOptions {
   readonly rng?: () => number;
   /** Consecutive heartbeats refused as unauthenticated before the node gives up (default 3). */
   readonly maxAuthFailures?: number;
-  /** The node's query API, reported at registration (direct mode). */
-  readonly query?: { readonly port: number; readonly tlsFingerprint: string };
+  /**
+   * The node's query service: resolves with its API's port and certificate (reported at
+   * registration) once it is up. The node registers only then, so a cluster is never Idle
+   * with a node that cannot serve queries; if it rejects, the node fails without registering.
+   */
+  readonly query?: () => Promise<{ readonly port: number; readonly tlsFingerprint: string }>;
   /** The ids of the queries the node holds unfinished (sent with each heartbeat). */
   readonly queryIds?: () => string[];
   /** Called once registered (the query link starts here). */
@@ -211,6 +215,19 @@ export function startAgent(options: AgentOptions): Agent {
       `instance ${identity.instanceId} (${identity.instanceType}) in ${identity.availabilityZone}, ${identity.privateIp}`,
     );
     if (finished) return;
+    let query: { port: number; tlsFingerprint: string } | undefined;
+    try {
+      query = await options.query?.();
+    } catch (e) {
+      if (!finished)
+        finish({
+          kind: 'failed',
+          reason: `the query service did not start: ${describeError(e)}`,
+          exitCode: 1,
+        });
+      return;
+    }
+    if (finished) return;
     try {
       registration = await registerWithRetry(
         options.client,
@@ -220,7 +237,7 @@ export function startAgent(options: AgentOptions): Agent {
           instanceId: identity.instanceId,
           privateIp: identity.privateIp,
           agentVersion: options.agentVersion,
-          ...(options.query === undefined ? {} : { query: options.query }),
+          ...(query === undefined ? {} : { query }),
         },
         {
           log: (m) => logs.log(m),

@@ -14,6 +14,10 @@ import { createLogBuffer } from './log-buffer.ts';
 import { startQueryService, type QueryService } from './query/query-service.ts';
 import { createSampler } from './samples.ts';
 import { shutdownNode } from './shutdown.ts';
+import { startWithRetry } from './start-with-retry.ts';
+
+/** Tries to start the query service this many times (waiting 1 + 2 + 4 + 8 s between) before failing. */
+const QUERY_START_ATTEMPTS = 5;
 
 /** Runs the agent until the node should end; returns the exit status (unless powered off). */
 export async function runWorker(
@@ -29,25 +33,35 @@ export async function runWorker(
   const activity = createActivity(now);
   let query: QueryService | undefined;
   let registration: RegisteredNode | undefined;
-  try {
-    query = await startQueryService({
-      env,
-      imdsEndpoint: endpoint,
-      identity: readIdentity,
-      controlPlaneUrl: config.controlPlaneUrl,
-      clusterId: config.clusterId,
-      ferryVersion: packageJson.version,
-      activity,
-      registration: () => registration,
-      log: (m) => logs.log(m),
-      now,
-    });
-  } catch (e) {
-    // The agent still registers, heartbeats and ends the node; it just serves no queries.
-    identity = undefined;
-    logs.log(`the query service did not start: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const service = query;
+  // The node registers only once its query service is up: a slow moment (instance metadata
+  // timing out under load) is retried; a service that cannot start fails the node instead.
+  const startQuery = async () => {
+    query = await startWithRetry(
+      () =>
+        startQueryService({
+          env,
+          imdsEndpoint: endpoint,
+          identity: readIdentity,
+          controlPlaneUrl: config.controlPlaneUrl,
+          clusterId: config.clusterId,
+          ferryVersion: packageJson.version,
+          activity,
+          registration: () => registration,
+          log: (m) => logs.log(m),
+          now,
+        }),
+      {
+        attempts: QUERY_START_ATTEMPTS,
+        onFailure: (e, attempt) => {
+          identity = undefined; // read again: a failed read is not kept
+          logs.log(
+            `the query service did not start (attempt ${attempt} of ${QUERY_START_ATTEMPTS}): ${e instanceof Error ? e.message : String(e)}`,
+          );
+        },
+      },
+    );
+    return query.endpoint;
+  };
   let ingest: IngestService | undefined;
   let ingestStarted = false;
   const startIngest = async () => {
@@ -69,9 +83,8 @@ export async function runWorker(
     settings: config,
     identity: readIdentity,
     activity,
-    ...(service === undefined
-      ? {}
-      : { query: service.endpoint, queryIds: () => service.engine.activeIds() }),
+    query: startQuery,
+    queryIds: () => query?.engine.activeIds() ?? [],
     onRegistered: (r, id) => {
       registration = r;
       query?.onRegistered(r, id);

@@ -13,22 +13,57 @@ import {
   type RouteName,
 } from '@ferry/api';
 import { idPattern } from '@ferry/core';
-import { ClusterUnavailableError, FerryAuthError, FerryError, PlanRefusedError } from './errors.ts';
+import {
+  ClusterUnavailableError,
+  FerryAuthError,
+  FerryError,
+  NotFoundError,
+  PlanRefusedError,
+  type MissingResource,
+} from './errors.ts';
 import { resolveSettings, type FerryConnectionOptions, type FerrySettings } from './settings.ts';
 
-const CLUSTER_CODES = new Set([
-  'cluster_not_ready',
-  'cluster_not_live',
-  'no_query_node',
-  'not_found',
-]);
+const CLUSTER_CODES = new Set(['cluster_not_ready', 'cluster_not_live', 'no_query_node']);
 
-/** Turns an API error into the SDK's typed error. */
-export function sdkErrorOf(err: unknown): unknown {
+/** What a 404 says is missing: its message names it (a cluster route may miss its workspace). */
+const MISSING: readonly [RegExp, MissingResource][] = [
+  [/\bconnection\b/i, 'connection'],
+  [/\bquery\b/i, 'query'],
+  [/\bcluster\b/i, 'cluster'],
+  [/\bmanifest\b/i, 'manifest'],
+  [/\bingestion\b/i, 'ingestion'],
+  [/\bworkspace\b/i, 'workspace'],
+];
+
+/** The resource a route is about, when the message names none. */
+const ROUTE_RESOURCE: readonly [RegExp, MissingResource][] = [
+  [/^connections\./, 'connection'],
+  [/^queries\.(connect|submit)$/, 'cluster'],
+  [/^queries\./, 'query'],
+  [/^(compute|clusters)\./, 'cluster'],
+  [/^manifests\./, 'manifest'],
+  [/^ingestions\./, 'ingestion'],
+  [/^workspaces\./, 'workspace'],
+];
+
+function missingResource(message: string, route: string | undefined): MissingResource {
+  for (const [pattern, resource] of MISSING) if (pattern.test(message)) return resource;
+  for (const [pattern, resource] of ROUTE_RESOURCE)
+    if (route !== undefined && pattern.test(route)) return resource;
+  return 'resource';
+}
+
+/** Turns an API error into the SDK's typed error (`route`: the route called, if known). */
+export function sdkErrorOf(err: unknown, route?: string): unknown {
   if (!(err instanceof FerryApiError)) return err;
   const options = { status: err.status, retryable: err.retryable, cause: err };
   if (err.status === 401 || err.status === 403)
     return new FerryAuthError(err.code, err.message, options);
+  if (err.code === 'not_found')
+    return new NotFoundError(missingResource(err.message, route), err.message, {
+      status: err.status,
+      cause: err,
+    });
   if (CLUSTER_CODES.has(err.code))
     return new ClusterUnavailableError(err.code, err.message, options);
   if (err.code.startsWith('plan_')) return new PlanRefusedError(err.code, err.message, options);
@@ -83,7 +118,7 @@ export class ControlPlane {
       };
       return await client.call(name, input);
     } catch (err) {
-      throw sdkErrorOf(err);
+      throw sdkErrorOf(err, name);
     }
   }
 

@@ -88,6 +88,28 @@ export class ClusterUnavailableError extends FerryError {
   }
 }
 
+/** What a {@link NotFoundError} says is missing. */
+export type MissingResource =
+  'workspace' | 'cluster' | 'query' | 'connection' | 'manifest' | 'ingestion' | 'resource';
+
+/**
+ * Something the request names does not exist, or is not visible to these credentials
+ * (code `not_found`); `resource` says what: a workspace, a cluster, a query, a connection…
+ */
+export class NotFoundError extends FerryError {
+  /** What is missing. */
+  readonly resource: MissingResource;
+  constructor(
+    resource: MissingResource,
+    message: string,
+    options: { status?: number; cause?: unknown } = {},
+  ) {
+    super('not_found', message, { ...options, retryable: false });
+    this.name = 'NotFoundError';
+    this.resource = resource;
+  }
+}
+
 /** The worker's certificate is not the one the control plane vouched for. */
 export class TlsPinError extends FerryError {
   constructor(message: string) {

@@ -23,10 +23,12 @@ export { scanConnection, type ScanConnectionOptions } from './scan-connection.ts
 export { QueryResult } from './query-result.ts';
 export type { QueryPhases, QueryProfile, QueryState, QueryStatus } from './query-types.ts';
 export type { FerryConnectionOptions } from './settings.ts';
+export type { MissingResource } from './errors.ts';
 export {
   ClusterUnavailableError,
   FerryAuthError,
   FerryError,
+  NotFoundError,
   PlanRefusedError,
   QueryCanceledError,
   QueryFailedError,

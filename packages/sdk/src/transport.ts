@@ -175,6 +175,9 @@ export class DirectTransport implements QueryTransport {
   }
 }
 
+/** How long a proxy client waits for the node to finish writing a result it reads. */
+const WRITE_WAIT_MS = 10 * 60_000;
+
 /** Proxy mode through the control plane. */
 export class ProxyTransport implements QueryTransport {
   readonly mode = 'proxy' as const;
@@ -233,7 +236,27 @@ export class ProxyTransport implements QueryTransport {
     if (urls.length === 0) {
       throw new FerryError('no_result_urls', `Query ${queryId} has no result files to read.`);
     }
+    await this.#written(queryId);
     return urls;
+  }
+
+  /**
+   * Waits until the node has written the full result: the head (and the URLs) come before
+   * the write ends, and the write's end sets the record's bytes or its error.
+   */
+  async #written(queryId: string): Promise<void> {
+    const deadline = Date.now() + WRITE_WAIT_MS;
+    for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
+      const q = await this.#cp.call('queries.get', {
+        params: { workspaceId: this.#workspaceId, queryId },
+      });
+      if (q.error?.code === 'result_write_failed') {
+        throw new FerryError('result_write_failed', q.error.message);
+      }
+      // A size the node could not read stays null: after the deadline, try the URLs anyway.
+      if (q.bytes !== null || q.error !== null || Date.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   async cancel(queryId: string): Promise<void> {

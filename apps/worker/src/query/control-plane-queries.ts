@@ -2,8 +2,8 @@
  * The worker's query calls to its control plane, with the node token like the heartbeat:
  * each change of a query's record is reported (`PUT /api/v1/nodes/queries/:id`; per query
  * in order, only the latest state pending, retried; Queued and Running a moment late, so a
- * short query sends only its end), a proxy query's head and result URLs
- * are uploaded before its success is reported, and a long-poll
+ * short query sends only its end), a proxy query's head and result URLs are uploaded
+ * before its success is reported (without waiting for the full result's write), and a long-poll
  * (`GET /api/v1/nodes/work`) brings proxy submissions and cancels.
  */
 import {
@@ -98,10 +98,11 @@ export function createQueryReporter(
 
   const uploadHead = async (r: QueryRecord) => {
     const started = performance.now();
-    // A head that is the whole result answers the client at once (it needs no download):
-    // the URLs go with it, signed now. Otherwise they wait for the result's write.
-    const whole = r.rowCount !== null && r.headRows !== null && r.rowCount <= r.headRows;
-    const urls = await engine.resultUrls(r.queryId, { whenWritten: !whole }).catch((e: unknown) => {
+    // The head answers the client at once, as in direct mode: it never waits for the full
+    // result's write (a 1M-row result's write took seconds, all of them added to the client's
+    // wait). The URLs are signed now and read once the write is done: the write's end is
+    // reported (the record's bytes, or result_write_failed) and the SDK waits for it.
+    const urls = await engine.resultUrls(r.queryId, { whenWritten: false }).catch((e: unknown) => {
       if (e instanceof ResultUnavailableError) return undefined; // its error is in the report
       throw e;
     });

@@ -110,6 +110,7 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
       reporter?.report(r);
     },
   });
+  // A start that fails here leaves no executor behind (the caller may try again).
   const server: QueryServer = await startQueryServer({
     engine,
     tls,
@@ -130,6 +131,9 @@ export async function startQueryService(options: QueryServiceOptions): Promise<Q
       vcpus: cpus().length,
       memoryMiB: Math.round(totalmem() / 1024 / 1024),
     }),
+  }).catch(async (e: unknown) => {
+    await pool.stop();
+    throw e;
   });
   log(
     `query API on port ${server.port}, certificate sha256 ${tls.fingerprint}, ${size} executors, polars ${polarsVersion}`,
