@@ -4,71 +4,37 @@
  * user approves the code, and the CLI's profile gets a token (mode 0600) that works for
  * `whoami`; a denied code fails with the auth exit code and saves nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFerryClient, type FerryClient } from '@ferry/api';
-import type { RunningServer } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBufferIo } from './cli-io.ts';
 import { EXIT } from './exit-codes.ts';
-import { runCli } from './run-cli.ts';
-
-const PASSWORD = 'a long enough password';
-const EMAIL = 'admin@example.com';
+import {
+  ADMIN_EMAIL as EMAIL,
+  startControlPlane,
+  startFerry,
+  type TestControlPlane,
+} from './testing/cli-test-kit.ts';
 
 describe('ferry login --browser (device code) without a terminal', { timeout: 180_000 }, () => {
-  let server: RunningServer;
+  let server: TestControlPlane;
   let dir: string;
   let env: Record<string, string>;
   let dashboard: FerryClient;
 
   beforeAll(async () => {
-    const { start } = await import('@ferry/control-plane');
-    dir = await mkdtemp(join(tmpdir(), 'ferry-cli-device-'));
-    let setupToken = '';
-    server = await start({
-      env: { FERRY_LOG_LEVEL: 'silent', FERRY_LISTEN_PORT: '0', FERRY_JOBS_ENABLED: 'false' },
-      flags: { dataDir: join(dir, 'data'), listenHost: '127.0.0.1' },
-      bootstrapAdminEmail: EMAIL,
-      print: (line) => (setupToken = /#token=(\S+)/.exec(line)?.[1] ?? setupToken),
-    });
-    await createFerryClient({ baseUrl: server.url }).call('auth.setup', {
-      body: { token: setupToken, name: 'Admin', password: PASSWORD },
-    });
-    // The user's dashboard session (cookie and CSRF token), as the browser holds it.
-    let cookie = '';
-    const login = await createFerryClient({
-      baseUrl: server.url,
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        cookie = res.headers.get('set-cookie')?.split(';')[0] ?? cookie;
-        return res;
-      },
-    }).call('auth.login', { body: { email: EMAIL, password: PASSWORD } });
-    dashboard = createFerryClient({
-      baseUrl: server.url,
-      headers: { cookie, 'x-csrf-token': login.csrfToken },
-    });
+    server = await startControlPlane('device');
+    dir = server.dir;
+    dashboard = await server.session();
     env = { FERRY_CONFIG_DIR: join(dir, 'config') };
   }, 180_000);
 
   afterAll(async () => {
     await server?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** Starts ferry with no terminal; opening a browser or prompting would fail the test. */
-  function ferry(argv: string[]) {
-    const io = {
-      ...createBufferIo(),
-      ask: () => Promise.reject(new Error('ferry prompted without a terminal')),
-      openUrl: () => Promise.reject(new Error('ferry opened a browser without asking')),
-    };
-    const done = runCli(argv, io, env);
-    return { io, done };
-  }
+  const ferry = (argv: string[]) => startFerry(argv, { env });
 
   /** The user code once the CLI printed it. */
   async function codeFrom(io: { err: () => string }): Promise<string> {
@@ -91,8 +57,8 @@ describe('ferry login --browser (device code) without a terminal', { timeout: 18
     const run = ferry(['login', '--browser', '--url', server.url, '--profile', 'dev', '--json']);
     const code = await codeFrom(run.io);
     expect(run.io.err()).toContain(`open ${server.url}/device in a browser and enter the code`);
-    expect(run.io.err()).toContain(`${server.url}/device?code=${code}`);
-    const shown = await dashboard.call('auth.deviceRequest', { params: { userCode: code } });
+    expect(run.io.err()).toContain(`${server.url}/device#code=${code}`);
+    const shown = await dashboard.call('auth.deviceRequest', { body: { userCode: code } });
     expect(shown.clientName).toMatch(/^ferry CLI on /);
     await dashboard.call('auth.deviceDecide', { body: { userCode: code, approve: true } });
     expect(await run.done).toBe(0);

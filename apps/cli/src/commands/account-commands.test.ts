@@ -4,58 +4,39 @@
  * workspaces, service accounts, the audit log, logout — each as text and as JSON, with no
  * terminal (so nothing may prompt), and the token never printed where it was not asked for.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFerryClient } from '@ferry/api';
-import type { RunningServer } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBufferIo } from '../cli-io.ts';
 import { EXIT } from '../exit-codes.ts';
-import { runCli } from '../run-cli.ts';
-
-const PASSWORD = 'a long enough password';
-const EMAIL = 'admin@example.com';
+import {
+  ADMIN_EMAIL as EMAIL,
+  ADMIN_PASSWORD as PASSWORD,
+  runFerry,
+  startControlPlane,
+  type TestControlPlane,
+} from '../testing/cli-test-kit.ts';
 
 describe('ferry account commands against a control plane', { timeout: 180_000 }, () => {
-  let server: RunningServer;
+  let server: TestControlPlane;
   let dir: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const { start } = await import('@ferry/control-plane');
-    dir = await mkdtemp(join(tmpdir(), 'ferry-cli-account-'));
-    let setupToken = '';
-    server = await start({
-      env: { FERRY_LOG_LEVEL: 'silent', FERRY_LISTEN_PORT: '0', FERRY_JOBS_ENABLED: 'false' },
-      flags: { dataDir: join(dir, 'data'), listenHost: '127.0.0.1' },
-      bootstrapAdminEmail: EMAIL,
-      print: (line) => (setupToken = /#token=(\S+)/.exec(line)?.[1] ?? setupToken),
-    });
-    await createFerryClient({ baseUrl: server.url }).call('auth.setup', {
-      body: { token: setupToken, name: 'Admin', password: PASSWORD },
-    });
+    server = await startControlPlane('account');
+    dir = server.dir;
     env = { FERRY_CONFIG_DIR: join(dir, 'config') };
   }, 180_000);
 
   afterAll(async () => {
     await server?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** Runs ferry with no terminal: an attempt to prompt would fail the test. */
-  async function ferry(
-    argv: string[],
-    options: { stdin?: string; env?: Record<string, string> } = {},
-  ) {
-    const io = {
-      ...createBufferIo(options.stdin !== undefined ? { stdin: options.stdin } : {}),
-      ask: () => Promise.reject(new Error('ferry prompted without a terminal')),
-    };
-    const code = await runCli(argv, io, { ...env, ...options.env });
-    return { code, out: io.out(), err: io.err() };
-  }
+  const ferry = (argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}) =>
+    runFerry(argv, {
+      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+      env: { ...env, ...options.env },
+    });
   const json = async <T>(argv: string[]) => {
     const r = await ferry([...argv, '--json']);
     expect(r.err).toBe('');

@@ -3,53 +3,24 @@
  * list, status, usage, and how API errors reach the terminal — everything that needs no
  * AWS account (starting compute does: see test/e2e/cli-compute.test.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFerryClient } from '@ferry/api';
-import type { RunningServer } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBufferIo } from '../cli-io.ts';
-import { runCli } from '../run-cli.ts';
+import { runFerry, startControlPlane, type TestControlPlane } from '../testing/cli-test-kit.ts';
 
-const PASSWORD = 'a long enough password';
 const UNKNOWN_CLUSTER = 'cl_0123456789abcdefghjkmnpqrs';
 
 describe('ferry compute against a control plane', { timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let dataDir: string;
+  let server: TestControlPlane;
   let workspaceId: string;
   let token: string;
   let readOnlyToken: string;
   let robotToken: string;
 
   beforeAll(async () => {
-    const { start } = await import('@ferry/control-plane');
-    dataDir = await mkdtemp(join(tmpdir(), 'ferry-cli-compute-'));
-    let setupToken = '';
-    server = await start({
-      env: { FERRY_LOG_LEVEL: 'silent', FERRY_LISTEN_PORT: '0', FERRY_JOBS_ENABLED: 'false' },
-      flags: { dataDir, listenHost: '127.0.0.1' },
-      bootstrapAdminEmail: 'admin@example.com',
-      print: (line) => (setupToken = /#token=(\S+)/.exec(line)?.[1] ?? setupToken),
-    });
+    server = await startControlPlane('compute');
     const anon = createFerryClient({ baseUrl: server.url });
-    await anon.call('auth.setup', {
-      body: { token: setupToken, name: 'Admin', password: PASSWORD },
-    });
-    let cookie = '';
-    const login = await createFerryClient({
-      baseUrl: server.url,
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        cookie = res.headers.get('set-cookie')?.split(';')[0] ?? cookie;
-        return res;
-      },
-    }).call('auth.login', { body: { email: 'admin@example.com', password: PASSWORD } });
-    const session = createFerryClient({
-      baseUrl: server.url,
-      headers: { cookie, 'x-csrf-token': login.csrfToken },
-    });
+    const session = await server.session();
     const pat = async (
       scopes: Parameters<typeof session.call<'tokens.create'>>[1]['body']['scopes'],
     ) =>
@@ -90,18 +61,13 @@ describe('ferry compute against a control plane', { timeout: 120_000 }, () => {
 
   afterAll(async () => {
     await server?.stop();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   async function ferry(argv: string[], as: string = token) {
-    const io = createBufferIo();
-    const code = await runCli(
+    const { code, out, err } = await runFerry(
       ['compute', ...argv, '--url', server.url, '--token', as, '--workspace', workspaceId],
-      io,
-      { FERRY_CONFIG_DIR: join(dataDir, 'no-profiles') },
+      { env: { FERRY_CONFIG_DIR: join(server.dir, 'no-profiles') } },
     );
-    const out = io.out();
-    const err = io.err();
     // Whatever happens, the token never reaches the terminal.
     for (const t of [token, readOnlyToken, robotToken]) expect(out + err).not.toContain(t);
     return { code, out, err };

@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createBufferIo } from '../cli-io.ts';
-import { runCli } from '../run-cli.ts';
+import { runFerry } from '../testing/cli-test-kit.ts';
 import { formatOf, ingestionText, startingPositionOf } from './ingest.ts';
 
 describe('ferry ingest without a control plane', () => {
-  async function run(argv: string[], env: Record<string, string | undefined> = {}) {
-    const saved = { ...process.env };
-    for (const k of ['FERRY_URL', 'FERRY_TOKEN', 'FERRY_WORKSPACE']) delete process.env[k];
-    Object.assign(process.env, env);
-    try {
-      const io = createBufferIo();
-      const code = await runCli(argv, io);
-      return { code, out: io.out(), err: io.err() };
-    } finally {
-      process.env = saved;
-    }
-  }
+  const run = (argv: string[], env: Record<string, string> = {}) => runFerry(argv, { env });
   const env = {
     FERRY_URL: 'http://127.0.0.1:9',
     FERRY_TOKEN: 'ferry_pat_do_not_print_me',
