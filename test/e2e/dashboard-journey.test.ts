@@ -487,11 +487,9 @@ describe('dashboard journey in Chromium', () => {
     await page.getByRole('button', { name: 'Test connection' }).click();
     const checks = page.getByTestId('connection-checks');
     await checks.waitFor({ timeout: 120_000 });
-    const rows = await checks
-      .locator('tbody tr')
-      .evaluateAll((trs) =>
-        trs.map((tr) => [tr.children[0]?.textContent ?? '', tr.children[1]?.textContent ?? '']),
-      );
+    const names = await checks.locator('tbody tr td:nth-child(1)').allTextContents();
+    const results = await checks.locator('tbody tr td:nth-child(2)').allTextContents();
+    const rows = names.map((n, i) => [n, results[i]]);
     expect(Object.fromEntries(rows)).toEqual({
       'AssumeRole with the external ID': 'pass',
       'AssumeRole without the external ID is refused': 'pass',
