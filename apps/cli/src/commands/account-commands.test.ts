@@ -6,6 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFerryClient } from '@ferry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../exit-codes.ts';
 import {
@@ -164,6 +165,103 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.err.trimEnd().split('\n')).toHaveLength(1);
     expect(bad.err).toMatch(/^ferry: --name: /);
+  });
+
+  it("an organization's admin side: roles, workspace members, invitations, leave, rename, delete", async () => {
+    // Two people accept their invitations (as the dashboard does).
+    const anon = createFerryClient({ baseUrl: server.url });
+    const join = async (email: string) => {
+      const invited = await json<{ url: string }>(['org', 'invite', email]);
+      const invitationToken = /#token=(\S+)/.exec(invited.url)![1]!;
+      await anon.call('auth.signup', {
+        body: { invitationToken, name: email.split('@')[0]!, password: PASSWORD },
+      });
+    };
+    await join('dan@example.com');
+    await join('erin@example.com');
+    const members = await json<{ userId: string; email: string }[]>(['org', 'members']);
+    const idOf = (email: string) => members.find((m) => m.email === email)!.userId;
+    const dan = idOf('dan@example.com');
+    const erin = idOf('erin@example.com');
+
+    expect((await ferry(['org', 'set-role', dan, 'admin'])).out).toBe(
+      `dan@example.com is now admin of ${orgId}\n`,
+    );
+    expect(await json<{ role: string }>(['org', 'set-role', dan, 'member'])).toMatchObject({
+      role: 'member',
+    });
+    const badRole = await ferry(['org', 'set-role', dan, 'owner']);
+    expect(badRole.code).toBe(EXIT.usage);
+    expect(badRole.err).toMatch(/owner/);
+
+    // A workspace role for erin, then taken away; she stays in the organization.
+    expect((await ferry(['workspace', 'set-role', erin, 'member'])).out).toBe(
+      `erin@example.com is now member of workspace ${workspaceId}\n`,
+    );
+    expect(await json<unknown[]>(['workspace', 'members'])).toHaveLength(2);
+    expect(await json<unknown>(['workspace', 'remove-member', erin])).toEqual({ removed: erin });
+    expect(await json<unknown[]>(['workspace', 'members'])).toHaveLength(1);
+
+    // Invitations: the accepted ones and an open one, revoked.
+    const frank = await json<{ invitation: { id: string } }>([
+      'org',
+      'invite',
+      'frank@example.com',
+    ]);
+    const listed = await ferry(['org', 'invitations']);
+    expect(listed.out).toMatch(/^ID\s+EMAIL\s+ROLE\s+STATE\s+EXPIRES\n/);
+    expect(listed.out).toMatch(/dan@example\.com\s+member\s+accepted/);
+    expect(listed.out).toMatch(
+      new RegExp(`${frank.invitation.id}\\s+frank@example\\.com\\s+member\\s+open`),
+    );
+    expect((await ferry(['org', 'revoke-invitation', frank.invitation.id])).out).toBe(
+      `invitation ${frank.invitation.id} revoked\n`,
+    );
+    const after = await json<{ id: string; revokedAt: string | null }[]>(['org', 'invitations']);
+    expect(after.find((i) => i.id === frank.invitation.id)!.revokedAt).not.toBeNull();
+
+    // Erin is removed; Dan leaves on his own (signed in to his own profile).
+    expect((await ferry(['org', 'remove-member', erin])).out).toBe(
+      `${erin} removed from ${orgId}\n`,
+    );
+    const danLogin = await ferry(
+      [
+        'login',
+        '--url',
+        server.url,
+        '--email',
+        'dan@example.com',
+        '--password-stdin',
+        '--profile',
+        'dan',
+      ],
+      { stdin: `${PASSWORD}\n` },
+    );
+    expect(danLogin.code, danLogin.err).toBe(0);
+    // No terminal to confirm on: --yes is needed, and nothing changes without it.
+    const unconfirmed = await ferry(['org', 'leave', '--org', orgId, '--profile', 'dan']);
+    expect(unconfirmed.code).toBe(EXIT.usage);
+    expect(unconfirmed.err).toMatch(/missing --yes/);
+    expect((await ferry(['org', 'leave', '--org', orgId, '--profile', 'dan', '--yes'])).out).toBe(
+      `you left organization ${orgId}\n`,
+    );
+    expect(await json<unknown[]>(['org', 'members'])).toHaveLength(1);
+
+    expect((await ferry(['org', 'rename', 'Acme Corp'])).out).toBe(
+      `organization ${orgId} is now "Acme Corp"\n`,
+    );
+    expect(await json<{ name: string }>(['org', 'rename', 'Acme'])).toMatchObject({ name: 'Acme' });
+
+    const doomed = await json<{ id: string }>(['org', 'create', 'Doomed']);
+    const refused = await ferry(['org', 'delete', '--org', doomed.id]);
+    expect(refused.code).toBe(EXIT.usage);
+    expect(refused.err).toMatch(/missing --yes/);
+    expect(await json<unknown>(['org', 'delete', '--org', doomed.id, '--yes'])).toEqual({
+      deleted: doomed.id,
+    });
+    expect((await json<{ id: string }[]>(['org', 'list'])).map((o) => o.id)).not.toContain(
+      doomed.id,
+    );
   });
 
   it('creates a service account (secret shown once), lists and revokes it', async () => {
