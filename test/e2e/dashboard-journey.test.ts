@@ -8,7 +8,8 @@
  * in, settings, service accounts, the audit log, a member invited and accepting in a
  * second browser profile, `ferry login --browser` approved on the device page (the CLI's
  * token then works for `whoami`), and a data connection to a data owner's bucket: prepared,
- * its role created by the owner with the copied policies and its ARN entered. Every step is photographed (`npm run docs:screenshots` copies
+ * its role created by the owner with the copied policies, its ARN entered, tested (a row per
+ * check) and saved Verified. Every step is photographed (`npm run docs:screenshots` copies
  * them into docs/img/dashboard/); no page logs an error; axe-core finds nothing serious.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -411,7 +412,7 @@ describe('dashboard journey in Chromium', () => {
       .toBeTruthy();
     const deviceLink = /or open (\S+)/.exec(cliIo.err())![1]!;
     const userCode = /^ {4}([A-Z]{4}-[A-Z]{4})$/m.exec(cliIo.err())![1]!;
-    expect(deviceLink).toBe(`${base}/device?code=${userCode}`);
+    expect(deviceLink).toBe(`${base}/device#code=${userCode}`);
     await page.goto(deviceLink);
     await page.getByRole('heading', { name: 'Device sign-in', level: 1 }).waitFor();
     await step(page, 'device-code');
@@ -429,7 +430,8 @@ describe('dashboard journey in Chromium', () => {
     expect(JSON.parse(whoamiIo.out())).toMatchObject({ kind: 'user', email: ADMIN.email });
 
     // 14. A data connection to the data owner's bucket: prepare, the owner creates the role
-    // with the copied policies (as the owner, through the AWS SDK), its ARN entered.
+    // with the copied policies (as the owner, through the AWS SDK), its ARN entered, the
+    // test's checks, saved.
     await page.goto(`${base}/workspaces/${workspaceId}`);
     await page
       .getByRole('navigation', { name: 'Main' })
@@ -476,15 +478,43 @@ describe('dashboard journey in Chromium', () => {
     );
     iam.destroy();
     await page.getByLabel('Role ARN').fill(role.Role!.Arn!);
-    // Testing is left out until a connection test on localcloud stops wedging the process
-    // (see connections.pending.ts): the form is filled in, ready to test.
     await expect.poll(() => page.getByLabel('Role ARN').inputValue()).toBe(role.Role!.Arn!);
     await step(page, 'connection-role-arn');
+    // Test: one row per check (the role with, without and with a wrong external ID, then a
+    // trial call per granted action), each passing; only then may it be saved.
+    const save = page.getByRole('button', { name: 'Save connection' });
+    expect(await save.isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const checks = page.getByTestId('connection-checks');
+    await checks.waitFor({ timeout: 120_000 });
+    const names = await checks.locator('tbody tr td:nth-child(1)').allTextContents();
+    const results = await checks.locator('tbody tr td:nth-child(2)').allTextContents();
+    const rows = names.map((n, i) => [n, results[i]]);
+    expect(Object.fromEntries(rows)).toEqual({
+      'AssumeRole with the external ID': 'pass',
+      'AssumeRole without the external ID is refused': 'pass',
+      'AssumeRole with a wrong external ID is refused': 'pass',
+      's3:ListBucket': 'pass',
+      's3:GetObject': 'pass',
+      's3:PutObject': 'pass',
+      's3:DeleteObject': 'pass',
+    });
+    await page.locator('.test-result').getByText('pass', { exact: true }).first().waitFor();
+    await step(page, 'connection-test');
+    // Save: tested once more and stored Verified; the connection's page opens.
+    expect(await save.isDisabled()).toBe(false);
+    await save.click();
+    await page.getByRole('heading', { name: 'Connection sales', level: 1 }).waitFor({
+      timeout: 120_000,
+    });
+    expect(await page.getByTestId('connection-state').textContent()).toBe('Verified');
+    await step(page, 'connection-saved');
     await page
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link', { name: 'Connections' })
       .click();
     await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+    await page.getByRole('cell', { name: 'sales', exact: true }).waitFor();
     await step(page, 'connections');
 
     // Stop the cluster: the run leaves nothing running.

@@ -57,6 +57,8 @@ export function renderCliDoc(): string {
     'and a short code such as `WDJB-MJHT`; you open the link anywhere, sign in, check that the',
     'code matches and approve it; ferry, polling meanwhile, saves the token it then gets. The',
     'code works once and for 10 minutes; ferry offers to open the browser only on a terminal.',
+    'The code never stands in a URL the server sees (the link carries it after `#`, the',
+    'dashboard sends it in request bodies), so it stays out of request logs.',
     '',
     '```sh',
     'ferry login --url http://127.0.0.1:8080 --email you@example.com   # asks for the password',

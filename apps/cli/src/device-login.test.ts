@@ -7,42 +7,34 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFerryClient, type FerryClient } from '@ferry/api';
-import type { RunningServer } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBufferIo } from './cli-io.ts';
 import { EXIT } from './exit-codes.ts';
-import { runCli } from './run-cli.ts';
-import { startTestControlPlane, type TestControlPlane } from './cli-test-kit.ts';
+import {
+  ADMIN_EMAIL as EMAIL,
+  startControlPlane,
+  startFerry,
+  type TestControlPlane,
+} from './testing/cli-test-kit.ts';
 
 describe('ferry login --browser (device code) without a terminal', { timeout: 180_000 }, () => {
-  let cp: TestControlPlane;
-  let server: RunningServer;
+  let server: TestControlPlane;
   let dir: string;
   let env: Record<string, string>;
   let dashboard: FerryClient;
 
   beforeAll(async () => {
-    cp = await startTestControlPlane('device');
-    ({ server, dir } = cp);
-    // The user's dashboard session, as the browser holds it.
-    dashboard = await cp.signIn();
+    server = await startControlPlane('device');
+    dir = server.dir;
+    dashboard = await server.session();
     env = { FERRY_CONFIG_DIR: join(dir, 'config') };
   }, 180_000);
 
   afterAll(async () => {
-    await cp?.stop();
+    await server?.stop();
   });
 
   /** Starts ferry with no terminal; opening a browser or prompting would fail the test. */
-  function ferry(argv: string[]) {
-    const io = {
-      ...createBufferIo(),
-      ask: () => Promise.reject(new Error('ferry prompted without a terminal')),
-      openUrl: () => Promise.reject(new Error('ferry opened a browser without asking')),
-    };
-    const done = runCli(argv, io, env);
-    return { io, done };
-  }
+  const ferry = (argv: string[]) => startFerry(argv, { env });
 
   /** The user code once the CLI printed it. */
   async function codeFrom(io: { err: () => string }): Promise<string> {
@@ -65,13 +57,13 @@ describe('ferry login --browser (device code) without a terminal', { timeout: 18
     const run = ferry(['login', '--browser', '--url', server.url, '--profile', 'dev', '--json']);
     const code = await codeFrom(run.io);
     expect(run.io.err()).toContain(`open ${server.url}/device in a browser and enter the code`);
-    expect(run.io.err()).toContain(`${server.url}/device?code=${code}`);
-    const shown = await dashboard.call('auth.deviceRequest', { params: { userCode: code } });
+    expect(run.io.err()).toContain(`${server.url}/device#code=${code}`);
+    const shown = await dashboard.call('auth.deviceRequest', { body: { userCode: code } });
     expect(shown.clientName).toMatch(/^ferry CLI on /);
     await dashboard.call('auth.deviceDecide', { body: { userCode: code, approve: true } });
     expect(await run.done).toBe(0);
     const printed = JSON.parse(run.io.out()) as { email: string; tokenId: string };
-    expect(printed).toMatchObject({ profile: 'dev', url: server.url, email: cp.email });
+    expect(printed).toMatchObject({ profile: 'dev', url: server.url, email: EMAIL });
     const saved = profiles().dev!;
     expect(saved.token).toMatch(/^ferry_pat_/);
     expect(saved.tokenId).toBe(printed.tokenId);
@@ -82,7 +74,7 @@ describe('ferry login --browser (device code) without a terminal', { timeout: 18
     expect(await whoami.done).toBe(0);
     expect(JSON.parse(whoami.io.out())).toMatchObject({
       kind: 'user',
-      email: cp.email,
+      email: EMAIL,
       via: 'personal-token',
     });
 

@@ -43,3 +43,30 @@ export async function readStdinLine(context: CliContext, flag: string): Promise<
   if (line === '') throw new CliError('usage', `${flag}: stdin was empty`);
   return line;
 }
+
+/**
+ * Confirms an action that cannot be undone: `--yes`, or on a terminal the target's name
+ * typed back. Without a terminal and without `--yes` it fails before anything is changed.
+ */
+export async function confirmByName(
+  context: CliContext,
+  yes: boolean | undefined,
+  kind: string,
+  load: () => Promise<{ id: string; name: string }>,
+  verb = 'Delete',
+): Promise<void> {
+  if (yes === true) return;
+  if (context.io.interactive !== true)
+    throw new CliError(
+      'usage',
+      'missing --yes (stdin is not a terminal, so ferry does not ask for it)',
+    );
+  const target = await load();
+  const typed = await askOrFail(
+    context,
+    `${verb} ${kind} ${target.id} "${target.name}"? Type its name to confirm: `,
+    '--yes',
+  );
+  if (typed !== target.name)
+    throw new CliError('usage', `the name typed does not match: nothing was changed`);
+}

@@ -67,7 +67,11 @@ export const deviceTokenResponseSchema = z.object({
   token_id: tokenIdSchema,
 });
 
-export const deviceRequestParamsSchema = z.strictObject({ userCode: userCodeSchema });
+/**
+ * The user code travels in a body, never in a URL path: paths reach request logs and
+ * proxies, and the code is kept like a secret (hashed at rest, single use).
+ */
+export const deviceRequestBodySchema = z.strictObject({ userCode: userCodeSchema });
 
 /** A pending device sign-in, as the user who may approve it sees it. */
 export const deviceRequestSchema = z.object({
@@ -107,13 +111,15 @@ export const deviceAuthContracts = {
     public: true,
   }),
   'auth.deviceRequest': defineContract({
-    method: 'GET',
-    path: `${V1}/auth/device/requests/:userCode`,
-    summary: 'A pending device sign-in by its user code, for the signed-in user to approve',
+    method: 'POST',
+    path: `${V1}/auth/device/request`,
+    summary:
+      'A pending device sign-in by its user code (in the body), for the signed-in user to approve',
     tag: 'auth',
-    params: deviceRequestParamsSchema,
+    body: deviceRequestBodySchema,
     status: 200,
     response: deviceRequestSchema,
+    errors: [404],
   }),
   'auth.deviceDecide': defineContract({
     method: 'POST',

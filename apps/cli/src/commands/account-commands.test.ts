@@ -6,41 +6,38 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunningServer } from '@ferry/control-plane';
+import { createFerryClient } from '@ferry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBufferIo } from '../cli-io.ts';
 import { EXIT } from '../exit-codes.ts';
-import { runCli } from '../run-cli.ts';
-import { startTestControlPlane, type TestControlPlane } from '../cli-test-kit.ts';
+import {
+  ADMIN_EMAIL as EMAIL,
+  ADMIN_PASSWORD as PASSWORD,
+  runFerry,
+  startControlPlane,
+  type TestControlPlane,
+} from '../testing/cli-test-kit.ts';
 
 describe('ferry account commands against a control plane', { timeout: 180_000 }, () => {
-  let cp: TestControlPlane;
-  let server: RunningServer;
+  let server: TestControlPlane;
   let dir: string;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    cp = await startTestControlPlane('account');
-    ({ server, dir } = cp);
+    server = await startControlPlane('account');
+    dir = server.dir;
     env = { FERRY_CONFIG_DIR: join(dir, 'config') };
   }, 180_000);
 
   afterAll(async () => {
-    await cp?.stop();
+    await server?.stop();
   });
 
   /** Runs ferry with no terminal: an attempt to prompt would fail the test. */
-  async function ferry(
-    argv: string[],
-    options: { stdin?: string; env?: Record<string, string> } = {},
-  ) {
-    const io = {
-      ...createBufferIo(options.stdin !== undefined ? { stdin: options.stdin } : {}),
-      ask: () => Promise.reject(new Error('ferry prompted without a terminal')),
-    };
-    const code = await runCli(argv, io, { ...env, ...options.env });
-    return { code, out: io.out(), err: io.err() };
-  }
+  const ferry = (argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}) =>
+    runFerry(argv, {
+      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+      env: { ...env, ...options.env },
+    });
   const json = async <T>(argv: string[]) => {
     const r = await ferry([...argv, '--json']);
     expect(r.err).toBe('');
@@ -59,38 +56,38 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
   let workspaceId = '';
 
   it('logs in with an email and a password from stdin, into a profile only its owner can read', async () => {
-    const r = await ferry(['login', '--url', server.url, '--email', cp.email, '--password-stdin'], {
-      stdin: `${cp.password}\n`,
+    const r = await ferry(['login', '--url', server.url, '--email', EMAIL, '--password-stdin'], {
+      stdin: `${PASSWORD}\n`,
     });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toBe(
-      `signed in to ${server.url} as ${cp.email} (profile "default", saved in ${profileFile()})\n`,
+      `signed in to ${server.url} as ${EMAIL} (profile "default", saved in ${profileFile()})\n`,
     );
     expect(statSync(profileFile()).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'config')).mode & 0o777).toBe(0o700);
     const saved = profiles().default!;
-    expect(saved).toMatchObject({ url: server.url, email: cp.email });
+    expect(saved).toMatchObject({ url: server.url, email: EMAIL });
     expect(saved.token).toMatch(/^ferry_pat_/);
     expect(r.out).not.toContain(saved.token);
   });
 
   it('refuses a wrong password, naming the email, with the auth exit code', async () => {
     const r = await ferry(
-      ['login', '--url', server.url, '--email', cp.email, '--password-stdin', '--profile', 'bad'],
+      ['login', '--url', server.url, '--email', EMAIL, '--password-stdin', '--profile', 'bad'],
       {
         stdin: 'not the password\n',
       },
     );
     expect(r.code).toBe(EXIT.auth);
     expect(r.err).toBe(
-      `ferry: the control plane did not accept the email and password of ${cp.email}\n`,
+      `ferry: the control plane did not accept the email and password of ${EMAIL}\n`,
     );
     expect(profiles().bad).toBeUndefined();
   });
 
   it('without a terminal, names the flag instead of asking for the password', async () => {
-    const r = await ferry(['login', '--url', server.url, '--email', cp.email, '--profile', 'p2']);
+    const r = await ferry(['login', '--url', server.url, '--email', EMAIL, '--profile', 'p2']);
     expect(r.code).toBe(EXIT.usage);
     expect(r.err).toBe(
       'ferry: missing --password-stdin (stdin is not a terminal, so ferry does not ask for it)\n',
@@ -100,11 +97,11 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
   it('whoami says who the profile is signed in as', async () => {
     const r = await ferry(['whoami']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`^${cp.email} \\(instance admin\\)\\n`));
+    expect(r.out).toMatch(new RegExp(`^${EMAIL} \\(instance admin\\)\\n`));
     expect(r.out).toContain('via:      personal-token');
     expect(r.out).toContain(`control plane: ${server.url} (profile "default")`);
     const me = await json<{ kind: string; email: string; profile: string }>(['whoami']);
-    expect(me).toMatchObject({ kind: 'user', email: cp.email, profile: 'default' });
+    expect(me).toMatchObject({ kind: 'user', email: EMAIL, profile: 'default' });
   });
 
   it('creates, lists, shows and uses an organization; lists members; invites', async () => {
@@ -127,7 +124,7 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
       id: orgId,
       workspaces: [],
     });
-    expect((await ferry(['org', 'members'])).out).toContain(cp.email);
+    expect((await ferry(['org', 'members'])).out).toContain(EMAIL);
     expect(await json<unknown[]>(['org', 'members'])).toHaveLength(1);
     const invite = await ferry(['org', 'invite', 'bob@example.com', '--role', 'member']);
     expect(invite.code).toBe(0);
@@ -161,13 +158,110 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
     expect(await json<{ name: string }>(['workspace', 'show'])).toMatchObject({
       name: 'analytics-eu',
     });
-    expect((await ferry(['workspace', 'members'])).out).toContain(`${cp.email}`);
+    expect((await ferry(['workspace', 'members'])).out).toContain(`${EMAIL}`);
     expect(await json<unknown[]>(['workspace', 'members'])).toHaveLength(1);
     // A bad name is named by the argument, once.
     const bad = await ferry(['workspace', 'rename', ' spaced ']);
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.err.trimEnd().split('\n')).toHaveLength(1);
     expect(bad.err).toMatch(/^ferry: --name: /);
+  });
+
+  it("an organization's admin side: roles, workspace members, invitations, leave, rename, delete", async () => {
+    // Two people accept their invitations (as the dashboard does).
+    const anon = createFerryClient({ baseUrl: server.url });
+    const join = async (email: string) => {
+      const invited = await json<{ url: string }>(['org', 'invite', email]);
+      const invitationToken = /#token=(\S+)/.exec(invited.url)![1]!;
+      await anon.call('auth.signup', {
+        body: { invitationToken, name: email.split('@')[0]!, password: PASSWORD },
+      });
+    };
+    await join('dan@example.com');
+    await join('erin@example.com');
+    const members = await json<{ userId: string; email: string }[]>(['org', 'members']);
+    const idOf = (email: string) => members.find((m) => m.email === email)!.userId;
+    const dan = idOf('dan@example.com');
+    const erin = idOf('erin@example.com');
+
+    expect((await ferry(['org', 'set-role', dan, 'admin'])).out).toBe(
+      `dan@example.com is now admin of ${orgId}\n`,
+    );
+    expect(await json<{ role: string }>(['org', 'set-role', dan, 'member'])).toMatchObject({
+      role: 'member',
+    });
+    const badRole = await ferry(['org', 'set-role', dan, 'owner']);
+    expect(badRole.code).toBe(EXIT.usage);
+    expect(badRole.err).toMatch(/owner/);
+
+    // A workspace role for erin, then taken away; she stays in the organization.
+    expect((await ferry(['workspace', 'set-role', erin, 'member'])).out).toBe(
+      `erin@example.com is now member of workspace ${workspaceId}\n`,
+    );
+    expect(await json<unknown[]>(['workspace', 'members'])).toHaveLength(2);
+    expect(await json<unknown>(['workspace', 'remove-member', erin])).toEqual({ removed: erin });
+    expect(await json<unknown[]>(['workspace', 'members'])).toHaveLength(1);
+
+    // Invitations: the accepted ones and an open one, revoked.
+    const frank = await json<{ invitation: { id: string } }>([
+      'org',
+      'invite',
+      'frank@example.com',
+    ]);
+    const listed = await ferry(['org', 'invitations']);
+    expect(listed.out).toMatch(/^ID\s+EMAIL\s+ROLE\s+STATE\s+EXPIRES\n/);
+    expect(listed.out).toMatch(/dan@example\.com\s+member\s+accepted/);
+    expect(listed.out).toMatch(
+      new RegExp(`${frank.invitation.id}\\s+frank@example\\.com\\s+member\\s+open`),
+    );
+    expect((await ferry(['org', 'revoke-invitation', frank.invitation.id])).out).toBe(
+      `invitation ${frank.invitation.id} revoked\n`,
+    );
+    const after = await json<{ id: string; revokedAt: string | null }[]>(['org', 'invitations']);
+    expect(after.find((i) => i.id === frank.invitation.id)!.revokedAt).not.toBeNull();
+
+    // Erin is removed; Dan leaves on his own (signed in to his own profile).
+    expect((await ferry(['org', 'remove-member', erin])).out).toBe(
+      `${erin} removed from ${orgId}\n`,
+    );
+    const danLogin = await ferry(
+      [
+        'login',
+        '--url',
+        server.url,
+        '--email',
+        'dan@example.com',
+        '--password-stdin',
+        '--profile',
+        'dan',
+      ],
+      { stdin: `${PASSWORD}\n` },
+    );
+    expect(danLogin.code, danLogin.err).toBe(0);
+    // No terminal to confirm on: --yes is needed, and nothing changes without it.
+    const unconfirmed = await ferry(['org', 'leave', '--org', orgId, '--profile', 'dan']);
+    expect(unconfirmed.code).toBe(EXIT.usage);
+    expect(unconfirmed.err).toMatch(/missing --yes/);
+    expect((await ferry(['org', 'leave', '--org', orgId, '--profile', 'dan', '--yes'])).out).toBe(
+      `you left organization ${orgId}\n`,
+    );
+    expect(await json<unknown[]>(['org', 'members'])).toHaveLength(1);
+
+    expect((await ferry(['org', 'rename', 'Acme Corp'])).out).toBe(
+      `organization ${orgId} is now "Acme Corp"\n`,
+    );
+    expect(await json<{ name: string }>(['org', 'rename', 'Acme'])).toMatchObject({ name: 'Acme' });
+
+    const doomed = await json<{ id: string }>(['org', 'create', 'Doomed']);
+    const refused = await ferry(['org', 'delete', '--org', doomed.id]);
+    expect(refused.code).toBe(EXIT.usage);
+    expect(refused.err).toMatch(/missing --yes/);
+    expect(await json<unknown>(['org', 'delete', '--org', doomed.id, '--yes'])).toEqual({
+      deleted: doomed.id,
+    });
+    expect((await json<{ id: string }[]>(['org', 'list'])).map((o) => o.id)).not.toContain(
+      doomed.id,
+    );
   });
 
   it('creates a service account (secret shown once), lists and revokes it', async () => {
@@ -209,7 +303,7 @@ describe('ferry account commands against a control plane', { timeout: 180_000 },
             '--json',
           ],
           {
-            stdin: cp.password,
+            stdin: PASSWORD,
           },
         )
       ).out,

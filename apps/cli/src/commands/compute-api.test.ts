@@ -5,27 +5,22 @@
  */
 import { join } from 'node:path';
 import { createFerryClient } from '@ferry/api';
-import type { RunningServer } from '@ferry/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBufferIo } from '../cli-io.ts';
-import { runCli } from '../run-cli.ts';
-import { startTestControlPlane, type TestControlPlane } from '../cli-test-kit.ts';
+import { runFerry, startControlPlane, type TestControlPlane } from '../testing/cli-test-kit.ts';
 
 const UNKNOWN_CLUSTER = 'cl_0123456789abcdefghjkmnpqrs';
 
 describe('ferry compute against a control plane', { timeout: 120_000 }, () => {
-  let cp: TestControlPlane;
-  let server: RunningServer;
+  let server: TestControlPlane;
   let workspaceId: string;
   let token: string;
   let readOnlyToken: string;
   let robotToken: string;
 
   beforeAll(async () => {
-    cp = await startTestControlPlane('compute');
-    server = cp.server;
+    server = await startControlPlane('compute');
     const anon = createFerryClient({ baseUrl: server.url });
-    const session = await cp.signIn();
+    const session = await server.session();
     const pat = async (
       scopes: Parameters<typeof session.call<'tokens.create'>>[1]['body']['scopes'],
     ) =>
@@ -65,18 +60,14 @@ describe('ferry compute against a control plane', { timeout: 120_000 }, () => {
   }, 180_000);
 
   afterAll(async () => {
-    await cp?.stop();
+    await server?.stop();
   });
 
   async function ferry(argv: string[], as: string = token) {
-    const io = createBufferIo();
-    const code = await runCli(
+    const { code, out, err } = await runFerry(
       ['compute', ...argv, '--url', server.url, '--token', as, '--workspace', workspaceId],
-      io,
-      { FERRY_CONFIG_DIR: join(cp.dir, 'no-profiles') },
+      { env: { FERRY_CONFIG_DIR: join(server.dir, 'no-profiles') } },
     );
-    const out = io.out();
-    const err = io.err();
     // Whatever happens, the token never reaches the terminal.
     for (const t of [token, readOnlyToken, robotToken]) expect(out + err).not.toContain(t);
     return { code, out, err };

@@ -1,6 +1,7 @@
 /**
  * `ferry org create|list|show|members|invite|use`: organizations, their members and
- * invitations. `use` saves an organization in the profile as the default `--org`.
+ * invitations. `use` saves an organization in the profile as the default `--org`. The
+ * admin's commands (rename, delete, roles, invitations) are in org-admin.ts.
  */
 import { Option, type Command } from 'commander';
 import type { CliCommand, CliContext } from '../cli-command.ts';
@@ -16,6 +17,7 @@ import { allPages } from '../paging.ts';
 import { profileName, readProfile, writeProfile } from '../profiles.ts';
 import { integerAtLeast } from './compute-flags.ts';
 import { table } from './compute-format.ts';
+import { registerOrgAdmin } from './org-admin.ts';
 
 function registerCreate(org: Command, context: CliContext) {
   withApiOptions(
@@ -160,12 +162,15 @@ export const orgCommand: CliCommand = {
   register(program, context) {
     const org = program
       .command('org')
-      .description('Organizations: create, list, show, members, invite, use.');
+      .description(
+        'Organizations: create, list, show, members, invite, use; rename, delete, leave, set-role, remove-member, invitations, revoke-invitation.',
+      );
     registerCreate(org, context);
     registerList(org, context);
     registerShow(org, context);
     registerMembers(org, context);
     registerInvite(org, context);
     registerUse(org, context);
+    registerOrgAdmin(org, context);
   },
 };

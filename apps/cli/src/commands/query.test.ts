@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { UNREACHABLE_ENV, runWithEnv } from '../cli-test-kit.ts';
+import { runFerry } from '../testing/cli-test-kit.ts';
 
 describe('ferry query without a control plane', () => {
-  const run = runWithEnv;
-  const env = UNREACHABLE_ENV;
+  const run = (argv: string[], env: Record<string, string> = {}) => runFerry(argv, { env });
+  const env = {
+    FERRY_URL: 'http://127.0.0.1:9',
+    FERRY_TOKEN: 'ferry_pat_do_not_print_me',
+    FERRY_WORKSPACE: 'ws_00000000000000000000000000',
+  };
 
   it('lists every subcommand in --help', async () => {
     const r = await run(['query', '--help']);

@@ -38,7 +38,7 @@ function action<T extends ConnectionFlags, A extends unknown[]>(
     const args = all.slice(0, -2) as A;
     await runApi(context, async () => {
       try {
-        await body(connect(flags), flags, ...args);
+        await body(connect(flags, context.env), flags, ...args);
       } catch (err) {
         // The SDK's typed errors carry a stable code and a message naming the cause.
         if (err instanceof FerryError) throw new CliError(err.code, `${err.code}: ${err.message}`);

@@ -4,7 +4,7 @@
  * default `--workspace`.
  */
 import type { Command } from 'commander';
-import { CliError, type CliCommand, type CliContext } from '../cli-command.ts';
+import { type CliCommand, type CliContext } from '../cli-command.ts';
 import {
   apiAction,
   printJson,
@@ -14,10 +14,11 @@ import {
   type ApiFlags,
 } from '../api-connection.ts';
 import { allPages } from '../paging.ts';
-import { askOrFail } from '../prompt.ts';
+import { confirmByName } from '../prompt.ts';
 import { profileName, readProfile, writeProfile } from '../profiles.ts';
 import { table } from './compute-format.ts';
 import { registerWorkspaceAws } from './workspace-aws.ts';
+import { registerWorkspaceMembers } from './workspace-members.ts';
 
 function registerCreate(ws: Command, context: CliContext) {
   withApiOptions(
@@ -141,22 +142,9 @@ function registerDelete(ws: Command, context: CliContext) {
       { workspace: true },
       async (api, flags) => {
         const params = { workspaceId: api.workspaceId };
-        // Without a terminal there is no one to confirm: fail before any call.
-        if (flags.yes !== true && context.io.interactive !== true)
-          throw new CliError(
-            'usage',
-            'missing --yes (stdin is not a terminal, so ferry does not ask for it)',
-          );
-        if (flags.yes !== true) {
-          const w = await api.client.call('workspaces.get', { params });
-          const typed = await askOrFail(
-            context,
-            `Delete workspace ${w.id} "${w.name}"? Type its name to confirm: `,
-            '--yes',
-          );
-          if (typed !== w.name)
-            throw new CliError('usage', 'the name typed does not match: nothing deleted');
-        }
+        await confirmByName(context, flags.yes, 'workspace', () =>
+          api.client.call('workspaces.get', { params }),
+        );
         await api.client.call('workspaces.delete', { params });
         const saved = readProfile(api.profile, context.env);
         if (saved.workspace === api.workspaceId) {
@@ -227,7 +215,7 @@ export const workspaceCommand: CliCommand = {
     const ws = program
       .command('workspace')
       .description(
-        'Workspaces: create, list, show, rename, delete, members, use; aws connect|status|verify|update.',
+        'Workspaces: create, list, show, rename, delete, members, set-role, remove-member, use; aws connect|status|verify|update.',
       );
     registerCreate(ws, context);
     registerList(ws, context);
@@ -235,6 +223,7 @@ export const workspaceCommand: CliCommand = {
     registerRename(ws, context);
     registerDelete(ws, context);
     registerMembers(ws, context);
+    registerWorkspaceMembers(ws, context);
     registerUse(ws, context);
     registerWorkspaceAws(ws, context);
   },

@@ -77,7 +77,6 @@ describeEachBackend(
         ingestionId: 'ing_00000000000000000000000000',
         name: 'fuzz-manifest',
         connectionName: 'fuzz-conn',
-        userCode: 'BCDF-GHJK',
       });
     });
     afterAll(async () => {

@@ -86,8 +86,6 @@ describeEachBackend('cross-tenant route walk', (ctx) => {
       ingestionId,
       connectionName: connection.body.name,
       connectionId: connection.body.id,
-      // No device sign-in is pending under this code: every caller gets 404.
-      userCode: 'BCDF-GHJK',
     });
     victim.email = owner.email;
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
 import { hashSecret } from '../identity/secret-token.ts';
 import { describeEachBackend } from '../testing/backends.ts';
+import { createLogCapture } from '../testing/log-capture.ts';
 import { createTestClock } from '../testing/test-clock.ts';
 import {
   injectCall,
@@ -15,6 +16,7 @@ import {
 } from './api-test-kit.ts';
 
 const clock = createTestClock();
+const capture = createLogCapture();
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 describeEachBackend(
@@ -62,7 +64,7 @@ describeEachBackend(
       expect(started.device_code).toMatch(/^ferry_dev_/);
       expect(started.verification_uri).toBe('https://ferry.example.com/device');
       expect(started.verification_uri_complete).toBe(
-        `https://ferry.example.com/device?code=${started.user_code}`,
+        `https://ferry.example.com/device#code=${started.user_code}`,
       );
       expect(started).toMatchObject({ expires_in: 600, interval: 5 });
 
@@ -72,7 +74,7 @@ describeEachBackend(
 
       // The user sees what asks, typed in lower case and without the dash.
       const typed = started.user_code.toLowerCase().replace('-', '');
-      const shown = await user.call('auth.deviceRequest', { params: { userCode: typed } });
+      const shown = await user.call('auth.deviceRequest', { body: { userCode: typed } });
       expect(shown.status, shown.raw).toBe(200);
       expect(shown.body).toMatchObject({
         userCode: started.user_code,
@@ -141,7 +143,7 @@ describeEachBackend(
       expect(tooLate.status).toBe(404);
       expect(tooLate.body.error.message).toMatch(/unknown, used or expired/);
       expect(
-        (await user.call('auth.deviceRequest', { params: { userCode: late.user_code } })).status,
+        (await user.call('auth.deviceRequest', { body: { userCode: late.user_code } })).status,
       ).toBe(404);
     });
 
@@ -179,6 +181,47 @@ describeEachBackend(
       const unknown = await poll('ferry_dev_not_a_real_device_code_xxxxxxxx');
       expect(unknown.status).toBe(400);
       expect(unknown.body.error.code).toBe('invalid_grant');
+    });
+
+    it('keeps the user code out of the log: the look-up, the decision and the link carry it where no log reads', async () => {
+      const before = capture.lines.length;
+      const started = await start('ferry CLI logged');
+      const code = started.user_code;
+      // The dashboard page the link opens: the code rides in the fragment, never sent.
+      const link = new URL(started.verification_uri_complete);
+      expect(link.hash).toBe(`#code=${code}`);
+      expect(`${link.origin}${link.pathname}${link.search}`).not.toContain(code);
+      const page = await app.inject({ method: 'GET', url: `${link.pathname}${link.search}` });
+      expect(page.statusCode).toBeLessThan(500);
+      // Typed in lower case without the dash too, as people do.
+      for (const userCode of [code, code.toLowerCase().replace('-', '')]) {
+        const shown = await user.call('auth.deviceRequest', { body: { userCode } });
+        expect(shown.status, shown.raw).toBe(200);
+      }
+      // A code nobody started answers 404, and is not logged either.
+      const unknownCode = 'ZZZZ-ZZZZ';
+      expect(
+        (await user.call('auth.deviceRequest', { body: { userCode: unknownCode } })).status,
+      ).toBe(404);
+      const decided = await user.call('auth.deviceDecide', {
+        body: { userCode: code, approve: true },
+      });
+      expect(decided.status, decided.raw).toBe(200);
+      await wait(5);
+      expect((await poll(started.device_code)).status).toBe(200);
+
+      const logged = capture.lines.slice(before).join('\n');
+      // The requests were logged (so the check below can fail): the look-up's URL among them.
+      expect(logged).toContain('/api/v1/auth/device/request');
+      expect(logged).toContain('/api/v1/auth/device/decision');
+      for (const secret of [
+        code,
+        code.replace('-', ''),
+        code.toLowerCase().replace('-', ''),
+        unknownCode,
+      ])
+        expect(logged).not.toContain(secret);
+      expect(logged).not.toContain(started.device_code);
     });
 
     it('stores only hashes of the codes, and audits the start, the decision and the token', async () => {
@@ -225,5 +268,10 @@ describeEachBackend(
       );
     });
   },
-  { clock, env: { FERRY_PUBLIC_URL: 'https://ferry.example.com' } },
+  {
+    clock,
+    // Every request logged, so the log can show what reaches it.
+    env: { FERRY_PUBLIC_URL: 'https://ferry.example.com', FERRY_LOG_LEVEL: 'debug' },
+    logDestination: capture,
+  },
 );

@@ -1,7 +1,8 @@
 /**
  * Routes of the device sign-in (RFC 8628): the device starts it and polls (public), the
  * signed-in user looks the code up and approves or denies it (dashboard sessions only, since
- * approving mints a token). Starting and deciding are audited by the pipeline; a poll only
+ * approving mints a token). The user code is never in a URL the server sees: the look-up
+ * and the decision carry it in their bodies, the link the device shows in its fragment. Starting and deciding are audited by the pipeline; a poll only
  * when it issues the token, so waiting devices do not fill the audit log.
  */
 import { NO_SCOPE } from '../authz/route-scope.ts';
@@ -45,7 +46,8 @@ export const deviceAuthRoutes: readonly AnyRouteDefinition[] = [
         device_code: started.deviceCode,
         user_code: userCode,
         verification_uri: `${base}${DEVICE_PAGE}`,
-        verification_uri_complete: `${base}${DEVICE_PAGE}?code=${userCode}`,
+        // In the fragment, which browsers never send: the code stays out of request logs.
+        verification_uri_complete: `${base}${DEVICE_PAGE}#code=${userCode}`,
         expires_in: Math.round(DEVICE_CODE_TTL_MS / 1000),
         interval: started.intervalSeconds,
       };
@@ -89,8 +91,10 @@ export const deviceAuthRoutes: readonly AnyRouteDefinition[] = [
     permission: null,
     scope: NO_SCOPE,
     callers: SESSIONS,
-    handle({ resources, params, now }) {
-      return findPendingDeviceRequest(resources.db, params.userCode, now);
+    // A look-up, not a change: POST only to keep the code out of the URL.
+    audited: false,
+    handle({ resources, body, now }) {
+      return findPendingDeviceRequest(resources.db, body.userCode, now);
     },
   }),
   defineRoute({

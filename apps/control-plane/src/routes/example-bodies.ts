@@ -26,6 +26,7 @@ export const EXAMPLE_BODIES: Partial<Record<RouteName, unknown>> = {
     device_code: 'ferry_dev_not_a_real_device_code_xxxxxxxx',
     client_id: 'ferry-cli',
   },
+  'auth.deviceRequest': { userCode: 'BCDF-GHJK' },
   'auth.deviceDecide': { userCode: 'BCDF-GHJK', approve: true },
   'tokens.create': { name: 'walk', scopes: ['org:read'], expiresInDays: 1 },
   'users.create': { email: 'walk-new@example.com', name: 'Walk', password: 'long enough password' },

@@ -101,7 +101,6 @@ describeEachBackend('token scopes on every route', (ctx) => {
       queryId,
       ingestionId,
       connectionName: 'scopes-conn',
-      userCode: 'BCDF-GHJK',
     });
     serviceAccountWith = async (scopes) => {
       const created = await owner.call('serviceAccounts.create', {

@@ -159,11 +159,11 @@ export function App() {
       </main>
     );
   if (pathname === '/sign-in' || session === null) {
-    // Back to the page asked for, with its query (a device code rides in one).
+    // Back to the page asked for, with its query and fragment (a device code rides in one).
     const next =
       pathname === '/sign-in'
         ? new URLSearchParams(window.location.search).get('next')
-        : pathname + window.location.search;
+        : pathname + window.location.search + window.location.hash;
     return (
       <main id="main" className="public">
         <SignInPage

@@ -80,6 +80,7 @@ export function Select(props: {
   options: readonly (string | { value: string; label: string })[];
   onChange: (value: string) => void;
   hint?: ReactNode;
+  disabled?: boolean;
 }) {
   const id = useId();
   return (
@@ -89,6 +90,7 @@ export function Select(props: {
         id={id}
         name={props.name}
         value={props.value}
+        disabled={props.disabled}
         aria-describedby={props.hint !== undefined ? `${id}-hint` : undefined}
         onChange={(e) => props.onChange(e.target.value)}
       >
@@ -107,6 +109,43 @@ export function Select(props: {
         </p>
       )}
     </div>
+  );
+}
+
+/** One choice among a few, as radio buttons under a legend. */
+export function RadioGroup<T extends string>(props: {
+  legend: string;
+  name: string;
+  value: T;
+  options: readonly { value: T; label: ReactNode }[];
+  onChange: (value: T) => void;
+  disabled?: boolean;
+}) {
+  return (
+    <fieldset disabled={props.disabled}>
+      <legend>{props.legend}</legend>
+      {props.options.map((o) => (
+        <label className="radio" key={o.value}>
+          <input
+            type="radio"
+            name={props.name}
+            value={o.value}
+            checked={props.value === o.value}
+            onChange={() => props.onChange(o.value)}
+          />
+          {o.label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** A form's submit button; while its action runs it is disabled and says so. */
+export function SubmitButton(props: { busy: boolean; label: string; busyLabel?: string }) {
+  return (
+    <button className="button" type="submit" disabled={props.busy}>
+      {props.busy && props.busyLabel !== undefined ? props.busyLabel : props.label}
+    </button>
   );
 }
 

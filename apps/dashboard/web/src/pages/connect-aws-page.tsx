@@ -21,12 +21,19 @@ import {
   Loading,
   Notice,
   Page,
+  RadioGroup,
   Select,
+  SubmitButton,
   Time,
 } from '../ui.tsx';
 
 type Started = CallOutput<'awsSetup.start'>;
 type SetupView = CallOutput<'awsSetup.get'>;
+
+const NETWORKS = [
+  { value: 'new', label: 'A new VPC with two public subnets (created by the stack)' },
+  { value: 'existing', label: 'An existing VPC and its subnets' },
+] as const;
 
 const list = (s: string) =>
   s
@@ -136,29 +143,13 @@ function SetupForm(props: { workspaceId: string; onStarted: (s: Started) => void
         options={REGIONS}
         onChange={setRegion}
       />
-      <fieldset>
-        <legend>Network</legend>
-        <label className="radio">
-          <input
-            type="radio"
-            name="network"
-            value="new"
-            checked={network === 'new'}
-            onChange={() => setNetwork('new')}
-          />
-          A new VPC with two public subnets (created by the stack)
-        </label>
-        <label className="radio">
-          <input
-            type="radio"
-            name="network"
-            value="existing"
-            checked={network === 'existing'}
-            onChange={() => setNetwork('existing')}
-          />
-          An existing VPC and its subnets
-        </label>
-      </fieldset>
+      <RadioGroup
+        legend="Network"
+        name="network"
+        value={network}
+        options={NETWORKS}
+        onChange={setNetwork}
+      />
       {network === 'existing' && (
         <>
           <Field
@@ -198,9 +189,7 @@ function SetupForm(props: { workspaceId: string; onStarted: (s: Started) => void
         placeholder="my-data-bucket"
       />
       <ErrorAlert error={start.error} title="Could not start the setup" />
-      <button className="button" type="submit" disabled={start.busy}>
-        {start.busy ? 'Preparing…' : 'Prepare the stack'}
-      </button>
+      <SubmitButton busy={start.busy} label="Prepare the stack" busyLabel="Preparing…" />
     </form>
   );
 }

@@ -9,7 +9,8 @@ import { useAction, useLoad } from '../hooks.ts';
 import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { ChecksTable, PoliciesToCopy, targetText } from '../connection-parts.tsx';
-import { Badge, ErrorAlert, Field, Loading, Notice, Page, Time } from '../ui.tsx';
+import { AccessKeyFields } from '../connection-fields.tsx';
+import { Badge, ErrorAlert, Loading, Notice, Page, SubmitButton, Time } from '../ui.tsx';
 
 export function ConnectionPage(props: { workspaceId: string; connectionName: string }) {
   const { api } = useSession();
@@ -174,22 +175,20 @@ function RotateKeys(props: {
   onRotated: (c: Detail) => void;
 }) {
   const { api } = useSession();
-  const [accessKeyId, setAccessKeyId] = useState('');
-  const [secretAccessKey, setSecretAccessKey] = useState('');
+  const [keys, setKeys] = useState({ accessKeyId: '', secretAccessKey: '' });
   const [skipTest, setSkipTest] = useState(false);
   const rotate = useAction(async () => {
     props.onRotated(
       await api.call('connections.rotateKeys', {
         params: { workspaceId: props.workspaceId, connectionName: props.connectionName },
         body: {
-          accessKeyId: accessKeyId.trim(),
-          secretAccessKey,
+          accessKeyId: keys.accessKeyId.trim(),
+          secretAccessKey: keys.secretAccessKey,
           ...(skipTest ? { skipTest: true } : {}),
         },
       }),
     );
-    setAccessKeyId('');
-    setSecretAccessKey('');
+    setKeys({ accessKeyId: '', secretAccessKey: '' });
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -202,32 +201,18 @@ function RotateKeys(props: {
         Create a new access key for the IAM user, save it here, then deactivate the old one. The new
         key is tested before it replaces the old.
       </p>
-      <Field
-        label="New access key ID"
-        name="accessKeyId"
-        value={accessKeyId}
-        onChange={setAccessKeyId}
-        required
-        autoComplete="off"
-        placeholder="AKIA…"
-      />
-      <Field
-        label="New secret access key"
-        name="secretAccessKey"
-        type="password"
-        value={secretAccessKey}
-        onChange={setSecretAccessKey}
-        required
-        autoComplete="off"
+      <AccessKeyFields
+        accessKeyId={keys.accessKeyId}
+        secretAccessKey={keys.secretAccessKey}
+        onChange={(patch) => setKeys({ ...keys, ...patch })}
+        replacing
       />
       <label className="checkbox">
         <input type="checkbox" checked={skipTest} onChange={(e) => setSkipTest(e.target.checked)} />
         Save without a test (the connection turns Unverified)
       </label>
       <ErrorAlert error={rotate.error} title="Could not replace the keys" />
-      <button className="button" type="submit" disabled={rotate.busy}>
-        {rotate.busy ? 'Testing and saving…' : 'Replace the keys'}
-      </button>
+      <SubmitButton busy={rotate.busy} label="Replace the keys" busyLabel="Testing and saving…" />
     </form>
   );
 }

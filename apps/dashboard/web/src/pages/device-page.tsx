@@ -8,19 +8,20 @@ import type { CallOutput } from '@ferry/api';
 import { useAction } from '../hooks.ts';
 import { useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import { ErrorAlert, Field, Notice, Page, Time } from '../ui.tsx';
+import { ErrorAlert, Field, Notice, Page, SubmitButton, Time } from '../ui.tsx';
 
 type DeviceRequest = CallOutput<'auth.deviceRequest'>;
 
 export function DevicePage() {
   const { api, user } = useSession();
-  const { search } = useLocation();
-  const [code, setCode] = useState(search.get('code') ?? '');
+  const { hash } = useLocation();
+  // The link carries the code in its fragment, which never reaches the server's logs.
+  const [code, setCode] = useState(new URLSearchParams(hash.replace(/^#/, '')).get('code') ?? '');
   const [request, setRequest] = useState<DeviceRequest | undefined>();
   const [decided, setDecided] = useState<DeviceRequest | undefined>();
   const lookUp = useAction(async () => {
     setRequest(
-      await api.call('auth.deviceRequest', { params: { userCode: code.trim().toUpperCase() } }),
+      await api.call('auth.deviceRequest', { body: { userCode: code.trim().toUpperCase() } }),
     );
   });
   const decide = useAction(async (approve: boolean) => {
@@ -72,9 +73,7 @@ export function DevicePage() {
             placeholder="WDJB-MJHT"
           />
           <ErrorAlert error={lookUp.error} title="Cannot use this code" />
-          <button className="button" type="submit" disabled={lookUp.busy}>
-            Continue
-          </button>
+          <SubmitButton busy={lookUp.busy} label="Continue" />
         </form>
       ) : (
         <section className="card" aria-labelledby="confirm-heading">

@@ -11,42 +11,41 @@ import { useAction } from '../hooks.ts';
 import { navigate } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { ChecksTable, PoliciesToCopy } from '../connection-parts.tsx';
-import { REGIONS } from '../regions.ts';
-import { Badge, ErrorAlert, Field, Notice, Page, Select } from '../ui.tsx';
+import {
+  AccessKeyFields,
+  EMPTY_TARGET,
+  TargetFields,
+  targetOf,
+  type TargetDraft,
+} from '../connection-fields.tsx';
+import { Badge, ErrorAlert, Field, Notice, Page, RadioGroup, SubmitButton } from '../ui.tsx';
 
 type Target = CallInput<'connections.prepare'>['body']['target'];
 type Auth = CallInput<'connections.test'>['body']['auth'];
 type Prepared = CallOutput<'connections.prepare'>;
+
+const TYPES = [
+  { value: 's3', label: 'An S3 bucket' },
+  { value: 'kinesis', label: 'A Kinesis stream' },
+] as const;
+const ROLE = { value: 'role', label: 'The role (assumed with the external ID)' } as const;
+const ACCESS_KEYS = {
+  value: 'accessKeys',
+  label: 'Access keys of an IAM user (not recommended)',
+} as const;
 
 export function NewConnectionPage(props: { workspaceId: string }) {
   const { api } = useSession();
   const { workspaceId } = props;
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [type, setType] = useState<'s3' | 'kinesis'>('s3');
-  const [bucket, setBucket] = useState('');
-  const [prefix, setPrefix] = useState('');
-  const [writePrefix, setWritePrefix] = useState('');
-  const [stream, setStream] = useState('');
-  const [accountId, setAccountId] = useState('');
-  const [region, setRegion] = useState('us-east-1');
+  const [draft, setDraft] = useState<TargetDraft>(EMPTY_TARGET);
   const [prepared, setPrepared] = useState<{ target: Target; answer: Prepared } | undefined>();
   const [authKind, setAuthKind] = useState<'role' | 'accessKeys'>('role');
   const [roleArn, setRoleArn] = useState('');
-  const [accessKeyId, setAccessKeyId] = useState('');
-  const [secretAccessKey, setSecretAccessKey] = useState('');
+  const [keys, setKeys] = useState({ accessKeyId: '', secretAccessKey: '' });
   const [tested, setTested] = useState<ConnectionTest | undefined>();
-
-  const target = (): Target =>
-    type === 's3'
-      ? {
-          type,
-          bucket: bucket.trim(),
-          region,
-          ...(prefix.trim() !== '' ? { prefix: prefix.trim() } : {}),
-          ...(writePrefix.trim() !== '' ? { writePrefix: writePrefix.trim() } : {}),
-        }
-      : { type, stream: stream.trim(), region };
+  const locked = prepared !== undefined;
 
   const auth = (): Auth =>
     authKind === 'role'
@@ -55,16 +54,22 @@ export function NewConnectionPage(props: { workspaceId: string }) {
           roleArn: roleArn.trim(),
           externalId: prepared?.answer.policies.externalId ?? '',
         }
-      : { kind: 'accessKeys', accessKeyId: accessKeyId.trim(), secretAccessKey };
+      : {
+          kind: 'accessKeys',
+          accessKeyId: keys.accessKeyId.trim(),
+          secretAccessKey: keys.secretAccessKey,
+        };
 
   const prepare = useAction(async () => {
-    const t = target();
+    const t = targetOf(draft);
     const answer = await api.call('connections.prepare', {
       params: { workspaceId },
       body: {
         target: t,
         ...(name.trim() !== '' ? { name: name.trim() } : {}),
-        ...(type === 'kinesis' && accountId.trim() !== '' ? { accountId: accountId.trim() } : {}),
+        ...(draft.type === 'kinesis' && draft.accountId.trim() !== ''
+          ? { accountId: draft.accountId.trim() }
+          : {}),
       },
     });
     setPrepared({ target: t, answer });
@@ -121,7 +126,7 @@ export function NewConnectionPage(props: { workspaceId: string }) {
           value={name}
           onChange={setName}
           required
-          readOnly={prepared !== undefined}
+          readOnly={locked}
           placeholder="sales"
           hint="Lower-case letters, digits, - and _; queries use it, and it cannot change later."
         />
@@ -132,100 +137,25 @@ export function NewConnectionPage(props: { workspaceId: string }) {
           onChange={setDescription}
           placeholder="The sales team's events"
         />
-        <fieldset disabled={prepared !== undefined}>
-          <legend>Type</legend>
-          <label className="radio">
-            <input
-              type="radio"
-              name="type"
-              value="s3"
-              checked={type === 's3'}
-              onChange={() => setType('s3')}
-            />
-            An S3 bucket
-          </label>
-          <label className="radio">
-            <input
-              type="radio"
-              name="type"
-              value="kinesis"
-              checked={type === 'kinesis'}
-              onChange={() => {
-                setType('kinesis');
-                setAuthKind('role');
-              }}
-            />
-            A Kinesis stream
-          </label>
-        </fieldset>
-        {type === 's3' ? (
-          <>
-            <Field
-              label="Bucket"
-              name="bucket"
-              value={bucket}
-              onChange={setBucket}
-              required
-              readOnly={prepared !== undefined}
-              placeholder="sales-data-bucket"
-            />
-            <Field
-              label="Read prefix"
-              name="prefix"
-              value={prefix}
-              onChange={setPrefix}
-              readOnly={prepared !== undefined}
-              placeholder="events/"
-              hint="A folder ending in /; the whole bucket when empty."
-            />
-            <Field
-              label="Write prefix"
-              name="writePrefix"
-              value={writePrefix}
-              onChange={setWritePrefix}
-              readOnly={prepared !== undefined}
-              placeholder="landed/"
-              hint="Where queries may write results; read-only when empty."
-            />
-          </>
-        ) : (
-          <>
-            <Field
-              label="Stream"
-              name="stream"
-              value={stream}
-              onChange={setStream}
-              required
-              readOnly={prepared !== undefined}
-              placeholder="clicks, or arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
-            />
-            <Field
-              label="Owner's account ID"
-              name="accountId"
-              value={accountId}
-              onChange={setAccountId}
-              readOnly={prepared !== undefined}
-              placeholder="123456789012"
-              hint="Needed when the stream is given by name."
-            />
-          </>
-        )}
-        {prepared === undefined ? (
-          <Select
-            label="Region"
-            name="region"
-            value={region}
-            options={REGIONS}
-            onChange={setRegion}
-          />
-        ) : (
-          <Field label="Region" name="region" value={region} onChange={setRegion} readOnly />
-        )}
+        <RadioGroup
+          legend="Type"
+          name="type"
+          value={draft.type}
+          options={TYPES}
+          disabled={locked}
+          onChange={(type) => {
+            setDraft({ ...draft, type });
+            if (type === 'kinesis') setAuthKind('role');
+          }}
+        />
+        <TargetFields
+          draft={draft}
+          locked={locked}
+          onChange={(patch) => setDraft({ ...draft, ...patch })}
+        />
         <ErrorAlert error={prepare.error} title="Could not prepare the connection" />
-        {prepared === undefined ? (
-          <button className="button" type="submit" disabled={prepare.busy}>
-            {prepare.busy ? 'Preparing…' : 'Prepare'}
-          </button>
+        {!locked ? (
+          <SubmitButton busy={prepare.busy} label="Prepare" busyLabel="Preparing…" />
         ) : (
           <button className="button secondary" type="button" onClick={editTarget}>
             Change what to connect
@@ -249,31 +179,13 @@ export function NewConnectionPage(props: { workspaceId: string }) {
       {prepared !== undefined && (
         <form className="card form" onSubmit={onTest} aria-labelledby="auth-heading">
           <h2 id="auth-heading">3. Test and save</h2>
-          <fieldset>
-            <legend>How ferry signs in</legend>
-            <label className="radio">
-              <input
-                type="radio"
-                name="authKind"
-                value="role"
-                checked={authKind === 'role'}
-                onChange={() => setAuthKind('role')}
-              />
-              The role (assumed with the external ID)
-            </label>
-            {prepared.target.type === 's3' && (
-              <label className="radio">
-                <input
-                  type="radio"
-                  name="authKind"
-                  value="accessKeys"
-                  checked={authKind === 'accessKeys'}
-                  onChange={() => setAuthKind('accessKeys')}
-                />
-                Access keys of an IAM user (not recommended)
-              </label>
-            )}
-          </fieldset>
+          <RadioGroup
+            legend="How ferry signs in"
+            name="authKind"
+            value={authKind}
+            options={prepared.target.type === 's3' ? [ROLE, ACCESS_KEYS] : [ROLE]}
+            onChange={setAuthKind}
+          />
           {authKind === 'role' ? (
             <Field
               label="Role ARN"
@@ -289,30 +201,15 @@ export function NewConnectionPage(props: { workspaceId: string }) {
                 Not recommended: long-term keys do not expire and can be used from anywhere. ferry
                 stores them encrypted and never shows them again; prefer a role.
               </Notice>
-              <Field
-                label="Access key ID"
-                name="accessKeyId"
-                value={accessKeyId}
-                onChange={setAccessKeyId}
-                required
-                autoComplete="off"
-                placeholder="AKIA…"
-              />
-              <Field
-                label="Secret access key"
-                name="secretAccessKey"
-                type="password"
-                value={secretAccessKey}
-                onChange={setSecretAccessKey}
-                required
-                autoComplete="off"
+              <AccessKeyFields
+                accessKeyId={keys.accessKeyId}
+                secretAccessKey={keys.secretAccessKey}
+                onChange={(patch) => setKeys({ ...keys, ...patch })}
               />
             </>
           )}
           <ErrorAlert error={test.error} title="Could not test the connection" />
-          <button className="button" type="submit" disabled={test.busy}>
-            {test.busy ? 'Testing…' : 'Test connection'}
-          </button>
+          <SubmitButton busy={test.busy} label="Test connection" busyLabel="Testing…" />
           {tested !== undefined && (
             <div className="test-result" aria-live="polite">
               <p>
