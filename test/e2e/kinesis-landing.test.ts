@@ -6,7 +6,9 @@
  * with the external ID) and landed as Parquet in the workspace's results bucket; the landed
  * table is read back and queried on the cluster: every record exactly once (count and
  * sequence numbers), each shard's records in sequence order, parents finished before their
- * children started. Continuous ingestions from LATEST land exactly what is put after their
+ * children started. Landed into an S3 connection's write prefix instead (the owner's bucket,
+ * a role allowing all of S3 there), the files are under the ingestion's folder only, and the
+ * session the worker gets writes nowhere else. Continuous ingestions from LATEST land exactly what is put after their
  * start — also while records keep arriving and the control plane, then the worker landing
  * them, is SIGKILLed (the cluster's other node takes over once the dead node's claim lapses).
  */
@@ -19,7 +21,19 @@ import {
   PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  createResources,
+  ingestionDestinationCredentials,
+  type OwnedResources,
+} from '@ferry/control-plane';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ComputeContext, remote } from '@ferry/sdk';
 import pl from 'nodejs-polars';
@@ -50,6 +64,11 @@ let token = '';
 let owner: Account;
 let kinesis: KinesisClient;
 let s3: S3Client;
+/** The data owner's S3, where the lake connection's bucket is. */
+let ownerS3: S3Client;
+/** The control plane's resources on the process's database (for the destination session). */
+let resources: OwnedResources | undefined;
+const LAKE_BUCKET = 'owner-lake';
 let ctx: ComputeContext | undefined;
 /** Every record put: its sequence number → its `n`. */
 const put = new Map<string, number>();
@@ -165,6 +184,59 @@ async function createConnection(fx: ConnectedWorkspace): Promise<void> {
   expect(created.status, JSON.stringify(created.body)).toBe(201);
 }
 
+/**
+ * An S3 connection with a write prefix to the owner's bucket. The owner's role grants far
+ * more than the connection needs (all of S3 on the bucket): the session ferry hands the
+ * worker must still write only under the ingestion's folder.
+ */
+async function createLakeConnection(fx: ConnectedWorkspace): Promise<void> {
+  ownerS3 = new S3Client({ ...fx.configFor(owner), forcePathStyle: true });
+  await ownerS3.send(new CreateBucketCommand({ Bucket: LAKE_BUCKET }));
+  const target = { type: 's3', bucket: LAKE_BUCKET, writePrefix: 'landed/', region: REGION };
+  const path = `/api/v1/workspaces/${fx.workspaceId}`;
+  const prepared = await fx.api<{
+    policies: { roleName: string; externalId: string; trustPolicy: unknown };
+  }>('POST', `${path}/connections/prepare`, { target, name: 'lake' });
+  expect(prepared.status, JSON.stringify(prepared.body)).toBe(201);
+  const { policies } = prepared.body;
+  const iam = new IAMClient(fx.configFor(owner));
+  let roleArn: string;
+  try {
+    const role = await iam.send(
+      new CreateRoleCommand({
+        RoleName: policies.roleName,
+        AssumeRolePolicyDocument: JSON.stringify(policies.trustPolicy),
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: policies.roleName,
+        PolicyName: 'ferry-connection',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['s3:*'],
+              Resource: [`arn:aws:s3:::${LAKE_BUCKET}`, `arn:aws:s3:::${LAKE_BUCKET}/*`],
+            },
+          ],
+        }),
+      }),
+    );
+    roleArn = role.Role!.Arn!;
+  } finally {
+    iam.destroy();
+  }
+  const created = await fx.api('POST', `${path}/connections`, {
+    name: 'lake',
+    target,
+    auth: { kind: 'role', roleArn, externalId: policies.externalId },
+    skipTest: true,
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+}
+
 beforeAll(async () => {
   // The control plane runs as its own process (`ferry server` on PostgreSQL), so that a test
   // can SIGKILL it for real; the stream, its connection and a token are made before.
@@ -196,6 +268,7 @@ beforeAll(async () => {
       await putRecords(BEFORE_SPLIT, BEFORE_SPLIT + AFTER_SPLIT);
       progress(`stream of ${put.size} records, resharded`);
       await createConnection(fx);
+      await createLakeConnection(fx);
       const created = await fx.api<{ secret: string }>('POST', '/api/v1/auth/tokens', {
         name: 'landing',
         scopes: [
@@ -219,6 +292,7 @@ beforeAll(async () => {
     },
   });
   f = world.fx;
+  resources = await createResources({ ...f.config, jobs: { ...f.config.jobs, enabled: false } });
   await world.start();
   progress('ferry server started');
   // Two nodes: when one is killed, the other takes its ingestions over.
@@ -243,6 +317,8 @@ afterAll(async () => {
     ).catch(() => undefined);
   kinesis?.destroy();
   s3?.destroy();
+  ownerS3?.destroy();
+  await resources?.close();
   await world?.close();
 });
 
@@ -258,17 +334,20 @@ async function waitFinished(id: string, timeoutMs: number): Promise<IngestionVie
 }
 
 /** Every landed file under a location, read back as the customer. */
-async function landed(location: string): Promise<{ key: string; df: pl.DataFrame }[]> {
+async function landed(
+  location: string,
+  client: S3Client = s3,
+): Promise<{ key: string; df: pl.DataFrame }[]> {
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(location)!;
   const [bucket, prefix] = [m[1]!, m[2]!];
   const out: { key: string; df: pl.DataFrame }[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(
+    const page = await client.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const o of page.Contents ?? []) {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
+      const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
       out.push({
         key: o.Key!,
         df: pl.readParquet(Buffer.from(await got.Body!.transformToByteArray())),
@@ -355,6 +434,84 @@ describe('landing a resharded stream, one-shot', () => {
       `/api/v1/orgs/${f.orgId}/audit?action=ingestions.start`,
     );
     expect(audit.body.items.map((e) => e.targetId)).toContain(start.body.id);
+  });
+});
+
+describe('landing into an S3 connection’s write prefix', () => {
+  it('lands under the prefix with the connection’s session, which writes nowhere else', async () => {
+    const start = await api<IngestionView & { destination: string | null }>(
+      'POST',
+      `${ws()}/ingestions`,
+      {
+        clusterId: ctx!.clusterId,
+        connection: 'clicks',
+        destination: 'lake',
+        flushRecords: 1000,
+        mode: 'one-shot',
+      },
+    );
+    expect(start.status, JSON.stringify(start.body)).toBe(201);
+    expect(start.body.destination).toBe('lake');
+    const folder = `landed/${start.body.id}/`;
+    expect(start.body.location).toBe(`s3://${LAKE_BUCKET}/${folder}`);
+    const done = await waitFinished(start.body.id, 300_000);
+    expect(done.state, done.stateReason ?? '').toBe('Completed');
+    expect(done.records).toBe(put.size);
+    // Read back as the owner: every record exactly once, nothing outside the folder.
+    const files = await landed(done.location, ownerS3);
+    expect(files).toHaveLength(done.files);
+    expectExactlyOnce(files);
+    const all = await ownerS3.send(new ListObjectsV2Command({ Bucket: LAKE_BUCKET }));
+    expect((all.Contents ?? []).every((o) => o.Key!.startsWith(folder))).toBe(true);
+    progress(`landed ${done.records} records into s3://${LAKE_BUCKET}/${folder}`);
+
+    // The session the worker gets with each claim: uploads under the folder only, although
+    // the owner's role allows all of S3 on the bucket.
+    const lake = await api<{ id: string }>('GET', `${ws()}/connections/lake`);
+    expect(lake.status).toBe(200);
+    const creds = await ingestionDestinationCredentials(
+      resources!.resources,
+      {
+        id: start.body.id,
+        org_id: f.orgId,
+        workspace_id: f.workspaceId,
+        bucket: LAKE_BUCKET,
+        prefix: folder,
+        destination_connection_id: lake.body.id,
+      },
+      { kind: 'system', name: 'landing-test' },
+    );
+    const session = new S3Client({
+      ...f.customerConfig(),
+      credentials: creds,
+      forcePathStyle: true,
+    });
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { name?: string }) => e.name ?? 'error',
+      );
+    const putAt = (key: string) =>
+      outcome(session.send(new PutObjectCommand({ Bucket: LAKE_BUCKET, Key: key, Body: 'x' })));
+    try {
+      expect(await putAt(`${folder}probe.txt`)).toBe('ok');
+      expect(await putAt('landed/elsewhere.txt')).toBe('AccessDenied');
+      expect(await putAt('landed/ing_other/x.parquet')).toBe('AccessDenied');
+      expect(await putAt('outside/x.parquet')).toBe('AccessDenied');
+      expect(
+        await outcome(
+          session.send(new GetObjectCommand({ Bucket: LAKE_BUCKET, Key: files[0]!.key })),
+        ),
+      ).toBe('AccessDenied');
+      expect(
+        await outcome(
+          session.send(new DeleteObjectCommand({ Bucket: LAKE_BUCKET, Key: files[0]!.key })),
+        ),
+      ).toBe('AccessDenied');
+    } finally {
+      session.destroy();
+    }
+    await ownerS3.send(new DeleteObjectCommand({ Bucket: LAKE_BUCKET, Key: `${folder}probe.txt` }));
   });
 });
 

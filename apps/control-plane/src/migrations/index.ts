@@ -12,6 +12,7 @@ import { nodePublicIp } from './0006-node-public-ip.ts';
 import { connections } from './0007-connections.ts';
 import { ingestions } from './0008-ingestions.ts';
 import { deviceAuthorizations } from './0009-device-authorizations.ts';
+import { ingestionDestinations } from './0011-ingestion-destinations.ts';
 
 export type { Migration } from './migration.ts';
 
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   connections,
   ingestions,
   deviceAuthorizations,
+  ingestionDestinations,
 ];

@@ -26,7 +26,8 @@ export interface IngestRunnerOptions {
   readonly link: IngestLink;
   /** The latest claim answer for this ingestion (credentials are refreshed by each claim). */
   readonly current: () => NodeIngestion;
-  readonly s3: () => Promise<S3Client>;
+  /** Where files are written: the Worker role's client, or the destination connection's. */
+  readonly s3: S3Client;
   /** A custom AWS endpoint (`AWS_ENDPOINT_URL`); absent on AWS. */
   readonly endpoint?: string;
   readonly signal: AbortSignal;
@@ -187,8 +188,7 @@ async function landShard(
       `writing s3://${ingestion.bucket}/${intent.key}`,
       signal,
       async () => {
-        const s3 = await options.s3();
-        await s3.send(
+        await options.s3.send(
           new PutObjectCommand({ Bucket: ingestion.bucket, Key: intent.key, Body: body }),
           { abortSignal: signal },
         );
