@@ -36,6 +36,7 @@ export type { SignInLink } from './identity/sign-in-links.ts';
 export { CONNECTION_CONFUSED_DEPUTY_MESSAGE } from './connections/connection-tester.ts';
 export { retestAllConnections } from './connections/connection-jobs.ts';
 export { connectionScanCredentials } from './connections/connection-query-credentials.ts';
+export { ingestionDestinationCredentials } from './ingest/ingestion-destination.ts';
 export type { ConnectionScanCredentials } from './connections/connection-query-credentials.ts';
 export { reencryptSecrets } from './secrets/reencrypt-secrets.ts';
 export type { ReencryptionReport } from './secrets/reencrypt-secrets.ts';

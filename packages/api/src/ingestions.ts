@@ -69,6 +69,12 @@ export const startIngestionBodySchema = z.strictObject({
   flushSeconds: z.number().int().min(1).max(3600).default(60),
   /** `one-shot` ends once every shard is caught up; `continuous` until stopped. */
   mode: z.enum(INGESTION_MODES).default('one-shot'),
+  /**
+   * An S3 connection of the workspace with a write prefix (and a role): files land under
+   * `<write prefix><ingestion id>/` with its role, narrowed to writing there. Absent: the
+   * workspace's results bucket, with the Worker role.
+   */
+  destination: connectionNameSchema.optional(),
 });
 
 /** One shard's progress. */
@@ -96,6 +102,8 @@ export const ingestionSchema = z.object({
   mode: z.enum(INGESTION_MODES),
   /** `s3://bucket/prefix/`: the landed table (`*.parquet` under it). */
   location: z.string(),
+  /** The S3 connection landed into (null: the workspace's results bucket). */
+  destination: z.string().nullable(),
   state: ingestionStateSchema,
   stateReason: z.string().nullable(),
   records: z.number().int(),
@@ -153,6 +161,11 @@ export const nodeIngestionSchema = z.object({
   kinesisCredentials: temporaryCredentialsSchema,
   bucket: z.string(),
   prefix: z.string(),
+  /**
+   * Landing into an S3 connection: its role session, narrowed to writing under `prefix`,
+   * and the bucket's region. Absent: the results bucket, written with the Worker role.
+   */
+  destination: z.object({ region: z.string(), credentials: temporaryCredentialsSchema }).optional(),
   /** The position for a shard without a checkpoint (LATEST is resolved to the start time). */
   startingPosition: z.discriminatedUnion('type', [
     z.object({ type: z.literal('TRIM_HORIZON') }),

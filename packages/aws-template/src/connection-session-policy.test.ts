@@ -6,7 +6,10 @@
  */
 import { evaluate, parsePolicy, type PolicyDocument, type RequestContext } from '@ferry/iam';
 import { describe, expect, it } from 'vitest';
-import { connectionReadSessionPolicy } from './connection-session-policy.ts';
+import {
+  connectionReadSessionPolicy,
+  connectionWriteSessionPolicy,
+} from './connection-session-policy.ts';
 
 const ACCOUNT = '210987654321';
 const principal = {
@@ -86,5 +89,42 @@ describe('a query’s session policy', () => {
       }).decision;
     expect(d('s3:GetObject', cn('anything/a'))).toBe('Allowed');
     expect(d('s3:PutObject', cn('anything/a'))).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('a landing’s session policy', () => {
+  const session = connectionWriteSessionPolicy({
+    bucket: 'sales-data',
+    prefix: 'landed/ing_1/',
+  });
+  const obj = (key: string) => `arn:aws:s3:::sales-data/${key}`;
+
+  it('is a valid policy of uploads only', () => {
+    expect(parsePolicy(session, 'identity')).toMatchObject({ ok: true });
+    expect(session.Statement.flatMap((s) => s.Action)).toEqual([
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+    ]);
+  });
+
+  it('lets the session write under its folder only, whatever the role allows', () => {
+    expect(decision(session, 's3:PutObject', obj('landed/ing_1/shard=a/1.parquet'))).toBe(
+      'Allowed',
+    );
+    expect(decision(session, 's3:AbortMultipartUpload', obj('landed/ing_1/x'))).toBe('Allowed');
+    expect(decision(session, 's3:PutObject', obj('landed/ing_2/x.parquet'))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(decision(session, 's3:PutObject', obj('landed/x.parquet'))).toBe('ImplicitlyDenied');
+    expect(decision(session, 's3:PutObject', obj('events/x.parquet'))).toBe('ImplicitlyDenied');
+    expect(decision(session, 's3:GetObject', obj('landed/ing_1/shard=a/1.parquet'))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(decision(session, 's3:DeleteObject', obj('landed/ing_1/shard=a/1.parquet'))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(decision(session, 's3:PutObject', 'arn:aws:s3:::other-bucket/landed/ing_1/x')).toBe(
+      'ImplicitlyDenied',
+    );
   });
 });

@@ -5,7 +5,8 @@
  * own policy allows (a write prefix, other folders, other buckets). AWS intersects the two.
  */
 import type { PolicyDocument } from '@ferry/iam';
-import { connectionPermissionsPolicy } from './connection-policy.ts';
+import { connectionPermissionsPolicy, connectionStatement } from './connection-policy.ts';
+import { connectionEntries } from './connection-permissions.ts';
 
 /** What a query reads through an S3 connection. */
 export interface ConnectionReadScope {
@@ -25,4 +26,30 @@ export function connectionReadSessionPolicy(
     { type: 's3', bucket: scope.bucket, prefix: scope.prefix },
     partition,
   );
+}
+
+/** Where a landing writes through an S3 connection: a folder under its write prefix. */
+export interface ConnectionWriteScope {
+  bucket: string;
+  /** The folder written under (ends in `/`), inside the connection's write prefix. */
+  prefix: string;
+}
+
+/**
+ * The write-only session policy of an ingestion landing into an S3 connection: the
+ * registry's s3-write statements for uploads (put, abort a multipart upload), under the
+ * ingestion's own folder — no read, no delete, nothing elsewhere in the bucket.
+ */
+export function connectionWriteSessionPolicy(
+  scope: ConnectionWriteScope,
+  partition = 'aws',
+): PolicyDocument {
+  const target = { type: 's3' as const, bucket: scope.bucket, writePrefix: scope.prefix };
+  return {
+    Version: '2012-10-17',
+    Statement: connectionEntries('s3-write')
+      // DeleteObject is granted for the connection test's probe only.
+      .filter((e) => e.action !== 's3:DeleteObject')
+      .map((e) => connectionStatement(e, target, partition)),
+  };
 }

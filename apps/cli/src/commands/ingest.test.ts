@@ -73,6 +73,7 @@ describe('ferry ingest without a control plane', () => {
       flushSeconds: 5,
       mode: 'one-shot',
       location: 's3://results/ingestions/ing_00000000000000000000000000/',
+      destination: null,
       state: 'Running',
       stateReason: null,
       records: 7,

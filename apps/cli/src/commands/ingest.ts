@@ -20,6 +20,7 @@ interface StartFlags extends ApiFlags {
   flushRecords?: string;
   flushSeconds?: string;
   continuous?: boolean;
+  into?: string;
   wait?: boolean;
 }
 
@@ -102,9 +103,13 @@ function register(ingest: Command, context: CliContext) {
       .option('--flush-records <n>', 'write a file every N records of a shard (default 10000)')
       .option('--flush-seconds <s>', '… or S seconds after its first record (default 60)')
       .option('--continuous', 'keep landing until stopped (default: one-shot, until caught up)')
+      .option(
+        '--into <connection>',
+        "an S3 connection with a write prefix to land into (default: the workspace's results bucket)",
+      )
       .option('--wait', 'one-shot: wait until it finishes')
       .description(
-        "Land a Kinesis connection's stream as Parquet files in the workspace's results bucket.",
+        "Land a Kinesis connection's stream as Parquet files in the workspace's results bucket, or under an S3 connection's write prefix.",
       ),
     { workspace: true },
   ).action(
@@ -127,6 +132,7 @@ function register(ingest: Command, context: CliContext) {
             mode: flags.continuous === true ? 'continuous' : 'one-shot',
             ...(flushRecords !== undefined ? { flushRecords } : {}),
             ...(flushSeconds !== undefined ? { flushSeconds } : {}),
+            ...(flags.into !== undefined ? { destination: flags.into } : {}),
           },
         });
         if (flags.wait === true) {

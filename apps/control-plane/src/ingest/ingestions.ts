@@ -1,7 +1,8 @@
 /**
  * Ingestions as users see them: start (a Kinesis connection of the workspace, a cluster of
- * the workspace, the workspace's results bucket as the destination), list, show (with a
- * wait until it finishes) and stop. The node side is in `node-ingestions.ts`.
+ * the workspace, the workspace's results bucket or an S3 connection's write prefix as the
+ * destination), list, show (with a wait until it finishes) and stop. The node side is in
+ * `node-ingestions.ts`.
  */
 import { resultsBucketName } from '@ferry/aws-template';
 import type { Ingestion } from '@ferry/api';
@@ -61,6 +62,7 @@ export interface StartIngestionInput {
     flushRecords: number;
     flushSeconds: number;
     mode: 'one-shot' | 'continuous';
+    destination?: string | undefined;
   };
   now: Date;
   transaction: RunInTransaction;
@@ -83,6 +85,7 @@ export function ingestionView(row: IngestionRow, shards: readonly IngestionShard
     flushSeconds: row.flush_seconds,
     mode: row.mode,
     location: `s3://${row.bucket}/${row.prefix}`,
+    destination: row.destination_connection_name,
     state: row.state,
     stateReason: row.state_reason,
     records: sorted.reduce((n, s) => n + Number(s.records), 0),
@@ -175,6 +178,10 @@ export async function startIngestion(
       });
     }
     const id = newId('ingestion', now.getTime());
+    const destination =
+      body.destination === undefined
+        ? undefined
+        : await destinationOf(trx, workspaceId, body.destination);
     const row = await db
       .insertInto('ingestions')
       .values({
@@ -191,8 +198,11 @@ export async function startIngestion(
         flush_records: body.flushRecords,
         flush_seconds: body.flushSeconds,
         mode: body.mode,
-        bucket: resultsBucketName(setup.account_id, workspaceId),
-        prefix: `${INGESTION_RESULTS_PREFIX}${id}/`,
+        bucket: destination?.bucket ?? resultsBucketName(setup.account_id, workspaceId),
+        prefix: `${destination?.writePrefix ?? INGESTION_RESULTS_PREFIX}${id}/`,
+        destination_connection_id: destination?.id ?? null,
+        destination_connection_name: destination === undefined ? null : body.destination!,
+        destination_region: destination?.region ?? null,
         state: 'Pending',
         state_reason: null,
         node_id: null,
@@ -207,6 +217,37 @@ export async function startIngestion(
       .executeTakeFirstOrThrow();
     return ingestionView(row, []);
   });
+}
+
+/** The S3 connection an ingestion lands into: it must have a write prefix and a role. */
+async function destinationOf(
+  trx: Kysely<Database>,
+  workspaceId: string,
+  name: string,
+): Promise<{ id: string; bucket: string; writePrefix: string; region: string }> {
+  const connection = await ingestDb(trx)
+    .selectFrom('connections')
+    .select(['id', 'target', 'auth_kind'])
+    .where('workspace_id', '=', workspaceId)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  const refuse = (message: string) =>
+    new ValidationError('Not a destination for landed files.', {
+      details: [{ path: 'body.destination', message }],
+    });
+  if (connection === undefined) throw refuse('is not a connection of this workspace');
+  const target = connection.target;
+  if (target.type !== 's3') throw refuse('must be an S3 connection');
+  if (target.writePrefix === null)
+    throw refuse('the connection has no write prefix: recreate it with one');
+  // Access keys cannot be narrowed to the ingestion's folder by a session policy.
+  if (connection.auth_kind !== 'role') throw refuse('must use a role, not access keys');
+  return {
+    id: connection.id,
+    bucket: target.bucket,
+    writePrefix: target.writePrefix,
+    region: target.region,
+  };
 }
 
 async function rowOf(

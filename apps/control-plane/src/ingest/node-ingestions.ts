@@ -2,7 +2,8 @@
  * The node side of Kinesis landing, authenticated with the node token like heartbeats.
  * A node claims its cluster's ingestions with a lease it renews on each call (a dead node's
  * ingestions go to another node, or to the restarted one, once the lease runs out) and gets
- * the Kinesis connection's role session from the credential broker with the checkpoints.
+ * the Kinesis connection's role session from the credential broker with the checkpoints
+ * (and, landing into an S3 connection, that connection's session narrowed to the folder).
  * Each file is announced (intent) before it is written and committed after: the checkpoint
  * moves only on a commit, and a resumed run rewrites an announced file with exactly the
  * announced records, under the same key — so a crash neither loses nor duplicates a record.
@@ -13,9 +14,11 @@ import { ConflictError, NotFoundError } from '@ferry/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { StoredIngestionIntent } from '../db/tables/ingestion-tables.ts';
+import type { AwsCredentials } from '../aws/aws-clients.ts';
 import type { BrokerActor } from '../aws/credential-broker.ts';
 import { nodeOfToken } from '../queries/node-queries.ts';
 import type { Resources } from '../resources.ts';
+import { DestinationGoneError, ingestionDestinationCredentials } from './ingestion-destination.ts';
 import { ingestDb, type IngestionRow } from './ingestions.ts';
 
 /** How long a claim lasts without a renewal (the worker renews every few seconds). */
@@ -104,6 +107,23 @@ export async function claimIngestions(
       );
       continue;
     }
+    let destination;
+    if (row.destination_connection_id !== null) {
+      try {
+        const d = await ingestionDestinationCredentials(resources, row, actorOf(row.created_by));
+        destination = { region: row.destination_region ?? row.region, credentials: wire(d) };
+      } catch (err) {
+        if (err instanceof DestinationGoneError) {
+          await finish(resources.db, row.id, 'Failed', err.message, now);
+          continue;
+        }
+        resources.log.warn(
+          { ingestionId: row.id, err: err instanceof Error ? err.message : String(err) },
+          'ingestion: cannot assume the destination connection role',
+        );
+        continue;
+      }
+    }
     const shards = await ingestDb(resources.db)
       .selectFrom('ingestion_shards')
       .selectAll()
@@ -113,14 +133,10 @@ export async function claimIngestions(
       id: row.id,
       streamArn: row.stream_arn,
       region: row.region,
-      kinesisCredentials: {
-        accessKeyId: creds.accessKeyId,
-        secretAccessKey: creds.secretAccessKey,
-        ...(creds.sessionToken === undefined ? {} : { sessionToken: creds.sessionToken }),
-        ...(creds.expiration === undefined ? {} : { expiration: creds.expiration.toISOString() }),
-      },
+      kinesisCredentials: wire(creds),
       bucket: row.bucket,
       prefix: row.prefix,
+      ...(destination === undefined ? {} : { destination }),
       startingPosition: startingPositionOf(row),
       format: row.format,
       flushRecords: row.flush_records,
@@ -136,6 +152,14 @@ export async function claimIngestions(
   }
   return { ingestions, leaseSeconds: INGESTION_LEASE_SECONDS };
 }
+
+/** Temporary credentials as the node's answer carries them. */
+const wire = (c: AwsCredentials) => ({
+  accessKeyId: c.accessKeyId,
+  secretAccessKey: c.secretAccessKey,
+  ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
+  ...(c.expiration === undefined ? {} : { expiration: c.expiration.toISOString() }),
+});
 
 /** LATEST means "from the start of the ingestion on": stable across restarts. */
 function startingPositionOf(

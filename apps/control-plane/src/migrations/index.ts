@@ -13,6 +13,7 @@ import { connections } from './0007-connections.ts';
 import { ingestions } from './0008-ingestions.ts';
 import { deviceAuthorizations } from './0009-device-authorizations.ts';
 import { queryConnections } from './0010-query-connections.ts';
+import { ingestionDestinations } from './0011-ingestion-destinations.ts';
 
 export type { Migration } from './migration.ts';
 
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   ingestions,
   deviceAuthorizations,
   queryConnections,
+  ingestionDestinations,
 ];

@@ -26,7 +26,8 @@ export interface IngestRunnerOptions {
   readonly link: IngestLink;
   /** The latest claim answer for this ingestion (credentials are refreshed by each claim). */
   readonly current: () => NodeIngestion;
-  readonly s3: () => Promise<S3Client>;
+  /** Where files are written: the Worker role's client, or the destination connection's. */
+  readonly s3: S3Client;
   /** A custom AWS endpoint (`AWS_ENDPOINT_URL`); absent on AWS. */
   readonly endpoint?: string;
   readonly signal: AbortSignal;
@@ -55,12 +56,17 @@ export const fileKey = (prefix: string, shardId: string, firstSequenceNumber: st
 /** Runs the ingestion until it ends (one-shot), the signal aborts, or the claim is lost. */
 export async function runIngestion(options: IngestRunnerOptions): Promise<'completed' | 'stopped'> {
   const first = options.current();
-  const { signal } = options;
+  // A shard that fails ends the run, and with it the other shards' reads (a continuous run's
+  // shards never end by themselves): the next claim starts it again from the checkpoints.
+  const failed = new AbortController();
+  const signal = AbortSignal.any([options.signal, failed.signal]);
+  options = { ...options, signal };
   const kinesis = new KinesisClient({
     region: first.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    // HTTP/1.1, like the control plane's Kinesis client.
-    requestHandler: new NodeHttpHandler(),
+    // HTTP/1.1, like the control plane's Kinesis client; a call left unanswered fails (and
+    // is retried by the SDK) instead of holding its shard forever.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 60_000 }),
     credentials: () => {
       const c = options.current().kinesisCredentials;
       return Promise.resolve({
@@ -112,6 +118,7 @@ export async function runIngestion(options: IngestRunnerOptions): Promise<'compl
       }
     }
   } finally {
+    failed.abort();
     await Promise.allSettled(running.values());
     kinesis.destroy();
   }
@@ -181,8 +188,7 @@ async function landShard(
       `writing s3://${ingestion.bucket}/${intent.key}`,
       signal,
       async () => {
-        const s3 = await options.s3();
-        await s3.send(
+        await options.s3.send(
           new PutObjectCommand({ Bucket: ingestion.bucket, Key: intent.key, Body: body }),
           { abortSignal: signal },
         );

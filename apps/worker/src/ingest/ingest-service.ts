@@ -4,13 +4,14 @@
  * control plane no longer gives it (stopped by a user, or claimed by another node after
  * this one missed its lease). A run that fails on an unreadable record fails the ingestion
  * (nothing after that record is landed); any other failure is retried by the next claim.
- * Landed files go to S3 with the Worker role's credentials. A running ingestion keeps the
+ * Landed files go to the results bucket with the Worker role's credentials, or into an S3
+ * connection with its session from the claim. A running ingestion keeps the
  * node busy, so idleness never ends it.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import type { NodeIngestion } from '@ferry/api';
 import type { Activity } from '../activity.ts';
 import type { RoleCredentials, S3Access } from '../query/cloud-options.ts';
+import { createS3Client } from '../s3-client.ts';
 import { ClaimLostError, createIngestLink, persist } from './ingest-link.ts';
 import { runIngestion } from './ingest-runner.ts';
 import { RecordParseError } from './record-rows.ts';
@@ -46,20 +47,8 @@ export function startIngestService(options: IngestServiceOptions): IngestService
   const runs = new Map<string, Run>();
   const stopping = new AbortController();
   let busy: (() => void) | undefined;
-  const s3 = async () => {
-    const c = await options.credentials();
-    return new S3Client({
-      region: options.access.region,
-      ...(options.access.endpoint === undefined
-        ? {}
-        : { endpoint: options.access.endpoint, forcePathStyle: true }),
-      credentials: {
-        accessKeyId: c.accessKeyId,
-        secretAccessKey: c.secretAccessKey,
-        ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
-      },
-    });
-  };
+  // Landed files go to the results bucket with the Worker role's credentials.
+  const workerS3 = createS3Client(options.access, options.credentials);
 
   const start = (ingestion: NodeIngestion) => {
     const abort = new AbortController();
@@ -69,12 +58,27 @@ export function startIngestService(options: IngestServiceOptions): IngestService
       done: Promise.resolve(),
     };
     log(`ingestion ${ingestion.id}: landing ${ingestion.streamArn} (${ingestion.mode})`);
+    // Into an S3 connection: its session, narrowed to the ingestion's folder and renewed by
+    // each claim.
+    const destinationS3 =
+      ingestion.destination === undefined
+        ? undefined
+        : createS3Client({ ...options.access, region: ingestion.destination.region }, () => {
+            const c = run.current.destination?.credentials;
+            if (c === undefined) return Promise.reject(new Error('the destination session ended'));
+            return Promise.resolve({
+              accessKeyId: c.accessKeyId,
+              secretAccessKey: c.secretAccessKey,
+              ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
+              ...(c.expiration === undefined ? {} : { expiration: Date.parse(c.expiration) }),
+            });
+          });
     (run as { done: Promise<void> }).done = (async () => {
       try {
         const how = await runIngestion({
           link,
           current: () => run.current,
-          s3,
+          s3: destinationS3 ?? workerS3,
           ...(options.access.endpoint === undefined ? {} : { endpoint: options.access.endpoint }),
           signal: abort.signal,
           log,
@@ -99,6 +103,7 @@ export function startIngestService(options: IngestServiceOptions): IngestService
           );
         }
       } finally {
+        destinationS3?.destroy();
         runs.delete(ingestion.id);
         if (runs.size === 0) {
           busy?.();
@@ -144,6 +149,7 @@ export function startIngestService(options: IngestServiceOptions): IngestService
       for (const run of runs.values()) run.abort.abort();
       await loop;
       await Promise.allSettled([...runs.values()].map((r) => r.done));
+      workerS3.destroy();
     },
   };
 }

@@ -35,6 +35,11 @@ export interface IngestionsTable {
   mode: 'one-shot' | 'continuous';
   bucket: string;
   prefix: string;
+  /** The S3 connection landed into (null: the workspace's results bucket, Worker role). */
+  destination_connection_id: string | null;
+  destination_connection_name: string | null;
+  /** The destination bucket's region (null with the results bucket). */
+  destination_region: string | null;
   state: 'Pending' | 'Running' | 'Completed' | 'Stopped' | 'Failed';
   state_reason: string | null;
   /** The instance that holds the ingestion, until `lease_until`. */

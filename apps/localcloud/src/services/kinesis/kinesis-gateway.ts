@@ -5,6 +5,7 @@
  */
 import { AwsError } from '../../core/contract.ts';
 import type { Call, Cloud, RawRequest, RawResponse } from '../../core/contract.ts';
+import { positionAtTimestamp, type StoreAnswer } from './at-timestamp.ts';
 import type { KinesaliteBackend } from './kinesalite-backend.ts';
 import {
   KinesisError,
@@ -42,6 +43,14 @@ function errorResponse(code: string, message: string, status: number, requestId:
   const response = jsonResponse(status, { __type: code, message }, requestId);
   response.headers['x-amzn-errortype'] = code;
   return response;
+}
+
+/** The stream store's error, in the caller's names. */
+function storeError(result: StoreAnswer, ns: StreamNamespace, requestId: string): RawResponse {
+  const message = typeof result.body['message'] === 'string' ? result.body['message'] : '';
+  const type =
+    typeof result.body['__type'] === 'string' ? result.body['__type'] : 'InternalFailure';
+  return errorResponse(type, ns.rewriteText(message), result.status, requestId);
 }
 
 /** Rewrites kinesalite's names and ARNs in a response into the caller's. */
@@ -149,14 +158,15 @@ export function createKinesisGateway(deps: {
       body['StreamName'] = ns.toInternal(operation.streamName);
     }
     if (operation.innerIterator !== undefined) body['ShardIterator'] = operation.innerIterator;
+    if (operation.name === 'GetShardIterator' && body['ShardIteratorType'] === 'AT_TIMESTAMP') {
+      const at = await positionAtTimestamp(send, body);
+      if ('error' in at) return storeError(at.error, ns, requestId);
+      if (at.fields['ShardIteratorType'] !== undefined) delete body['Timestamp'];
+      Object.assign(body, at.fields);
+    }
 
     const result = await send(operation.name, body);
-    if (result.status >= 300) {
-      const message = typeof result.body['message'] === 'string' ? result.body['message'] : '';
-      const type =
-        typeof result.body['__type'] === 'string' ? result.body['__type'] : 'InternalFailure';
-      return errorResponse(type, ns.rewriteText(message), result.status, requestId);
-    }
+    if (result.status >= 300) return storeError(result, ns, requestId);
     const out = toCaller(result.body, ns) as Record<string, unknown>;
     const wrap = (inner: unknown) =>
       typeof inner === 'string' && operation.streamName !== undefined

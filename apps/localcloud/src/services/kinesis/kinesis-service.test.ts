@@ -160,6 +160,78 @@ describe('Kinesis through localcloud', () => {
     expect(bogus.name).toBe('InvalidArgumentException');
   });
 
+  it('answers AT_TIMESTAMP at every position: before, between and after the records', async () => {
+    const a = kinesis(alice);
+    // A short socket timeout: a call left unanswered fails the test instead of hanging.
+    const stream = 'timestamps';
+    await createActive(a, stream);
+    const shardId = (await a.send(new ListShardsCommand({ StreamName: stream }))).Shards![0]!
+      .ShardId!;
+    const read = async (at: Date): Promise<string[]> => {
+      const { ShardIterator } = await a.send(
+        new GetShardIteratorCommand({
+          StreamName: stream,
+          ShardId: shardId,
+          ShardIteratorType: 'AT_TIMESTAMP',
+          Timestamp: at,
+        }),
+        { abortSignal: AbortSignal.timeout(5000) },
+      );
+      const got = await a.send(new GetRecordsCommand({ ShardIterator }), {
+        abortSignal: AbortSignal.timeout(5000),
+      });
+      return (got.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString());
+    };
+    const putOne = (data: string) =>
+      a.send(
+        new PutRecordCommand({ StreamName: stream, PartitionKey: 'k', Data: Buffer.from(data) }),
+      );
+    const gap = () => new Promise((r) => setTimeout(r, 1100));
+
+    // An empty shard: nothing yet, and what arrives later is read from that iterator.
+    const emptyAt = new Date(Date.now() - 1000);
+    const { ShardIterator: early } = await a.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: shardId,
+        ShardIteratorType: 'AT_TIMESTAMP',
+        Timestamp: emptyAt,
+      }),
+      { abortSignal: AbortSignal.timeout(5000) },
+    );
+    expect(await read(emptyAt)).toEqual([]);
+    await gap();
+    await putOne('first');
+    await gap();
+    const between = new Date();
+    await gap();
+    await putOne('second');
+    await gap();
+    const after = new Date();
+
+    const fromEarly = await a.send(new GetRecordsCommand({ ShardIterator: early }));
+    expect(fromEarly.Records?.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual([
+      'first',
+      'second',
+    ]);
+    expect(await read(emptyAt)).toEqual(['first', 'second']);
+    expect(await read(between)).toEqual(['second']);
+    // After the last record: nothing now, and the next record is the first read.
+    const { ShardIterator: tip } = await a.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: shardId,
+        ShardIteratorType: 'AT_TIMESTAMP',
+        Timestamp: after,
+      }),
+      { abortSignal: AbortSignal.timeout(5000) },
+    );
+    expect(await read(after)).toEqual([]);
+    await putOne('third');
+    const fromTip = await a.send(new GetRecordsCommand({ ShardIterator: tip }));
+    expect(fromTip.Records?.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(['third']);
+  });
+
   it('rejects a bad signature', async () => {
     const wrong = kinesis({ ...alice, secretAccessKey: 'wrong' });
     expect(
