@@ -27,6 +27,7 @@ const NOT_IN_CLI: Partial<Record<RouteName, string>> = {
   'nodes.work': "the worker's",
   'nodes.queries.report': "the worker's",
   'nodes.queries.head': "the worker's",
+  'nodes.queries.connections': "the worker's",
   'nodes.ingestions.claim': "the worker's",
   'nodes.ingestions.shard': "the worker's",
   'nodes.ingestions.outcome': "the worker's",
