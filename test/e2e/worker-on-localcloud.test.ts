@@ -115,7 +115,14 @@ beforeAll(async () => {
       bundles[file] = (await store.find(file)) ?? '';
     }
   }
-  cloud = await startLocalCloudHarness({ logLevel: 'warn' });
+  // A terminated instance's processes get 10 s between SIGTERM and SIGKILL here, not
+  // localcloud's default 2 s: a real instance's shutdown gives services far longer
+  // (systemd's default stop timeout is 90 s), and on a loaded machine the worker's stop
+  // (executors killed, services closed, the last heartbeat sent) can pass 2 s.
+  cloud = await startLocalCloudHarness({
+    logLevel: 'warn',
+    ec2: { timings: { killGraceMs: 10_000 } },
+  });
   const config = cloud.clientConfig(await cloud.createAccount('customer'), REGION);
   ec2 = new EC2Client(config);
   iam = new IAMClient(config);
